@@ -1,0 +1,36 @@
+namespace Parley.Protocol;
+
+/// <summary>Namespace URIs, each beside the specification that defines it.</summary>
+public static class Ns
+{
+    /// <summary>RFC 6120 §4.8.1: the stream namespace.</summary>
+    public const string Streams = "http://etherx.jabber.org/streams";
+    /// <summary>RFC 6120 §4.8.2: content namespace of client streams.</summary>
+    public const string Client = "jabber:client";
+    /// <summary>RFC 6120 §4.8.2: content namespace of server streams.</summary>
+    public const string Server = "jabber:server";
+    /// <summary>XEP-0114: content namespace of accepted component streams.</summary>
+    public const string ComponentAccept = "jabber:component:accept";
+    /// <summary>RFC 6120 §4.9.3: stream error conditions.</summary>
+    public const string StreamErrors = "urn:ietf:params:xml:ns:xmpp-streams";
+    /// <summary>RFC 6120 §8.3.3: stanza error conditions.</summary>
+    public const string Stanzas = "urn:ietf:params:xml:ns:xmpp-stanzas";
+    /// <summary>RFC 6120 §5: STARTTLS.</summary>
+    public const string Tls = "urn:ietf:params:xml:ns:xmpp-tls";
+    /// <summary>RFC 6120 §6: SASL.</summary>
+    public const string Sasl = "urn:ietf:params:xml:ns:xmpp-sasl";
+    /// <summary>RFC 6120 §7: resource binding.</summary>
+    public const string Bind = "urn:ietf:params:xml:ns:xmpp-bind";
+    /// <summary>RFC 3921 §3 (kept as optional by draft-cridland-xmpp-session): legacy session establishment.</summary>
+    public const string Session = "urn:ietf:params:xml:ns:xmpp-session";
+    /// <summary>XML namespace bound to the xml: prefix.</summary>
+    public const string Xml = "http://www.w3.org/XML/1998/namespace";
+    /// <summary>Namespace of xmlns declarations (never appears on an element).</summary>
+    public const string Xmlns = "http://www.w3.org/2000/xmlns/";
+    /// <summary>XEP-0199: ping.</summary>
+    public const string Ping = "urn:xmpp:ping";
+    /// <summary>XEP-0440: SASL channel-binding type capability.</summary>
+    public const string SaslChannelBinding = "urn:xmpp:sasl-cb:0";
+    /// <summary>RFC 7395 §3.3: WebSocket framing.</summary>
+    public const string Framing = "urn:ietf:params:xml:ns:xmpp-framing";
+}
