@@ -1,26 +1,243 @@
 using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
 
 namespace Parley.Protocol;
 
 /// <summary>Serializes elements and stream tags as UTF-8 straight into a buffer writer, with correct escaping.</summary>
+/// <remarks>
+/// Attribute values are quoted with apostrophes. Text escapes &amp; &lt; &gt; and CR; attribute values also escape
+/// both quotes, TAB, LF and CR as character references so that XML attribute normalization gives them back unchanged.
+/// Characters that XML 1.0 cannot carry at all (C0 controls other than TAB, LF, CR; U+FFFE; U+FFFF; lone surrogates)
+/// are written as U+FFFD rather than producing a stream the peer must reject.
+/// </remarks>
 public static class ElementWriter
 {
+    private static readonly SearchValues<char> TextSpecials = SearchValues.Create(Specials("&<>\r"));
+    private static readonly SearchValues<char> AttributeSpecials = SearchValues.Create(Specials("&<>'\"\t\n\r"));
+
     /// <summary>
     /// Writes a top-level element of a stream whose default namespace is <paramref name="streamNamespace"/>.
     /// Elements in <see cref="Ns.Client"/> at top level are written in the stream's namespace (no xmlns);
     /// elements in <see cref="Ns.Streams"/> use the 'stream:' prefix declared on the stream header.
     /// </summary>
-    public static void Write(IBufferWriter<byte> output, Element element, string streamNamespace) => throw new NotImplementedException();
+    public static void Write(IBufferWriter<byte> output, Element element, string streamNamespace)
+    {
+        // RFC 7395 §3.3.3: over WebSocket every element stands alone.
+        if (streamNamespace == Ns.Framing)
+        {
+            WriteStandalone(output, element);
+            return;
+        }
+        // RFC 6120 §4.8.3: a stanza is re-scoped to whatever content namespace the stream declares, so the
+        // stream's default namespace stands for jabber:client here.
+        WriteElement(output, element, Ns.Client, streamPrefixDeclared: true);
+    }
 
     /// <summary>Writes an element as standalone XML: it declares its own namespace (used for RFC 7395 framing and tests).</summary>
-    public static void WriteStandalone(IBufferWriter<byte> output, Element element) => throw new NotImplementedException();
+    public static void WriteStandalone(IBufferWriter<byte> output, Element element) =>
+        WriteElement(output, element, "", streamPrefixDeclared: false);
 
-    /// <summary>Writes the XML declaration and opening stream tag (RFC 6120 §4.7).</summary>
-    public static void WriteStreamHeader(IBufferWriter<byte> output, StreamHeader header) => throw new NotImplementedException();
+    /// <summary>Writes the XML declaration and opening stream tag (RFC 6120 §4.7), or an RFC 7395 &lt;open/&gt;
+    /// when <see cref="StreamHeader.StreamNamespace"/> is <see cref="Ns.Framing"/>.</summary>
+    public static void WriteStreamHeader(IBufferWriter<byte> output, StreamHeader header)
+    {
+        var framing = header.StreamNamespace == Ns.Framing;
+        if (framing)
+        {
+            output.Write("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing'"u8);
+        }
+        else
+        {
+            output.Write("<?xml version='1.0'?><stream:stream xmlns='"u8);
+            WriteEscaped(output, header.ContentNamespace, AttributeSpecials);
+            output.Write("' xmlns:stream='http://etherx.jabber.org/streams'"u8);
+            foreach (var (prefix, uri) in header.Prefixes)
+            {
+                if (prefix is "" or "stream" or "xml" or "xmlns") continue;
+                output.Write(" xmlns:"u8);
+                WriteUtf8(output, prefix);
+                output.Write("="u8);
+                WriteAttributeValue(output, uri);
+            }
+        }
+        WriteHeaderAttribute(output, " id="u8, header.Id);
+        WriteHeaderAttribute(output, " from="u8, header.From);
+        WriteHeaderAttribute(output, " to="u8, header.To);
+        WriteHeaderAttribute(output, " version="u8, header.Version);
+        WriteHeaderAttribute(output, " xml:lang="u8, header.Lang);
+        output.Write(framing ? "/>"u8 : ">"u8);
+    }
 
     /// <summary>Writes the closing stream tag.</summary>
     public static void WriteStreamClose(IBufferWriter<byte> output) => output.Write("</stream:stream>"u8);
 
+    /// <summary>Writes the RFC 7395 §3.6 closing frame, &lt;close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/&gt;.</summary>
+    public static void WriteFramingClose(IBufferWriter<byte> output) => output.Write("<close xmlns='urn:ietf:params:xml:ns:xmpp-framing'/>"u8);
+
     /// <summary>The element as standalone XML text.</summary>
-    public static string ToXmlString(Element element) => throw new NotImplementedException();
+    public static string ToXmlString(Element element)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        WriteStandalone(buffer, element);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteElement(IBufferWriter<byte> output, Element element, string parentDefault, bool streamPrefixDeclared)
+    {
+        var ns = element.Namespace;
+        var isStream = ns == Ns.Streams;
+        string defaultNs;
+        output.Write("<"u8);
+        if (isStream)
+        {
+            // RFC 6120 §4.8.5: stream-level elements carry the 'stream' prefix.
+            output.Write("stream:"u8);
+            WriteUtf8(output, element.LocalName);
+            if (!streamPrefixDeclared)
+            {
+                output.Write(" xmlns:stream='http://etherx.jabber.org/streams'"u8);
+                streamPrefixDeclared = true;
+            }
+            defaultNs = parentDefault;
+        }
+        else
+        {
+            WriteUtf8(output, element.LocalName);
+            if (ns != parentDefault)
+            {
+                output.Write(" xmlns="u8);
+                WriteAttributeValue(output, ns);
+            }
+            defaultNs = ns;
+        }
+
+        var attributes = element.Attributes;
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            var a = attributes[i];
+            if (a.Namespace.Length == 0)
+            {
+                output.Write(" "u8);
+            }
+            else if (a.Namespace == Ns.Xml)
+            {
+                output.Write(" xml:"u8);
+            }
+            else if (a.Namespace == Ns.Xmlns)
+            {
+                continue; // declarations are the writer's business
+            }
+            else
+            {
+                // Elements never get prefixes; a namespaced attribute gets one generated on its element.
+                var first = i;
+                for (var j = 0; j < i; j++)
+                {
+                    if (attributes[j].Namespace != a.Namespace) continue;
+                    first = j;
+                    break;
+                }
+                if (first == i)
+                {
+                    output.Write(" xmlns:ns"u8);
+                    WriteNumber(output, i);
+                    output.Write("="u8);
+                    WriteAttributeValue(output, a.Namespace);
+                }
+                output.Write(" ns"u8);
+                WriteNumber(output, first);
+                output.Write(":"u8);
+            }
+            WriteUtf8(output, a.Name);
+            output.Write("="u8);
+            WriteAttributeValue(output, a.Value);
+        }
+
+        if (element.IsEmpty)
+        {
+            output.Write("/>"u8);
+            return;
+        }
+        output.Write(">"u8);
+        var nodes = element.Nodes;
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            if (nodes[i] is Element child) WriteElement(output, child, defaultNs, streamPrefixDeclared);
+            else WriteEscaped(output, (string)nodes[i], TextSpecials);
+        }
+        output.Write(isStream ? "</stream:"u8 : "</"u8);
+        WriteUtf8(output, element.LocalName);
+        output.Write(">"u8);
+    }
+
+    private static void WriteHeaderAttribute(IBufferWriter<byte> output, ReadOnlySpan<byte> nameEquals, string? value)
+    {
+        if (value is null) return;
+        output.Write(nameEquals);
+        WriteAttributeValue(output, value);
+    }
+
+    private static void WriteAttributeValue(IBufferWriter<byte> output, string value)
+    {
+        output.Write("'"u8);
+        WriteEscaped(output, value, AttributeSpecials);
+        output.Write("'"u8);
+    }
+
+    private static void WriteNumber(IBufferWriter<byte> output, int value)
+    {
+        var span = output.GetSpan(11);
+        value.TryFormat(span, out var written);
+        output.Advance(written);
+    }
+
+    private static void WriteEscaped(IBufferWriter<byte> output, ReadOnlySpan<char> s, SearchValues<char> specials)
+    {
+        while (true)
+        {
+            var i = s.IndexOfAny(specials);
+            if (i < 0)
+            {
+                WriteUtf8(output, s);
+                return;
+            }
+            WriteUtf8(output, s[..i]);
+            output.Write(s[i] switch
+            {
+                '&' => "&amp;"u8,
+                '<' => "&lt;"u8,
+                '>' => "&gt;"u8,
+                '\'' => "&apos;"u8,
+                '"' => "&quot;"u8,
+                '\t' => "&#x9;"u8,
+                '\n' => "&#xA;"u8,
+                '\r' => "&#xD;"u8,
+                _ => "\uFFFD"u8, // not an XML 1.0 character
+            });
+            s = s[(i + 1)..];
+        }
+    }
+
+    private static void WriteUtf8(IBufferWriter<byte> output, ReadOnlySpan<char> s)
+    {
+        while (!s.IsEmpty)
+        {
+            // A destination of at least 4 bytes always takes one more scalar; lone surrogates become U+FFFD.
+            var destination = output.GetSpan(Math.Clamp(s.Length * 3, 4, 4096));
+            Utf8.FromUtf16(s, destination, out var read, out var written, replaceInvalidSequences: true);
+            output.Advance(written);
+            s = s[read..];
+        }
+    }
+
+    private static string Specials(string extra)
+    {
+        var sb = new StringBuilder(extra);
+        for (var c = '\0'; c < ' '; c++)
+        {
+            if (c is not ('\t' or '\n' or '\r')) sb.Append(c);
+        }
+        return sb.Append('\uFFFE').Append('\uFFFF').ToString();
+    }
 }

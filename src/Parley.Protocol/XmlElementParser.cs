@@ -1,0 +1,803 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using System.Text.Unicode;
+
+namespace Parley.Protocol;
+
+/// <summary>
+/// Second pass of <see cref="XmlFramer"/>: turns the contiguous bytes of one complete frame (the stream header, one
+/// top-level element, the XML declaration or the closing tag) into typed values, enforcing XML 1.0 well-formedness,
+/// namespace well-formedness and the restrictions of RFC 6120 §11. It keeps the namespace scope of the stream.
+/// </summary>
+internal sealed class XmlElementParser
+{
+    private readonly XmlNameTable _names = new();
+    private readonly XmlQNameCache _qnames = new();
+    private readonly int _maxAttributes;
+    private readonly int _maxDepth;
+
+    // Namespace scope: a stack of (prefix, URI) bindings; "" is the default namespace.
+    private string[] _prefixes = new string[16];
+    private string[] _uris = new string[16];
+    private int _nsCount;
+
+    // RFC 6120 §4.8.3: stanzas of a jabber:server (or component) stream are re-scoped to jabber:client.
+    private string? _rescopeFrom;
+
+    private Attr[] _attrs = new Attr[8];
+    private int _attrCount;
+    private int _declarationCount;
+    private Open[] _open = new Open[8];
+
+    private char[] _chars = [];
+    private int _textLength;
+
+    private struct Attr
+    {
+        public string Prefix;
+        public string Local;
+        public string Value;
+        public bool IsDeclaration;
+    }
+
+    private struct Open
+    {
+        public Element Element;
+        public int NameStart;
+        public int NameLength;
+        public int NsMark;
+    }
+
+    public XmlElementParser(int maxAttributes, int maxDepth)
+    {
+        _maxAttributes = maxAttributes;
+        _maxDepth = maxDepth;
+        ResetScope();
+    }
+
+    /// <summary>Forgets every binding but xml: (a new stream, or fragment mode where each element stands alone).</summary>
+    public void ResetScope()
+    {
+        _nsCount = 0;
+        Bind("xml", Ns.Xml);
+        _rescopeFrom = null;
+    }
+
+    /// <summary>Parses an opening stream tag (RFC 6120 §4.7) and keeps its bindings as the base scope.</summary>
+    public StreamHeader ParseStreamHeader(ReadOnlySpan<byte> s, out bool selfClosed, out byte[] rootName)
+    {
+        RentChars(s.Length);
+        try
+        {
+            var end = ParseStartTag(s, 0, out var nameStart, out var nameLength, out var colon, out selfClosed);
+            if (end != s.Length) XmlThrow.NotWellFormed("Malformed stream header");
+            rootName = s.Slice(nameStart, nameLength).ToArray();
+            SplitName(s.Slice(nameStart, nameLength), colon, out var prefix, out var local);
+
+            string? content = null;
+            Dictionary<string, string>? prefixes = null;
+            for (var i = 0; i < _attrCount; i++)
+            {
+                ref var a = ref _attrs[i];
+                if (!a.IsDeclaration) continue;
+                if (a.Prefix.Length == 0) content = a.Value;
+                else if (a.Local != prefix) (prefixes ??= []).Add(a.Local, a.Value);
+            }
+            ApplyDeclarations(depth: 0);
+
+            // RFC 6120 §4.8.1 and §4.8.5.
+            var streamNs = Lookup(prefix);
+            if (streamNs is null) XmlThrow.BadNamespacePrefix("Undeclared prefix '" + prefix + "' on the stream header");
+            if (local != "stream" || streamNs != Ns.Streams)
+                XmlThrow.InvalidNamespace("The stream root must be <stream/> in " + Ns.Streams);
+            // RFC 6120 §4.8.2 and §4.8.3: the content namespace is the default namespace.
+            if (content is not (Ns.Client or Ns.Server or Ns.ComponentAccept))
+                XmlThrow.InvalidNamespace("Unsupported content namespace '" + content + "'");
+
+            string? to = null, from = null, id = null, version = null, lang = null;
+            for (var i = 0; i < _attrCount; i++)
+            {
+                ref var a = ref _attrs[i];
+                if (a.IsDeclaration) continue;
+                if (a.Prefix.Length == 0)
+                {
+                    switch (a.Local)
+                    {
+                        case "to": to = a.Value; break;
+                        case "from": from = a.Value; break;
+                        case "id": id = a.Value; break;
+                        case "version": version = a.Value; break;
+                    }
+                }
+                else if (ResolveAttributePrefix(a.Prefix) == Ns.Xml && a.Local == "lang")
+                {
+                    lang = a.Value;
+                }
+            }
+            CheckExpandedDuplicates();
+
+            if (content is not Ns.Client)
+            {
+                _rescopeFrom = content;
+                for (var i = _nsCount - 1; i >= 0; i--)
+                {
+                    if (_prefixes[i].Length != 0) continue;
+                    _uris[i] = Ns.Client;
+                    break;
+                }
+            }
+            return new StreamHeader(to, from, id, version, lang, content, Ns.Streams)
+            {
+                Prefixes = prefixes ?? new Dictionary<string, string>(),
+            };
+        }
+        finally
+        {
+            ReturnChars();
+        }
+    }
+
+    /// <summary>Whether <paramref name="s"/> is exactly the end tag of the stream root.</summary>
+    public static void ParseStreamClose(ReadOnlySpan<byte> s, ReadOnlySpan<byte> rootName)
+    {
+        // s starts with "</" and ends with '>' (the first pass guarantees both).
+        if (s.Length < rootName.Length + 3 || !s.Slice(2, rootName.Length).SequenceEqual(rootName))
+            XmlThrow.NotWellFormed("The end tag does not match the stream root");
+        var rest = s[(2 + rootName.Length)..^1];
+        if (rest.IndexOfAnyExcept(XmlChars.Whitespace) >= 0) XmlThrow.NotWellFormed("The end tag does not match the stream root");
+    }
+
+    /// <summary>Parses an XML declaration (XML 1.0 §2.8). Only UTF-8 is accepted (RFC 6120 §11.6).</summary>
+    public static void ParseDeclaration(ReadOnlySpan<byte> s)
+    {
+        // s is "<?xml" S ... "?>".
+        var pos = 5;
+        var value = DeclarationPseudoAttribute(s, ref pos, "version"u8, required: true);
+        if (value.Length < 3 || value[0] != '1' || value[1] != '.' || value[2..].IndexOfAnyExceptInRange((byte)'0', (byte)'9') >= 0)
+            XmlThrow.NotWellFormed("Bad version in the XML declaration");
+        value = DeclarationPseudoAttribute(s, ref pos, "encoding"u8, required: false);
+        if (!value.IsEmpty && !Ascii.EqualsIgnoreCase(value, "UTF-8"u8))
+            XmlThrow.UnsupportedEncoding("Only UTF-8 is supported");
+        value = DeclarationPseudoAttribute(s, ref pos, "standalone"u8, required: false);
+        // RFC 6120 §11.5: a standalone declaration has no meaning; it is ignored.
+        if (!value.IsEmpty && !value.SequenceEqual("yes"u8) && !value.SequenceEqual("no"u8))
+            XmlThrow.NotWellFormed("Bad standalone declaration");
+        while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
+        if (pos != s.Length - 2) XmlThrow.NotWellFormed("Malformed XML declaration");
+    }
+
+    private static ReadOnlySpan<byte> DeclarationPseudoAttribute(ReadOnlySpan<byte> s, ref int pos, ReadOnlySpan<byte> name, bool required)
+    {
+        var p = pos;
+        var ws = 0;
+        while (p < s.Length && XmlChars.IsWhitespace(s[p])) { p++; ws++; }
+        if (ws == 0 || !s[p..].StartsWith(name))
+        {
+            if (required) XmlThrow.NotWellFormed("Malformed XML declaration");
+            return default;
+        }
+        p += name.Length;
+        while (p < s.Length && XmlChars.IsWhitespace(s[p])) p++;
+        if (p >= s.Length || s[p] != '=') XmlThrow.NotWellFormed("Malformed XML declaration");
+        p++;
+        while (p < s.Length && XmlChars.IsWhitespace(s[p])) p++;
+        if (p >= s.Length || s[p] is not ((byte)'\'' or (byte)'"')) XmlThrow.NotWellFormed("Malformed XML declaration");
+        var quote = s[p];
+        var close = s[(p + 1)..].IndexOf(quote);
+        if (close <= 0) XmlThrow.NotWellFormed("Malformed XML declaration");
+        var value = s.Slice(p + 1, close);
+        pos = p + close + 2;
+        return value;
+    }
+
+    /// <summary>Parses one complete top-level element; <paramref name="s"/> starts at its '&lt;' and ends at its last '&gt;'.</summary>
+    public Element ParseElement(ReadOnlySpan<byte> s)
+    {
+        var element = TryParseElement(s, out var length);
+        if (element is null) Truncated();
+        if (length != s.Length) XmlThrow.NotWellFormed("Data after the element");
+        return element;
+    }
+
+    /// <summary>
+    /// Parses the top-level element at the start of <paramref name="s"/>, which may hold more input after it.
+    /// Returns null when <paramref name="s"/> ends before the element does; nothing is thrown for that, so the framer
+    /// can try this on whatever it has and fall back to scanning when the element is incomplete.
+    /// </summary>
+    public Element? TryParseElement(ReadOnlySpan<byte> s, out int length)
+    {
+        RentChars(s.Length);
+        var baseMark = _nsCount;
+        try
+        {
+            length = ParseElementCore(s, out var element);
+            return length < 0 ? null : element;
+        }
+        finally
+        {
+            _nsCount = baseMark;
+            ReturnChars();
+        }
+    }
+
+    // Returns the length of the element, or -1 when the input ends first.
+    private int ParseElementCore(ReadOnlySpan<byte> s, out Element root)
+    {
+        root = null!;
+        var pos = 0;
+        var depth = 0;
+        Element? current = null;
+        while (true)
+        {
+            if (pos >= s.Length) return -1;
+            if (s[pos] != '<')
+            {
+                if (depth == 0) XmlThrow.NotWellFormed("Expected an element");
+                var lt = s[pos..].IndexOf((byte)'<');
+                if (lt < 0) return -1;
+                var run = s.Slice(pos, lt);
+                pos += lt;
+                // Fast path: plain ASCII text directly followed by a tag becomes one string with one copy.
+                if (_textLength == 0 && run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii) < 0
+                    && pos + 1 < s.Length && s[pos + 1] != '!')
+                {
+                    current!.AddText(Encoding.Latin1.GetString(run));
+                    continue;
+                }
+                AppendText(run);
+                continue;
+            }
+            if (pos + 1 >= s.Length) return -1;
+            var next = s[pos + 1];
+            if (next == '/')
+            {
+                if (depth == 0) XmlThrow.NotWellFormed("Unexpected end tag");
+                FlushText(current!);
+                ref var open = ref _open[depth - 1];
+                var nameEnd = pos + 2 + open.NameLength;
+                if (nameEnd >= s.Length) return -1;
+                if (!s.Slice(pos + 2, open.NameLength).SequenceEqual(s.Slice(open.NameStart, open.NameLength)))
+                    XmlThrow.NotWellFormed("Mismatched end tag");
+                pos = nameEnd;
+                while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
+                if (pos >= s.Length) return -1;
+                if (s[pos] != '>') XmlThrow.NotWellFormed("Mismatched end tag");
+                pos++;
+                _nsCount = open.NsMark;
+                var closed = open.Element;
+                open = default;
+                depth--;
+                if (depth == 0)
+                {
+                    root = closed;
+                    return pos;
+                }
+                current = _open[depth - 1].Element;
+                continue;
+            }
+            if (next == '!')
+            {
+                // Classified exactly as the framer's first pass does, so both report the same error.
+                var rest = s[pos..];
+                var cdata = "<![CDATA["u8;
+                if (rest.Length < cdata.Length && rest.Length >= 3 && rest[2] == '[' && cdata.StartsWith(rest)) return -1;
+                if (depth > 0 && rest.StartsWith(cdata))
+                {
+                    var start = pos + 9;
+                    var end = s[start..].IndexOf("]]>"u8);
+                    if (end < 0) return -1;
+                    AppendCData(s.Slice(start, end));
+                    pos = start + end + 3;
+                    continue;
+                }
+                if (rest.Length < 3 || (rest[2] == '-' && rest.Length < 4)) return -1;
+                if (rest[2] == '-' && rest[3] == '-') XmlThrow.RestrictedXml("Comments are not allowed (RFC 6120 §11.1)");
+                if ((uint)((rest[2] | 0x20) - 'a') <= 'z' - 'a') XmlThrow.RestrictedXml("Document type declarations are not allowed (RFC 6120 §11.1)");
+                XmlThrow.NotWellFormed("Malformed markup");
+            }
+            if (next == '?') XmlThrow.RestrictedXml("Processing instructions are not allowed (RFC 6120 §11.1)");
+
+            if (current is not null) FlushText(current);
+            if (++depth > _maxDepth) XmlThrow.PolicyViolation("Element nesting too deep");
+            var nsMark = _nsCount;
+            pos = ParseStartTag(s, pos, out var nameStart, out var nameLength, out var colon, out var empty);
+            if (pos < 0) return -1;
+            var element = CreateElement(s.Slice(nameStart, nameLength), colon, depth);
+            current?.Add(element);
+            if (empty)
+            {
+                _nsCount = nsMark;
+                depth--;
+                if (depth == 0)
+                {
+                    root = element;
+                    return pos;
+                }
+                continue;
+            }
+            if (depth > _open.Length) Array.Resize(ref _open, _open.Length * 2);
+            _open[depth - 1] = new Open { Element = element, NameStart = nameStart, NameLength = nameLength, NsMark = nsMark };
+            current = element;
+        }
+    }
+
+    private Element CreateElement(ReadOnlySpan<byte> rawName, int colon, int depth)
+    {
+        ApplyDeclarations(depth);
+        SplitName(rawName, colon, out var prefix, out var local);
+        var ns = Lookup(prefix);
+        if (ns is null) XmlThrow.BadNamespacePrefix("Undeclared prefix '" + prefix + "'");
+        var element = new Element(_qnames.Get(ns, local));
+        var namespaced = false;
+        for (var i = 0; i < _attrCount; i++)
+        {
+            ref var a = ref _attrs[i];
+            if (a.IsDeclaration) continue;
+            if (a.Prefix.Length == 0)
+            {
+                element.SetAttribute(a.Local, "", a.Value);
+            }
+            else
+            {
+                namespaced = true;
+                element.SetAttribute(a.Local, ResolveAttributePrefix(a.Prefix), a.Value);
+            }
+        }
+        if (namespaced) CheckExpandedDuplicates();
+        return element;
+    }
+
+    private string ResolveAttributePrefix(string prefix)
+    {
+        var ns = Lookup(prefix);
+        if (ns is null) XmlThrow.BadNamespacePrefix("Undeclared prefix '" + prefix + "'");
+        return ns;
+    }
+
+    // XML Namespaces §6.3: no two attributes with the same local name and namespace URI.
+    private void CheckExpandedDuplicates()
+    {
+        for (var i = 0; i < _attrCount; i++)
+        {
+            ref var a = ref _attrs[i];
+            if (a.IsDeclaration || a.Prefix.Length == 0) continue;
+            var ns = ResolveAttributePrefix(a.Prefix);
+            for (var j = i + 1; j < _attrCount; j++)
+            {
+                ref var b = ref _attrs[j];
+                if (b.IsDeclaration || b.Prefix.Length == 0 || b.Local != a.Local) continue;
+                if (ResolveAttributePrefix(b.Prefix) == ns) XmlThrow.NotWellFormed("Duplicate attribute '" + a.Local + "'");
+            }
+        }
+    }
+
+    private void ApplyDeclarations(int depth)
+    {
+        if (_declarationCount == 0) return;
+        for (var i = 0; i < _attrCount; i++)
+        {
+            ref var a = ref _attrs[i];
+            if (!a.IsDeclaration) continue;
+            var uri = a.Value;
+            var prefix = a.Prefix.Length == 0 ? "" : a.Local;
+            if (uri is Ns.Xmlns || (uri is Ns.Xml) != (prefix == "xml") || prefix == "xmlns")
+                XmlThrow.NotWellFormed("Reserved namespace binding");
+            if (prefix.Length != 0 && uri.Length == 0) XmlThrow.NotWellFormed("Empty namespace binding for prefix '" + prefix + "'");
+            if (prefix == "xml") continue;
+            if (depth == 1 && _rescopeFrom is not null && uri == _rescopeFrom) uri = Ns.Client;
+            Bind(prefix, uri);
+        }
+    }
+
+    private void Bind(string prefix, string uri)
+    {
+        if (_nsCount == _prefixes.Length)
+        {
+            Array.Resize(ref _prefixes, _nsCount * 2);
+            Array.Resize(ref _uris, _nsCount * 2);
+        }
+        _prefixes[_nsCount] = prefix;
+        _uris[_nsCount] = uri;
+        _nsCount++;
+    }
+
+    private string? Lookup(string prefix)
+    {
+        for (var i = _nsCount - 1; i >= 0; i--)
+        {
+            if (ReferenceEquals(_prefixes[i], prefix) || _prefixes[i] == prefix) return _uris[i];
+        }
+        return prefix.Length == 0 ? "" : null;
+    }
+
+    // Start tag: '<' Name (S Attribute)* S? ('>' | '/>'). Fills _attrs; returns the position after the tag, or -1
+    // when the input ends inside it.
+    private int ParseStartTag(ReadOnlySpan<byte> s, int pos, out int nameStart, out int nameLength, out int colon, out bool empty)
+    {
+        empty = false;
+        nameStart = pos + 1;
+        nameLength = ScanName(s, nameStart, out colon);
+        if (nameLength < 0) return -1;
+        pos = nameStart + nameLength;
+        _attrCount = 0;
+        _declarationCount = 0;
+        while (true)
+        {
+            var ws = pos;
+            while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
+            if (pos >= s.Length) return -1;
+            var b = s[pos];
+            if (b == '>') return pos + 1;
+            if (b == '/')
+            {
+                if (pos + 1 >= s.Length) return -1;
+                if (s[pos + 1] != '>') XmlThrow.NotWellFormed("Expected '>' after '/'");
+                empty = true;
+                return pos + 2;
+            }
+            if (ws == pos) XmlThrow.NotWellFormed("Attributes must be separated by white space");
+            var attrLength = ScanName(s, pos, out var attrColon);
+            if (attrLength < 0) return -1;
+            var attrName = s.Slice(pos, attrLength);
+            pos += attrLength;
+            while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
+            if (pos >= s.Length) return -1;
+            if (s[pos] != '=') XmlThrow.NotWellFormed("Expected '=' after an attribute name");
+            pos++;
+            while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
+            if (pos >= s.Length) return -1;
+            if (s[pos] is not ((byte)'\'' or (byte)'"')) XmlThrow.NotWellFormed("Attribute values must be quoted");
+            var close = s[(pos + 1)..].IndexOf(s[pos]);
+            if (close < 0) return -1;
+            var raw = s.Slice(pos + 1, close);
+            pos += close + 2;
+
+            if (_attrCount == _maxAttributes) XmlThrow.PolicyViolation("Too many attributes");
+            SplitName(attrName, attrColon, out var prefix, out var local);
+            var isDeclaration = prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns";
+            if (isDeclaration) _declarationCount++;
+            for (var j = 0; j < _attrCount; j++)
+            {
+                if (_attrs[j].Local == local && _attrs[j].Prefix == prefix)
+                    XmlThrow.NotWellFormed("Duplicate attribute '" + local + "'");
+            }
+            if (_attrCount == _attrs.Length) Array.Resize(ref _attrs, _attrs.Length * 2);
+            _attrs[_attrCount++] = new Attr
+            {
+                Prefix = prefix,
+                Local = local,
+                Value = DecodeAttribute(raw, isDeclaration),
+                IsDeclaration = isDeclaration,
+            };
+        }
+    }
+
+    // Returns the length of the name at pos (and where its first colon is, or -1), or -1 when the input ends in it.
+    private static int ScanName(ReadOnlySpan<byte> s, int pos, out int colon)
+    {
+        colon = -1;
+        var classes = XmlChars.NameClasses;
+        var i = pos;
+        var seen = 0;
+        while (i < s.Length)
+        {
+            var c = classes[s[i]];
+            if (c == 0) break;
+            if (c == 3 && colon < 0) colon = i - pos;
+            seen |= c;
+            i++;
+        }
+        if (i == s.Length) return -1;
+        if (i == pos || !XmlChars.IsNameStartByte(s[pos])) XmlThrow.NotWellFormed("Expected a name");
+        // A non-ASCII name is flagged by a colon index at or above NonAsciiFlag, so no second scan is needed.
+        if ((seen & 4) != 0) colon = colon < 0 ? NonAsciiFlag - 1 : colon + NonAsciiFlag;
+        return i - pos;
+    }
+
+    // XML Namespaces §3: QName ::= (Prefix ':')? LocalPart, both NCNames.
+    private void SplitName(ReadOnlySpan<byte> name, int colon, out string prefix, out string local)
+    {
+        var ascii = colon < NonAsciiFlag - 1;
+        if (!ascii) colon = colon == NonAsciiFlag - 1 ? -1 : colon - NonAsciiFlag;
+        if (colon < 0)
+        {
+            prefix = "";
+            local = Intern(name, ascii);
+            return;
+        }
+        var rest = name[(colon + 1)..];
+        if (colon == 0 || rest.IsEmpty || rest.IndexOf((byte)':') >= 0 || !XmlChars.IsNameStartByte(rest[0]))
+            XmlThrow.NotWellFormed("Malformed qualified name");
+        prefix = Intern(name[..colon], ascii);
+        local = Intern(rest, ascii);
+    }
+
+    // ScanName adds this to the colon index (NonAsciiFlag - 1 when there is no colon) for names with non-ASCII bytes.
+    private const int NonAsciiFlag = 1 << 30;
+
+    private string Intern(ReadOnlySpan<byte> name, bool ascii)
+    {
+        var s = _names.GetOrAdd(name);
+        if (s is null) XmlThrow.NotWellFormed("Invalid UTF-8 in a name");
+        if (!ascii) ValidateName(s);
+        return s;
+    }
+
+    private static void ValidateName(string name)
+    {
+        var first = true;
+        foreach (var rune in name.EnumerateRunes())
+        {
+            if (first ? !XmlChars.IsNameStartChar(rune.Value) : !XmlChars.IsNameChar(rune.Value))
+                XmlThrow.NotWellFormed("Invalid character in a name");
+            first = false;
+        }
+    }
+
+    // XML 1.0 §3.3.3: references are replaced, literal white space becomes a space.
+    private string DecodeAttribute(ReadOnlySpan<byte> raw, bool isDeclaration)
+    {
+        if (raw.IsEmpty) return "";
+        var special = raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii);
+        if (special < 0 && !isDeclaration)
+        {
+            // Plain ASCII: a well-known value, or one widening copy.
+            if (raw.Length <= 12)
+            {
+                var known = XmlNameTable.TryGetKnown(raw);
+                if (known is not null) return known;
+            }
+            return Encoding.Latin1.GetString(raw);
+        }
+        if (special >= 0 && raw[special] >= 0x80)
+        {
+            var more = raw[special..].IndexOfAny(XmlChars.AttributeSpecials);
+            special = more < 0 ? -1 : special + more;
+        }
+        if (special < 0)
+        {
+            if (isDeclaration)
+            {
+                var ns = _names.GetOrAdd(raw);
+                if (ns is null) XmlThrow.NotWellFormed("Invalid UTF-8");
+                return ns;
+            }
+            if (raw.Length <= 12)
+            {
+                var known = XmlNameTable.TryGetKnown(raw);
+                if (known is not null) return known;
+            }
+            if (Ascii.IsValid(raw)) return Encoding.Latin1.GetString(raw);
+            var n = Transcode(raw, 0);
+            return new string(_chars, 0, n);
+        }
+
+        var length = 0;
+        var chunk = 0;
+        var i = special;
+        while (true)
+        {
+            var b = raw[i];
+            switch (b)
+            {
+                case (byte)'&':
+                    length += Transcode(raw[chunk..i], length);
+                    i = AppendReference(raw, i, ref length);
+                    chunk = i;
+                    break;
+                case (byte)'\t' or (byte)'\n' or (byte)'\r':
+                    length += Transcode(raw[chunk..i], length);
+                    _chars[length++] = ' ';
+                    i++;
+                    if (b == '\r' && i < raw.Length && raw[i] == '\n') i++;
+                    chunk = i;
+                    break;
+                case (byte)'<':
+                    XmlThrow.NotWellFormed("'<' in an attribute value");
+                    break;
+                case 0xEF:
+                    CheckNonCharacter(raw, i);
+                    i++;
+                    break;
+                default:
+                    XmlThrow.NotWellFormed("Invalid character in an attribute value");
+                    break;
+            }
+            var k = i < raw.Length ? raw[i..].IndexOfAny(XmlChars.AttributeSpecials) : -1;
+            if (k < 0)
+            {
+                length += Transcode(raw[chunk..], length);
+                return isDeclaration ? _names.GetOrAdd(Encoding.UTF8.GetBytes(_chars, 0, length)) ?? "" : new string(_chars, 0, length);
+            }
+            i += k;
+        }
+    }
+
+    private void AppendText(ReadOnlySpan<byte> raw)
+    {
+        var chunk = 0;
+        var i = 0;
+        while (true)
+        {
+            var k = raw[i..].IndexOfAny(XmlChars.TextSpecials);
+            if (k < 0)
+            {
+                _textLength += Transcode(raw[chunk..], _textLength);
+                return;
+            }
+            i += k;
+            var b = raw[i];
+            switch (b)
+            {
+                case (byte)'&':
+                    _textLength += Transcode(raw[chunk..i], _textLength);
+                    i = AppendReference(raw, i, ref _textLength);
+                    chunk = i;
+                    break;
+                case (byte)'\r':
+                    // XML 1.0 §2.11: CR LF and lone CR become LF.
+                    _textLength += Transcode(raw[chunk..i], _textLength);
+                    _chars[_textLength++] = '\n';
+                    i++;
+                    if (i < raw.Length && raw[i] == '\n') i++;
+                    chunk = i;
+                    break;
+                case (byte)'>':
+                    if (i >= 2 && raw[i - 1] == ']' && raw[i - 2] == ']') XmlThrow.NotWellFormed("']]>' in character data");
+                    i++;
+                    break;
+                case 0xEF:
+                    CheckNonCharacter(raw, i);
+                    i++;
+                    break;
+                default:
+                    XmlThrow.NotWellFormed("Invalid character in text");
+                    break;
+            }
+            if (i >= raw.Length)
+            {
+                _textLength += Transcode(raw[chunk..], _textLength);
+                return;
+            }
+        }
+    }
+
+    private void AppendCData(ReadOnlySpan<byte> raw)
+    {
+        var chunk = 0;
+        var i = 0;
+        while (true)
+        {
+            var k = raw[i..].IndexOfAny(XmlChars.CDataSpecials);
+            if (k < 0)
+            {
+                _textLength += Transcode(raw[chunk..], _textLength);
+                return;
+            }
+            i += k;
+            var b = raw[i];
+            if (b == '\r')
+            {
+                _textLength += Transcode(raw[chunk..i], _textLength);
+                _chars[_textLength++] = '\n';
+                i++;
+                if (i < raw.Length && raw[i] == '\n') i++;
+                chunk = i;
+            }
+            else if (b == 0xEF)
+            {
+                CheckNonCharacter(raw, i);
+                i++;
+            }
+            else
+            {
+                XmlThrow.NotWellFormed("Invalid character in a CDATA section");
+            }
+            if (i >= raw.Length)
+            {
+                _textLength += Transcode(raw[chunk..], _textLength);
+                return;
+            }
+        }
+    }
+
+    // U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters.
+    private static void CheckNonCharacter(ReadOnlySpan<byte> raw, int i)
+    {
+        if (i + 2 < raw.Length && raw[i + 1] == 0xBF && raw[i + 2] >= 0xBE) XmlThrow.NotWellFormed("U+FFFE and U+FFFF are not XML characters");
+    }
+
+    // XML 1.0 §4.1 and §4.6: character references and the five predefined entities only (RFC 6120 §11.1).
+    private int AppendReference(ReadOnlySpan<byte> raw, int i, ref int length)
+    {
+        var p = i + 1;
+        if (p >= raw.Length) XmlThrow.NotWellFormed("Unterminated reference");
+        if (raw[p] == '#')
+        {
+            p++;
+            var hex = p < raw.Length && raw[p] == 'x';
+            if (hex) p++;
+            var start = p;
+            var value = 0;
+            while (p < raw.Length && raw[p] != ';')
+            {
+                var d = raw[p];
+                int digit;
+                if (d >= '0' && d <= '9') digit = d - '0';
+                else if (hex && (uint)((d | 0x20) - 'a') <= 'f' - 'a') digit = (d | 0x20) - 'a' + 10;
+                else
+                {
+                    XmlThrow.NotWellFormed("Bad character reference");
+                    return 0;
+                }
+                value = value * (hex ? 16 : 10) + digit;
+                if (value > 0x10FFFF) XmlThrow.NotWellFormed("Bad character reference");
+                p++;
+            }
+            if (p >= raw.Length || p == start || !XmlChars.IsXmlChar(value)) XmlThrow.NotWellFormed("Bad character reference");
+            if (value < 0x10000)
+            {
+                _chars[length++] = (char)value;
+            }
+            else
+            {
+                var rune = new Rune(value);
+                length += rune.EncodeToUtf16(_chars.AsSpan(length));
+            }
+            return p + 1;
+        }
+
+        var name = raw[p..];
+        var n = name.IndexOfAnyExcept(XmlChars.NameBytes);
+        if (n <= 0 || !XmlChars.IsNameStartByte(name[0])) XmlThrow.NotWellFormed("Bad entity reference");
+        if (name[n] != ';') XmlThrow.NotWellFormed("Unterminated entity reference");
+        char c;
+        switch (n)
+        {
+            case 2 when name[0] == 'l' && name[1] == 't': c = '<'; break;
+            case 2 when name[0] == 'g' && name[1] == 't': c = '>'; break;
+            case 3 when name[..3].SequenceEqual("amp"u8): c = '&'; break;
+            case 4 when name[..4].SequenceEqual("quot"u8): c = '"'; break;
+            case 4 when name[..4].SequenceEqual("apos"u8): c = '\''; break;
+            default:
+                XmlThrow.RestrictedXml("Entity references other than the predefined ones are not allowed (RFC 6120 §11.1)");
+                return 0;
+        }
+        _chars[length++] = c;
+        return p + n + 1;
+    }
+
+    // Strict UTF-8 to UTF-16 into _chars at offset; returns the number of chars written.
+    private int Transcode(ReadOnlySpan<byte> raw, int offset)
+    {
+        if (raw.IsEmpty) return 0;
+        var status = Utf8.ToUtf16(raw, _chars.AsSpan(offset), out _, out var written, replaceInvalidSequences: false);
+        if (status != OperationStatus.Done) XmlThrow.NotWellFormed("Invalid UTF-8");
+        return written;
+    }
+
+    private void FlushText(Element current)
+    {
+        if (_textLength == 0) return;
+        current.AddText(new string(_chars, 0, _textLength));
+        _textLength = 0;
+    }
+
+    // UTF-8 never yields more UTF-16 code units than bytes, so a frame's length bounds every decoded string.
+    private void RentChars(int length)
+    {
+        _chars = ArrayPool<char>.Shared.Rent(Math.Max(length, 16));
+        _textLength = 0;
+    }
+
+    private void ReturnChars()
+    {
+        ArrayPool<char>.Shared.Return(_chars);
+        _chars = [];
+        _textLength = 0;
+    }
+
+    [DoesNotReturn]
+    private static void Truncated() => XmlThrow.NotWellFormed("Unexpected end of element");
+}
