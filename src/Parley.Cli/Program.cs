@@ -1,1 +1,4 @@
-return 0;
+using System.CommandLine;
+using Parley.Cli;
+
+return await ParleyCli.RunAsync(args).ConfigureAwait(false);

@@ -46,7 +46,15 @@ public readonly record struct Jid
         if (local is not null && (!Precis.TryPrepareUsernameCaseMapped(local, out local) || local.Contains('@', StringComparison.Ordinal))) return false;
         if (resource is not null && !Precis.TryPrepareOpaqueString(resource, out resource)) return false;
         if (string.IsNullOrEmpty(domain) || domain.Contains('@', StringComparison.Ordinal) || domain.Contains('/', StringComparison.Ordinal)) return false;
-        jid = new Jid(local, domain.ToLowerInvariant(), resource);
+        try
+        {
+            _ = new System.Globalization.IdnMapping { UseStd3AsciiRules = true }.GetAscii(domain.TrimEnd('.'));
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        jid = new Jid(local, domain.TrimEnd('.').ToLowerInvariant(), resource);
         return true;
     }
 

@@ -1,0 +1,318 @@
+using System.CommandLine;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Parley.Server;
+using Parley.Server.Connections;
+using Parley.Server.Storage;
+
+namespace Parley.Cli;
+
+/// <summary>The commands of `parley`.</summary>
+internal sealed class CliCommands(CliContext context, Option<string?> configOption, Option<string?> dataOption)
+{
+    private TextWriter Out => context.Out;
+
+    public Command Serve()
+    {
+        var serve = new Command("serve", "Run the server (STARTTLS on 5222, direct TLS on 5223 by default)")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+        };
+        serve.SetAction(async (parse, ct) =>
+        {
+            var configuration = CliParse.Configuration(parse, configOption, dataOption);
+            var server = ParleyServer.Create(configuration, logging => ConfigureLogging(logging, configuration));
+            await using (server.ConfigureAwait(false))
+            {
+                await server.StartAsync(ct).ConfigureAwait(false);
+                var o = server.Options;
+                var listening = new StringBuilder();
+                if (o.C2s.Enabled) listening.Append(" c2s STARTTLS port ").Append(server.Port("c2s"));
+                if (o.C2sDirectTls.Enabled) listening.Append(", direct TLS port ").Append(server.Port("c2s-direct-tls"));
+                await Out.WriteLineAsync($"Parley is serving {o.Domain} on{listening}; data in {Path.GetFullPath(o.DataDirectory)}").ConfigureAwait(false);
+                await Out.FlushAsync(ct).ConfigureAwait(false);
+                await server.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            }
+            return 0;
+        });
+        return serve;
+    }
+
+    public Command User()
+    {
+        var user = new Command("user", "Manage accounts");
+        var jidArgument = new Argument<string>("jid") { Description = "The account: user@domain, or just user for the configured domain" };
+        var passwordOption = new Option<string?>("--password") { Description = "The password (prompted for when left out)" };
+
+        var add = new Command("add", "Create an account") { TreatUnmatchedTokensAsErrors = false };
+        add.Arguments.Add(jidArgument);
+        add.Options.Add(passwordOption);
+        add.SetAction(async (parse, ct) =>
+        {
+            await using var services = Services(parse);
+            var accounts = services.GetRequiredService<Accounts>();
+            var account = ParseAccount(accounts, parse.GetValue(jidArgument)!);
+            var password = parse.GetValue(passwordOption) ?? await PromptPasswordAsync(ct).ConfigureAwait(false);
+            if (!Accounts.IsValidPassword(password)) throw new CliException("The password is empty or contains characters not allowed (RFC 8265 OpaqueString)");
+            await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
+            if (!await accounts.CreateAsync(account, password, ct).ConfigureAwait(false))
+                throw new CliException($"{account} already exists", 1);
+            await Out.WriteLineAsync($"Created {account}").ConfigureAwait(false);
+            return 0;
+        });
+
+        var delete = new Command("delete", "Delete an account and everything stored for it") { TreatUnmatchedTokensAsErrors = false };
+        delete.Arguments.Add(jidArgument);
+        delete.SetAction(async (parse, ct) =>
+        {
+            await using var services = Services(parse);
+            var accounts = services.GetRequiredService<Accounts>();
+            var account = ParseAccount(accounts, parse.GetValue(jidArgument)!);
+            await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
+            if (!await accounts.DeleteAsync(account, ct).ConfigureAwait(false))
+                throw new CliException($"{account} does not exist", 1);
+            await Out.WriteLineAsync($"Deleted {account}").ConfigureAwait(false);
+            return 0;
+        });
+
+        var passwd = new Command("passwd", "Change an account's password") { TreatUnmatchedTokensAsErrors = false };
+        passwd.Arguments.Add(jidArgument);
+        passwd.Options.Add(passwordOption);
+        passwd.SetAction(async (parse, ct) =>
+        {
+            await using var services = Services(parse);
+            var accounts = services.GetRequiredService<Accounts>();
+            var account = ParseAccount(accounts, parse.GetValue(jidArgument)!);
+            var password = parse.GetValue(passwordOption) ?? await PromptPasswordAsync(ct).ConfigureAwait(false);
+            if (!Accounts.IsValidPassword(password)) throw new CliException("The password is empty or contains characters not allowed (RFC 8265 OpaqueString)");
+            await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
+            if (!await accounts.SetPasswordAsync(account, password, ct).ConfigureAwait(false))
+                throw new CliException($"{account} does not exist", 1);
+            await Out.WriteLineAsync($"Changed the password of {account}").ConfigureAwait(false);
+            return 0;
+        });
+
+        var list = new Command("list", "List the accounts") { TreatUnmatchedTokensAsErrors = false };
+        list.SetAction(async (parse, ct) =>
+        {
+            await using var services = Services(parse);
+            await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
+            foreach (var jid in await services.GetRequiredService<Accounts>().ListAsync(ct).ConfigureAwait(false))
+                await Out.WriteLineAsync(jid.ToString()).ConfigureAwait(false);
+            return 0;
+        });
+
+        user.Subcommands.Add(add);
+        user.Subcommands.Add(delete);
+        user.Subcommands.Add(passwd);
+        user.Subcommands.Add(list);
+        return user;
+    }
+
+    public Command Cert()
+    {
+        var cert = new Command("cert", "Show or generate the server certificate");
+        var show = new Command("show", "Describe the certificate the server uses") { TreatUnmatchedTokensAsErrors = false };
+        show.SetAction(async (parse, ct) =>
+        {
+            var options = ParleyServer.BindOptions(Configuration(parse));
+            var (certPath, keyPath) = CertificatePaths(options);
+            if (!File.Exists(certPath))
+                throw new CliException($"No certificate at {certPath}; run 'parley cert generate' or start the server once", 1);
+            using var certificate = X509CertificateLoader.LoadCertificateFromFile(certPath);
+            await Out.WriteLineAsync(Describe(certificate, certPath, keyPath, options.Domain)).ConfigureAwait(false);
+            return 0;
+        });
+        var force = new Option<bool>("--force") { Description = "Replace an existing generated certificate" };
+        var generate = new Command("generate", "Generate a self-signed certificate for the domain in the data directory") { TreatUnmatchedTokensAsErrors = false };
+        generate.Options.Add(force);
+        generate.SetAction(async (parse, ct) =>
+        {
+            var options = ParleyServer.BindOptions(Configuration(parse));
+            var domain = Parley.Protocol.Jid.Create(null, options.Domain).Domain;
+            var (certPath, keyPath) = TlsCertificateProvider.GeneratedPaths(options.DataDirectory, domain);
+            if (File.Exists(certPath) && !parse.GetValue(force))
+                throw new CliException($"{certPath} exists; use --force to replace it", 1);
+            using var certificate = TlsCertificateProvider.Generate(domain, certPath, keyPath);
+            await Out.WriteLineAsync(Describe(certificate, certPath, keyPath, domain)).ConfigureAwait(false);
+            return 0;
+        });
+        cert.Subcommands.Add(show);
+        cert.Subcommands.Add(generate);
+        return cert;
+    }
+
+    public Command Check()
+    {
+        var check = new Command("check", "Check the configuration, the certificate and that the ports are free") { TreatUnmatchedTokensAsErrors = false };
+        check.SetAction(async (parse, ct) =>
+        {
+            var options = ParleyServer.BindOptions(Configuration(parse));
+            var problems = 0;
+            await Out.WriteLineAsync($"ok   configuration (domain {options.Domain}, data {Path.GetFullPath(options.DataDirectory)})").ConfigureAwait(false);
+
+            var (certPath, keyPath) = CertificatePaths(options);
+            if (!File.Exists(certPath))
+            {
+                var line = options.Tls.CertificatePath is null
+                    ? $"ok   certificate: none yet; a self-signed one is generated at {certPath} on first start"
+                    : $"FAIL certificate: {certPath} does not exist";
+                if (line.StartsWith("FAIL", StringComparison.Ordinal)) problems++;
+                await Out.WriteLineAsync(line).ConfigureAwait(false);
+            }
+            else
+            {
+                foreach (var (ok, message) in CheckCertificate(certPath, keyPath, options.Domain))
+                {
+                    if (!ok) problems++;
+                    await Out.WriteLineAsync((ok ? "ok   " : "FAIL ") + message).ConfigureAwait(false);
+                }
+            }
+
+            foreach (var (name, listener) in new[] { ("c2s", options.C2s), ("c2s direct TLS", options.C2sDirectTls) })
+            {
+                if (!listener.Enabled) continue;
+                var free = PortFree(listener);
+                if (!free) problems++;
+                await Out.WriteLineAsync($"{(free ? "ok  " : "FAIL")} {name} port {listener.Port} on {listener.Address} {(free ? "is free" : "is in use")}").ConfigureAwait(false);
+            }
+            return problems == 0 ? 0 : 1;
+        });
+        return check;
+    }
+
+    private IConfiguration Configuration(ParseResult parse) => CliParse.Configuration(parse, configOption, dataOption);
+
+    private ServiceProvider Services(ParseResult parse) =>
+        ParleyServer.CreateServices(Configuration(parse));
+
+    private static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)
+    {
+        logging.AddConfiguration(configuration.GetSection("Logging"));
+        logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
+        });
+        if (configuration["Logging:LogLevel:Default"] is null) logging.SetMinimumLevel(LogLevel.Information);
+    }
+
+    private static Parley.Protocol.Jid ParseAccount(Accounts accounts, string text) =>
+        accounts.TryParseAccount(text, out var account)
+            ? account
+            : throw new CliException($"'{text}' is not an account of this server (expected user or user@domain with the configured domain)");
+
+    private async Task<string> PromptPasswordAsync(CancellationToken ct)
+    {
+        if (context.In is { } reader) return (await reader.ReadLineAsync(ct).ConfigureAwait(false)) ?? "";
+        if (Console.IsInputRedirected) return (await Console.In.ReadLineAsync(ct).ConfigureAwait(false)) ?? "";
+        await context.Error.WriteAsync("Password: ").ConfigureAwait(false);
+        var first = ReadHidden();
+        await context.Error.WriteAsync("Again: ").ConfigureAwait(false);
+        var second = ReadHidden();
+        if (first != second) throw new CliException("The passwords differ");
+        return first;
+    }
+
+    private static string ReadHidden()
+    {
+        var sb = new StringBuilder();
+        while (true)
+        {
+            var key = Console.ReadKey(intercept: true);
+            if (key.Key == ConsoleKey.Enter) break;
+            if (key.Key == ConsoleKey.Backspace)
+            {
+                if (sb.Length > 0) sb.Length--;
+                continue;
+            }
+            sb.Append(key.KeyChar);
+        }
+        Console.Error.WriteLine();
+        return sb.ToString();
+    }
+
+    private static (string Certificate, string Key) CertificatePaths(ParleyOptions options) =>
+        options.Tls.CertificatePath is not null && options.Tls.KeyPath is not null
+            ? (options.Tls.CertificatePath, options.Tls.KeyPath)
+            : TlsCertificateProvider.GeneratedPaths(options.DataDirectory, Parley.Protocol.Jid.Create(null, options.Domain).Domain);
+
+    private static string Describe(X509Certificate2 certificate, string certPath, string keyPath, string domain)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine($"Certificate: {Path.GetFullPath(certPath)}");
+        sb.AppendLine($"Key:         {Path.GetFullPath(keyPath)}");
+        sb.AppendLine($"Subject:     {certificate.Subject}");
+        sb.AppendLine($"Issuer:      {certificate.Issuer}{(certificate.Subject == certificate.Issuer ? " (self-signed)" : "")}");
+        sb.AppendLine($"DNS names:   {string.Join(", ", DnsNames(certificate))}");
+        sb.AppendLine($"Valid:       {certificate.NotBefore:u} to {certificate.NotAfter:u}");
+        sb.AppendLine($"SHA-256:     {Convert.ToHexString(SHA256.HashData(certificate.RawData))}");
+        sb.Append($"Matches {domain}: {(Matches(certificate, domain) ? "yes" : "no")}");
+        return sb.ToString();
+    }
+
+    private static IEnumerable<(bool Ok, string Message)> CheckCertificate(string certPath, string keyPath, string domain)
+    {
+        X509Certificate2? certificate = null;
+        string? loadError = null;
+        try
+        {
+            certificate = TlsCertificateProvider.LoadPem(certPath, keyPath).Leaf;
+        }
+        catch (Exception e) when (e is CryptographicException or IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            loadError = e.Message;
+        }
+        if (certificate is null)
+        {
+            yield return (false, $"certificate {certPath} with key {keyPath} cannot be loaded: {loadError}");
+            yield break;
+        }
+        using (certificate)
+        {
+            yield return (true, $"certificate {certPath} loads with its key");
+            yield return (Matches(certificate, domain), $"certificate names {string.Join(", ", DnsNames(certificate))} {(Matches(certificate, domain) ? "cover" : "do not cover")} {domain}");
+            var now = DateTime.UtcNow;
+            var valid = certificate.NotBefore <= now && certificate.NotAfter > now;
+            yield return (valid, $"certificate valid from {certificate.NotBefore:u} to {certificate.NotAfter:u}");
+        }
+    }
+
+    private static List<string> DnsNames(X509Certificate2 certificate)
+    {
+        var names = new List<string>();
+        foreach (var ext in certificate.Extensions)
+            if (ext is X509SubjectAlternativeNameExtension san)
+                names.AddRange(san.EnumerateDnsNames());
+        return names;
+    }
+
+    private static bool Matches(X509Certificate2 certificate, string domain) => certificate.MatchesHostname(domain, allowWildcards: true, allowCommonName: false);
+
+    private static bool PortFree(ListenerOptions listener)
+    {
+        if (listener.Port == 0) return true;
+        var address = listener.Address switch
+        {
+            "any" => IPAddress.Any,
+            "loopback" => IPAddress.Loopback,
+            _ => IPAddress.Parse(listener.Address),
+        };
+        try
+        {
+            using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            socket.Bind(new IPEndPoint(address, listener.Port));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Parley.Protocol;
+
+namespace Parley.Server.Connections;
+
+/// <summary>
+/// One timer for all streams: closes idle and slow-to-negotiate ones, sends whitespace keepalives, and on
+/// shutdown gives every stream &lt;system-shutdown/&gt; (RFC 6120 §4.9.3.20).
+/// </summary>
+public sealed class StreamHeartbeat : BackgroundService
+{
+    private readonly StreamRegistry streams;
+    private readonly IOptions<ParleyOptions> options;
+    private readonly TimeProvider time;
+
+    /// <summary>Creates the heartbeat and arranges for every stream to hear of a shutdown before Kestrel stops.</summary>
+    public StreamHeartbeat(StreamRegistry streams, IOptions<ParleyOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
+    {
+        this.streams = streams;
+        this.options = options;
+        this.time = time;
+        // ApplicationStopping fires before the server stops accepting and aborts connections.
+        lifetime.ApplicationStopping.Register(() => CloseAllAsync().Wait(TimeSpan.FromSeconds(5)));
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var l = options.Value.Limits;
+        var period = TimeSpan.FromSeconds(Math.Clamp(Math.Min(l.KeepaliveSeconds, l.NegotiationTimeoutSeconds) / 4.0, 0.25, 5));
+        using var timer = new PeriodicTimer(period, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
+            {
+                var now = time.GetTimestamp();
+                foreach (var stream in streams.Snapshot())
+                    await stream.TickAsync(now).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <inheritdoc />
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        await CloseAllAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task CloseAllAsync()
+    {
+        var closing = new List<Task>();
+        foreach (var stream in streams.Snapshot())
+            closing.Add(stream.CloseAsync(StreamError.SystemShutdown("The server is shutting down"), CancellationToken.None).AsTask());
+        return Task.WhenAll(closing);
+    }
+}

@@ -1,0 +1,548 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Connections;
+using Parley.Protocol;
+using Parley.Protocol.Sasl;
+using Parley.Server.Hooks;
+using Parley.Server.Modules;
+using Parley.Server.Routing;
+
+namespace Parley.Server.Connections;
+
+/// <summary>
+/// One client-to-server XML stream (RFC 6120 §4) on one connection: it frames input, negotiates TLS, SASL and
+/// binding through the modules, stamps and routes stanzas, and writes output through one bounded queue.
+/// It is the connection's single error boundary.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The semaphore and token source hold no unmanaged resources (no wait handle, no timer); other threads may still touch them while the stream winds down.")]
+public sealed class XmppStream : IStreamContext, IClientSession
+{
+    private static readonly SslApplicationProtocol XmppClientAlpn = new("xmpp-client"u8.ToArray());
+
+    private readonly ConnectionContext _connection;
+    private readonly C2sServices _s;
+    private readonly bool _directTls;
+    private readonly XmlFramer _framer;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _aborted = new();
+    private PipeReader _input;
+    private PipeWriter _output;
+    private SslStream? _ssl;
+    private Channel<Element>? _outbox;
+    private Task? _writerLoop;
+    private bool _headerSent;
+    private bool _tlsPending;
+    private bool _restartPending;
+    private int _closing;
+    private StreamError? _closeError;
+    private long _lastInput;
+    private long _lastOutput;
+    private Dictionary<object, object?>? _items;
+
+    internal XmppStream(ConnectionContext connection, C2sServices services, bool directTls)
+    {
+        _connection = connection;
+        _s = services;
+        _directTls = directTls;
+        _input = connection.Transport.Input;
+        _output = connection.Transport.Output;
+        _framer = new XmlFramer(new XmlFramerOptions
+        {
+            MaxElementBytes = services.Options.Limits.MaxStanzaBytes,
+            MaxDepth = services.Options.Limits.MaxDepth,
+        });
+        StreamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+        RemoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        OpenedAt = services.Time.GetTimestamp();
+        _lastInput = _lastOutput = OpenedAt;
+    }
+
+    /// <inheritdoc />
+    public string StreamId { get; }
+
+    /// <inheritdoc />
+    public IPAddress? RemoteAddress { get; }
+
+    /// <inheritdoc />
+    public bool IsSecure => _ssl is not null;
+
+    /// <inheritdoc />
+    public SslProtocols? TlsProtocol => _ssl?.SslProtocol;
+
+    /// <inheritdoc />
+    public IChannelBindingSource? ChannelBinding { get; private set; }
+
+    /// <inheritdoc />
+    public Jid? Account { get; private set; }
+
+    /// <inheritdoc />
+    public Jid? BoundJid { get; private set; }
+
+    /// <inheritdoc />
+    public IDictionary<object, object?> Items => _items ??= [];
+
+    /// <inheritdoc />
+    public DateTimeOffset BoundAt { get; private set; }
+
+    /// <summary>Whether plaintext negotiation is allowed for this connection (loopback only, and only when configured).</summary>
+    public bool PlaintextAllowed => _s.Options.Tls.AllowPlaintextOnLoopback && RemoteAddress is not null && IPAddress.IsLoopback(RemoteAddress);
+
+    Jid ISession.Jid => BoundJid ?? default;
+
+    internal long OpenedAt { get; }
+
+    internal Stage Stage => Account is null
+        ? (IsSecure ? Stage.PreAuth : Stage.PreTls)
+        : (BoundJid is null ? Stage.Authenticated : Stage.Bound);
+
+    /// <summary>Runs the stream until it ends. Never throws: this is the connection's error boundary.</summary>
+    internal async Task RunAsync()
+    {
+        var ct = _aborted.Token;
+        _s.Streams.Add(this);
+        C2sLog.Opened(_s.Log, StreamId, RemoteAddress?.ToString(), _directTls);
+        try
+        {
+            if (_directTls) await UpgradeToTlsAsync([XmppClientAlpn], ct).ConfigureAwait(false);
+            await ReadLoopAsync(ct).ConfigureAwait(false);
+        }
+        catch (XmlStreamException e)
+        {
+            await CloseAsync(e.Error, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException
+                                      or AuthenticationException or ObjectDisposedException or ConnectionAbortedException)
+        {
+            // The peer vanished or the stream was closed: nothing to say to it.
+            C2sLog.Dropped(_s.Log, StreamId, e.GetType().Name);
+        }
+        catch (Exception e)
+        {
+            C2sLog.Failed(_s.Log, StreamId, e);
+            await CloseAsync(StreamError.InternalServerError(), CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            await TeardownAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task ReadLoopAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var read = await _input.ReadAsync(ct).ConfigureAwait(false);
+            var buffer = read.Buffer;
+            if (!buffer.IsEmpty) Volatile.Write(ref _lastInput, _s.Time.GetTimestamp());
+            var upgrade = false;
+            try
+            {
+                while (Volatile.Read(ref _closing) == 0 && _framer.TryRead(ref buffer, out var frame))
+                {
+                    await HandleFrameAsync(frame, ct).ConfigureAwait(false);
+                    if (_restartPending)
+                    {
+                        // RFC 6120 §6.4.6: after SASL success the client opens a new stream on the same bytes.
+                        _restartPending = false;
+                        _framer.Reset();
+                        _headerSent = false;
+                    }
+                    if (_tlsPending)
+                    {
+                        upgrade = true;
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                _input.AdvanceTo(buffer.Start, upgrade ? buffer.Start : buffer.End);
+            }
+            if (Volatile.Read(ref _closing) != 0) return;
+            if (upgrade)
+            {
+                _tlsPending = false;
+                await UpgradeToTlsAsync(null, ct).ConfigureAwait(false);
+                continue;
+            }
+            if (read.IsCompleted)
+            {
+                if (!buffer.IsEmpty) throw new XmlStreamException(StreamError.NotWellFormed("The stream ended inside an element"));
+                return;
+            }
+        }
+    }
+
+    private async ValueTask UpgradeToTlsAsync(List<SslApplicationProtocol>? alpn, CancellationToken ct)
+    {
+        // RFC 6120 §5.4.3.3: TLS starts on the bytes right after <proceed/>; the framer starts over.
+        var transport = new DuplexPipeStream(_connection.Transport.Input, _connection.Transport.Output);
+        var ssl = new SslStream(transport, leaveInnerStreamOpen: false);
+        using (var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct))
+        {
+            timeout.CancelAfter(TimeSpan.FromSeconds(Math.Min(30, _s.Options.Limits.NegotiationTimeoutSeconds)));
+            await ssl.AuthenticateAsServerAsync(_s.Certificates.ServerOptions(alpn), timeout.Token).ConfigureAwait(false);
+        }
+        _ssl = ssl;
+        ChannelBinding = new ServerChannelBinding(_s.Certificates.TlsServerEndPoint, ssl);
+        _input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
+        _output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));
+        _framer.Reset();
+        _headerSent = false;
+        C2sLog.TlsEstablished(_s.Log, StreamId, ssl.SslProtocol.ToString(), ssl.NegotiatedCipherSuite.ToString());
+    }
+
+    private async ValueTask HandleFrameAsync(XmlFrame frame, CancellationToken ct)
+    {
+        switch (frame.Kind)
+        {
+            case XmlFrameKind.StreamOpen:
+                await OpenAsync(frame.Header!, ct).ConfigureAwait(false);
+                break;
+            case XmlFrameKind.StreamClose:
+                // RFC 6120 §4.4: answer the peer's close with ours, then end.
+                await CloseAsync(null, ct).ConfigureAwait(false);
+                break;
+            default:
+                await HandleElementAsync(frame.Element!, ct).ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async ValueTask OpenAsync(StreamHeader header, CancellationToken ct)
+    {
+        // RFC 6120 §4.7: the response header, then features (or the error that refuses the stream).
+        if (header.ContentNamespace != Ns.Client)
+            throw new XmlStreamException(StreamError.InvalidNamespace("This port serves jabber:client streams"));
+        if (header.To is not null && (!Jid.TryParse(header.To, out var to) || !to.IsDomain || to.Domain != _s.Addresses.Domain))
+            throw new XmlStreamException(StreamError.HostUnknown("This server does not serve " + header.To));
+        // §4.7.5: no version means a pre-RFC-3920 peer, which this server does not speak.
+        if (header.Version is null || !header.Version.StartsWith("1.", StringComparison.Ordinal))
+            throw new XmlStreamException(StreamError.UnsupportedVersion("Version 1.0 is required"));
+
+        string? clientJid = null;
+        if (Account is { } account && header.From is not null && Jid.TryParse(header.From, out var from) && from.Bare == account)
+            clientJid = from.ToString();
+        await WriteHeaderAsync(clientJid, ct).ConfigureAwait(false);
+        var features = _s.Modules.BuildFeatures(Stage, this);
+        await SendAsync(features, ct).ConfigureAwait(false);
+    }
+
+    private ValueTask WriteHeaderAsync(string? to, CancellationToken ct)
+    {
+        _headerSent = true;
+        var header = new StreamHeader(to, _s.Addresses.Domain, StreamId, "1.0", "en", Ns.Client, Ns.Streams);
+        return WriteAsync(static (w, h) => ElementWriter.WriteStreamHeader(w, h), header, ct);
+    }
+
+    private async ValueTask HandleElementAsync(Element element, CancellationToken ct)
+    {
+        var stage = Stage;
+        if (stage == Stage.Bound && Stanza.IsStanza(element))
+        {
+            await HandleStanzaAsync(element, ct).ConfigureAwait(false);
+            return;
+        }
+        if (_s.Modules.TryGetStreamElement(element.Name, stage, out var handler))
+        {
+            await handler(element, this, ct).ConfigureAwait(false);
+            return;
+        }
+        if (stage == Stage.Authenticated && element.Namespace == Ns.Client && element.LocalName == "iq")
+        {
+            await HandleNegotiationIqAsync(element, ct).ConfigureAwait(false);
+            return;
+        }
+        if (Stanza.IsStanza(element))
+        {
+            // RFC 6120 §6.4.1 / §7.1: no stanzas before authentication and binding.
+            throw new XmlStreamException(StreamError.NotAuthorized("Authenticate and bind a resource first"));
+        }
+        // RFC 6120 §4.9.3.24: a top-level element we do not know.
+        throw new XmlStreamException(StreamError.UnsupportedStanzaType(element.LocalName + " is not supported here"));
+    }
+
+    private async ValueTask HandleNegotiationIqAsync(Element element, CancellationToken ct)
+    {
+        if (!Stanza.TryCreate(element, out var iq, out var error))
+        {
+            await SendAsync(ErrorReply(element, error!), ct).ConfigureAwait(false);
+            return;
+        }
+        var payload = iq.Element.FirstChild();
+        if (payload is not null && iq.Element.ChildCount == 1 && _s.Modules.TryGetNegotiationIq(payload.Name, out var handler))
+        {
+            await handler(iq, this, ct).ConfigureAwait(false);
+            return;
+        }
+        if (iq.IqType is IqType.Get or IqType.Set)
+            await SendAsync(iq.CreateErrorReply(StanzaError.NotAuthorized("Bind a resource first")), ct).ConfigureAwait(false);
+    }
+
+    private async ValueTask HandleStanzaAsync(Element element, CancellationToken ct)
+    {
+        if (!Stanza.TryCreate(element, out var stanza, out var error))
+        {
+            if (element.GetAttribute("type") != "error") TryDeliver(ErrorReply(element, error!));
+            return;
+        }
+        var self = BoundJid!.Value;
+        // RFC 6120 §8.1.2.1: the server stamps the full JID; a different claimed sender is invalid-from.
+        if (stanza.From is { } from && from != self && from != self.Bare)
+            throw new XmlStreamException(StreamError.InvalidFrom("A client may only send from its own address"));
+        stanza.From = self;
+        if (stanza.Kind == StanzaKind.Iq && !IsValidIq(stanza, out var iqError))
+        {
+            Router.Bounce(stanza, iqError!, this);
+            return;
+        }
+        C2sLog.StanzaIn(_s.Log, StreamId, element.LocalName, stanza.Id);
+        await _s.Router.RouteAsync(stanza, this, ct).ConfigureAwait(false);
+    }
+
+    // RFC 6120 §8.2.3: the IQ rules every entity enforces.
+    private static bool IsValidIq(Stanza iq, out StanzaError? error)
+    {
+        error = null;
+        switch (iq.IqType)
+        {
+            case null:
+                error = StanzaError.BadRequest("The IQ type must be get, set, result or error");
+                return false;
+            case IqType.Get or IqType.Set when iq.Element.ChildCount != 1:
+                error = StanzaError.BadRequest("An IQ get or set has exactly one child");
+                return false;
+            case IqType.Get or IqType.Set when iq.Id is null:
+                error = StanzaError.BadRequest("An IQ request needs an id");
+                return false;
+            default:
+                return true;
+        }
+    }
+
+    private Element ErrorReply(Element element, StanzaError error)
+    {
+        // The stanza could not even be parsed (e.g. jid-malformed): answer without echoing its addresses.
+        var reply = new Element(element.Name).SetAttribute("type", "error");
+        if (element.GetAttribute("id") is { } id) reply.SetAttribute("id", id);
+        if (BoundJid is { } self) reply.SetAttribute("to", self.ToString());
+        reply.Add(error.ToElement());
+        return reply;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SendAsync(Element element, CancellationToken ct)
+    {
+        if (_outbox is not null)
+        {
+            TryDeliver(element);
+            return;
+        }
+        await WriteAsync(static (w, e) => ElementWriter.Write(w, e, Ns.Client), element, ct).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public bool TryDeliver(Element stanza)
+    {
+        if (_outbox is null || Volatile.Read(ref _closing) != 0) return false;
+        if (_outbox.Writer.TryWrite(stanza)) return true;
+        // A client that cannot keep up is disconnected, never buffered without bound.
+        _ = CloseAsync(StreamError.ResourceConstraint("Too much output is waiting for this client"), CancellationToken.None).AsTask();
+        return false;
+    }
+
+    private async ValueTask WriteAsync<T>(Action<IBufferWriter<byte>, T> write, T state, CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            write(_output, state);
+            await _output.FlushAsync(ct).ConfigureAwait(false);
+            Volatile.Write(ref _lastOutput, _s.Time.GetTimestamp());
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async Task WriterLoopAsync(ChannelReader<Element> reader, CancellationToken ct)
+    {
+        try
+        {
+            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
+            {
+                await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    // Flush once per batch, not once per stanza.
+                    var n = 0;
+                    while (n < 256 && reader.TryRead(out var element))
+                    {
+                        ElementWriter.Write(_output, element, Ns.Client);
+                        n++;
+                    }
+                    await _output.FlushAsync(ct).ConfigureAwait(false);
+                    Volatile.Write(ref _lastOutput, _s.Time.GetTimestamp());
+                }
+                finally
+                {
+                    _writeLock.Release();
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is going away.
+            _aborted.Cancel();
+        }
+    }
+
+    /// <inheritdoc />
+    void IStreamContext.StartTls() => _tlsPending = true;
+
+    /// <inheritdoc />
+    void IStreamContext.Authenticated(Jid account)
+    {
+        Account = account.Bare;
+        _restartPending = true;
+        Items.Clear();
+    }
+
+    /// <inheritdoc />
+    async ValueTask<bool> IStreamContext.BindAsync(Jid fullJid, CancellationToken ct)
+    {
+        BoundJid = fullJid;
+        if (!_s.Sessions.TryAdd(this, _s.Options.Limits.MaxResourcesPerAccount, out var replaced))
+        {
+            BoundJid = null;
+            return false;
+        }
+        BoundAt = _s.Time.GetUtcNow();
+        _outbox = Channel.CreateBounded<Element>(new BoundedChannelOptions(_s.Options.Limits.OutboundQueueStanzas)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _writerLoop = WriterLoopAsync(_outbox.Reader, _aborted.Token);
+        if (replaced is not null)
+        {
+            // RFC 6120 §7.7.2.2: the new session wins; the old one gets <conflict/>.
+            await replaced.CloseAsync(StreamError.Conflict("Replaced by a new connection for this resource"), ct).ConfigureAwait(false);
+        }
+        C2sLog.Bound(_s.Log, StreamId, fullJid.ToString());
+        await _s.Hooks.RunAsync(new SessionBound(this), ct).ConfigureAwait(false);
+        return true;
+    }
+
+    /// <summary>Closes the stream: an optional stream error, then the closing tag (RFC 6120 §4.4, §4.9.1).</summary>
+    public async ValueTask CloseAsync(StreamError? error, CancellationToken ct)
+    {
+        if (Interlocked.Exchange(ref _closing, 1) != 0) return;
+        _closeError = error;
+        if (error is not null) C2sLog.StreamError(_s.Log, StreamId, error.ConditionName, error.Text);
+        try
+        {
+            if (_outbox is not null)
+            {
+                _outbox.Writer.TryComplete();
+                if (_writerLoop is not null)
+                    await _writerLoop.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+            }
+            if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false)) return;
+            try
+            {
+                // §4.9.1.2: an error before our header still needs a header to be well-formed.
+                if (!_headerSent)
+                {
+                    _headerSent = true;
+                    ElementWriter.WriteStreamHeader(_output, new StreamHeader(null, _s.Addresses.Domain, StreamId, "1.0", "en", Ns.Client, Ns.Streams));
+                }
+                if (error is not null) ElementWriter.Write(_output, error.ToElement(), Ns.Client);
+                ElementWriter.WriteStreamClose(_output);
+                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _output.FlushAsync(timeout.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException or TimeoutException)
+        {
+            // The peer is gone; nothing more to say.
+        }
+        finally
+        {
+            _aborted.Cancel();
+        }
+    }
+
+    /// <inheritdoc />
+    ValueTask IClientSession.CloseAsync(StreamError error, CancellationToken ct) => CloseAsync(error, ct);
+
+    /// <inheritdoc />
+    ValueTask IStreamContext.CloseAsync(StreamError error, CancellationToken ct) => CloseAsync(error, ct);
+
+    /// <summary>Called by the heartbeat: closes idle or stuck streams and keeps quiet ones alive.</summary>
+    internal async ValueTask TickAsync(long now)
+    {
+        var o = _s.Options.Limits;
+        var time = _s.Time;
+        if (BoundJid is null && time.GetElapsedTime(OpenedAt, now).TotalSeconds > o.NegotiationTimeoutSeconds)
+        {
+            await CloseAsync(StreamError.ConnectionTimeout("Negotiation took too long"), CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+        if (time.GetElapsedTime(Volatile.Read(ref _lastInput), now).TotalSeconds > o.IdleTimeoutSeconds)
+        {
+            await CloseAsync(StreamError.ConnectionTimeout("No traffic for too long"), CancellationToken.None).ConfigureAwait(false);
+            return;
+        }
+        if (BoundJid is not null && time.GetElapsedTime(Volatile.Read(ref _lastOutput), now).TotalSeconds > o.KeepaliveSeconds
+            && _writeLock.Wait(0))
+        {
+            // RFC 6120 §4.6.1: a whitespace keepalive.
+            try
+            {
+                _output.Write(" "u8);
+                await _output.FlushAsync(_aborted.Token).ConfigureAwait(false);
+                Volatile.Write(ref _lastOutput, time.GetTimestamp());
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException)
+            {
+                _aborted.Cancel();
+            }
+            finally
+            {
+                _writeLock.Release();
+            }
+        }
+    }
+
+    private async Task TeardownAsync()
+    {
+        Interlocked.Exchange(ref _closing, 1);
+        _aborted.Cancel();
+        _outbox?.Writer.TryComplete();
+        _s.Streams.Remove(this);
+        if (BoundJid is not null && _s.Sessions.Remove(this))
+            await _s.Hooks.RunAsync(new SessionClosed(this, _closeError), CancellationToken.None).ConfigureAwait(false);
+        try
+        {
+            if (_ssl is not null) await _ssl.DisposeAsync().ConfigureAwait(false);
+            await _connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
+            await _connection.Transport.Input.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Already torn down.
+        }
+        C2sLog.Closed(_s.Log, StreamId, BoundJid?.ToString());
+    }
+}

@@ -1,0 +1,32 @@
+using Parley.Protocol;
+using Parley.Server.Routing;
+
+namespace Parley.Server.Hooks;
+
+/// <summary>Marks a hook record. Every hook is declared in this file.</summary>
+public interface IHook;
+
+/// <summary>A client session bound a resource and can receive stanzas.</summary>
+public sealed record SessionBound(IClientSession Session) : IHook;
+
+/// <summary>A bound client session ended (cleanly or not).</summary>
+public sealed record SessionClosed(IClientSession Session, StreamError? Error) : IHook;
+
+/// <summary>An account was created.</summary>
+public sealed record AccountCreated(Jid Account) : IHook;
+
+/// <summary>An account was deleted; modules delete what they keep for it.</summary>
+public sealed record AccountDeleted(Jid Account) : IHook;
+
+/// <summary>
+/// A stanza is about to be routed. A handler may <see cref="Drop"/> it (blocking, privacy) after answering
+/// as the rules for that stanza require.
+/// </summary>
+public sealed record Routing(Stanza Stanza, ISession Origin) : IHook
+{
+    /// <summary>Whether a handler dropped the stanza.</summary>
+    public bool Dropped { get; private set; }
+
+    /// <summary>Stops the stanza from being routed.</summary>
+    public void Drop() => Dropped = true;
+}

@@ -1,0 +1,50 @@
+using Parley.Protocol;
+using Parley.Server.Hooks;
+
+namespace Parley.Server.Modules;
+
+/// <summary>Handles an IQ request whose payload was decoded as <typeparamref name="T"/>.</summary>
+public delegate ValueTask<IqReply> IqHandler<T>(IqRequest<T> iq, CancellationToken ct);
+
+/// <summary>Handles a top-level non-stanza element (a nonza such as &lt;starttls/&gt; or &lt;auth/&gt;).</summary>
+public delegate ValueTask StreamElementHandler(Element element, IStreamContext stream, CancellationToken ct);
+
+/// <summary>Handles an IQ before resource binding (only resource binding itself).</summary>
+public delegate ValueTask NegotiationIqHandler(Stanza iq, IStreamContext stream, CancellationToken ct);
+
+/// <summary>What a module declares; the registry records each declaration under the module's name.</summary>
+public sealed class ModuleBuilder
+{
+    private readonly ModuleRegistry _registry;
+    private readonly ModuleInfo _info;
+
+    internal ModuleBuilder(ModuleRegistry registry, ModuleInfo info)
+    {
+        _registry = registry;
+        _info = info;
+    }
+
+    /// <summary>Advertises a disco feature of the server.</summary>
+    public void Feature(string featureNamespace) => _registry.AddFeature(featureNamespace, _info);
+
+    /// <summary>Handles IQ requests of a payload type, direction and target.</summary>
+    public void OnIq<T>(IqType type, IqTarget target, IqHandler<T> handler) where T : IPayload<T> =>
+        _registry.AddIqHandler(type, T.Name, target, async (stanza, payload, from, to, origin, ct) =>
+            await handler(new IqRequest<T>(stanza, T.Parse(payload), from, to, origin), ct).ConfigureAwait(false));
+
+    /// <summary>Handles a nonza at the given stage.</summary>
+    public void OnStreamElement(QName name, Stage stage, StreamElementHandler handler) =>
+        _registry.AddStreamElement(name, stage, handler);
+
+    /// <summary>Handles an IQ set with this payload before binding.</summary>
+    public void OnNegotiationIq(QName payload, NegotiationIqHandler handler) =>
+        _registry.AddNegotiationIq(payload, handler);
+
+    /// <summary>Offers a stream feature at a stage; the provider returns null when it does not apply.</summary>
+    public void StreamFeature(Stage stage, Func<IStreamContext, Element?> provider) =>
+        _registry.AddStreamFeature(stage, provider);
+
+    /// <summary>Listens to a hook.</summary>
+    public void Hook<T>(Func<T, CancellationToken, ValueTask> handler, int priority = 0) where T : IHook =>
+        _registry.Hooks.Add(handler, priority, _info.Name);
+}

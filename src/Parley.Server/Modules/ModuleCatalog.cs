@@ -1,0 +1,28 @@
+using Parley.Server.Modules.Bind;
+using Parley.Server.Modules.Ping;
+using Parley.Server.Modules.Sasl;
+using Parley.Server.Modules.Session;
+using Parley.Server.Modules.Tls;
+
+namespace Parley.Server.Modules;
+
+/// <summary>Every module of the server, one line each. Required ones are always on.</summary>
+public static class ModuleCatalog
+{
+    /// <summary>The catalog, in registration order.</summary>
+    public static IReadOnlyList<ModuleEntry> All { get; } =
+    [
+        ModuleEntry.Of<TlsModule>(),
+        ModuleEntry.Of<SaslModule>(),
+        ModuleEntry.Of<BindModule>(),
+        ModuleEntry.Of<SessionModule>(),
+        ModuleEntry.Of<PingModule>(),
+    ];
+}
+
+/// <summary>A catalog line: a module type and its info.</summary>
+public sealed record ModuleEntry(Type Type, ModuleInfo Info)
+{
+    /// <summary>The entry of a module type.</summary>
+    public static ModuleEntry Of<T>() where T : class, IModule => new(typeof(T), T.Info);
+}

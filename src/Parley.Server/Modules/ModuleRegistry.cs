@@ -1,0 +1,100 @@
+using System.Collections.Frozen;
+using Parley.Protocol;
+using Parley.Server.Hooks;
+using Parley.Server.Routing;
+
+namespace Parley.Server.Modules;
+
+/// <summary>An IQ handler with its payload still undecoded.</summary>
+internal delegate ValueTask<IqReply> RawIqHandler(Stanza stanza, Element payload, Jid from, Jid to, ISession? origin, CancellationToken ct);
+
+/// <summary>
+/// Everything the enabled modules declared: IQ handlers keyed by payload type, nonza handlers, stream features,
+/// disco features and hooks. Built once at start-up, then read without locks.
+/// </summary>
+public sealed class ModuleRegistry
+{
+    private readonly Dictionary<(IqType, QName, IqTarget), RawIqHandler> _iq = [];
+    private readonly Dictionary<(QName, Stage), StreamElementHandler> _streamElements = [];
+    private readonly Dictionary<QName, NegotiationIqHandler> _negotiationIq = [];
+    private readonly List<Func<IStreamContext, Element?>>[] _streamFeatures = [[], [], [], []];
+    private readonly SortedSet<string> _features = new(StringComparer.Ordinal);
+    private readonly List<ModuleInfo> _modules = [];
+    private FrozenDictionary<(IqType, QName, IqTarget), RawIqHandler>? _frozenIq;
+
+    internal ModuleRegistry(HookBus hooks) => Hooks = hooks;
+
+    internal HookBus Hooks { get; }
+
+    /// <summary>The modules registered, in registration order.</summary>
+    public IReadOnlyList<ModuleInfo> Modules => _modules;
+
+    /// <summary>The disco features the modules advertise.</summary>
+    public IReadOnlyCollection<string> Features => _features;
+
+    /// <summary>Every XEP number the registered modules implement, ascending.</summary>
+    public IReadOnlyList<int> Xeps
+    {
+        get
+        {
+            var set = new SortedSet<int>();
+            foreach (var m in _modules)
+                if (m.Xeps is not null) set.UnionWith(m.Xeps);
+            return [.. set];
+        }
+    }
+
+    internal void Register(IModule module, ModuleInfo info)
+    {
+        _modules.Add(info);
+        module.Register(new ModuleBuilder(this, info));
+        _frozenIq = null;
+    }
+
+    internal void AddFeature(string feature, ModuleInfo owner) => _features.Add(feature);
+
+    internal void AddIqHandler(IqType type, QName payload, IqTarget target, RawIqHandler handler)
+    {
+        if (!_iq.TryAdd((type, payload, target), handler))
+            throw new InvalidOperationException($"Two modules handle IQ {type} {payload} for {target}");
+    }
+
+    internal void AddStreamElement(QName name, Stage stage, StreamElementHandler handler)
+    {
+        if (!_streamElements.TryAdd((name, stage), handler))
+            throw new InvalidOperationException($"Two modules handle {name} at {stage}");
+    }
+
+    internal void AddNegotiationIq(QName payload, NegotiationIqHandler handler)
+    {
+        if (!_negotiationIq.TryAdd(payload, handler))
+            throw new InvalidOperationException($"Two modules handle negotiation IQ {payload}");
+    }
+
+    internal void AddStreamFeature(Stage stage, Func<IStreamContext, Element?> provider) =>
+        _streamFeatures[(int)stage].Add(provider);
+
+    internal bool TryGetIqHandler(IqType type, QName payload, IqTarget target, out RawIqHandler handler)
+    {
+        var map = _frozenIq ??= _iq.ToFrozenDictionary();
+        return map.TryGetValue((type, payload, target), out handler!);
+    }
+
+    /// <summary>Whether any handler exists for a payload at a target, whatever the IQ type.</summary>
+    internal bool HandlesPayload(QName payload, IqTarget target) =>
+        TryGetIqHandler(IqType.Get, payload, target, out _) || TryGetIqHandler(IqType.Set, payload, target, out _);
+
+    internal bool TryGetStreamElement(QName name, Stage stage, out StreamElementHandler handler) =>
+        _streamElements.TryGetValue((name, stage), out handler!);
+
+    internal bool TryGetNegotiationIq(QName payload, out NegotiationIqHandler handler) =>
+        _negotiationIq.TryGetValue(payload, out handler!);
+
+    internal Element BuildFeatures(Stage stage, IStreamContext stream)
+    {
+        var features = new Element("features", Ns.Streams);
+        foreach (var provider in _streamFeatures[(int)stage])
+            if (provider(stream) is { } feature) features.Add(feature);
+        return features;
+    }
+}

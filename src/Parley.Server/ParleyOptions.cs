@@ -1,0 +1,154 @@
+namespace Parley.Server;
+
+/// <summary>
+/// The server's configuration, bound from the root of the configuration (JSON file, PARLEY_ environment
+/// variables, command line). Every limit has a safe default. <see cref="Validate"/> names the bad key.
+/// </summary>
+public sealed class ParleyOptions
+{
+    /// <summary>The XMPP domain this server hosts.</summary>
+    public string Domain { get; set; } = "localhost";
+
+    /// <summary>Where the database, generated certificate and other state live.</summary>
+    public string DataDirectory { get; set; } = "./data";
+
+    /// <summary>"sqlite" (default, in the data directory) or "memory" (tests; nothing survives a restart).</summary>
+    public string Storage { get; set; } = "sqlite";
+
+    /// <summary>Client connections with STARTTLS (RFC 6120 §5).</summary>
+    public ListenerOptions C2s { get; set; } = new() { Port = 5222 };
+
+    /// <summary>Client connections with TLS from the first byte (XEP-0368).</summary>
+    public ListenerOptions C2sDirectTls { get; set; } = new() { Port = 5223 };
+
+    /// <summary>Certificate and TLS policy.</summary>
+    public TlsOptions Tls { get; set; } = new();
+
+    /// <summary>Authentication policy.</summary>
+    public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>Resource limits and timeouts.</summary>
+    public LimitOptions Limits { get; set; } = new();
+
+    /// <summary>Checks every value; returns the problems, each naming its configuration key.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Domain) || !Parley.Protocol.Jid.TryCreate(null, Domain, null, out var d) || !d.IsDomain)
+            errors.Add($"Domain: '{Domain}' is not a valid XMPP domain");
+        if (string.IsNullOrWhiteSpace(DataDirectory)) errors.Add("DataDirectory: must not be empty");
+        if (Storage is not ("sqlite" or "memory")) errors.Add($"Storage: must be 'sqlite' or 'memory' (got '{Storage}')");
+        C2s.Validate("C2s", errors);
+        C2sDirectTls.Validate("C2sDirectTls", errors);
+        if (C2s.Enabled && C2sDirectTls.Enabled && C2s.Port != 0 && C2s.Port == C2sDirectTls.Port && C2s.Address == C2sDirectTls.Address)
+            errors.Add("C2sDirectTls:Port: must differ from C2s:Port");
+        if ((Tls.CertificatePath is null) != (Tls.KeyPath is null))
+            errors.Add("Tls:CertificatePath and Tls:KeyPath: set both or neither");
+        Auth.Validate(errors);
+        Limits.Validate(errors);
+        return errors;
+    }
+}
+
+/// <summary>One TCP listener.</summary>
+public sealed class ListenerOptions
+{
+    /// <summary>Whether to listen at all.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The address to bind: an IP address, "any" (all IPv4 and IPv6) or "loopback".</summary>
+    public string Address { get; set; } = "any";
+
+    /// <summary>The port (0 picks a free one, for tests).</summary>
+    public int Port { get; set; }
+
+    internal void Validate(string key, List<string> errors)
+    {
+        if (Port is < 0 or > 65535) errors.Add($"{key}:Port: must be between 0 and 65535 (got {Port})");
+        if (Address is not ("any" or "loopback") && !System.Net.IPAddress.TryParse(Address, out _))
+            errors.Add($"{key}:Address: must be an IP address, 'any' or 'loopback' (got '{Address}')");
+    }
+}
+
+/// <summary>TLS policy (RFC 7590).</summary>
+public sealed class TlsOptions
+{
+    /// <summary>PEM certificate chain; when unset a self-signed certificate for the domain is generated in the data directory.</summary>
+    public string? CertificatePath { get; set; }
+
+    /// <summary>PEM private key of <see cref="CertificatePath"/>.</summary>
+    public string? KeyPath { get; set; }
+
+    /// <summary>
+    /// Whether clients may skip STARTTLS. Only honoured for connections from loopback addresses, and only when
+    /// set to true explicitly: plaintext is never offered to remote peers.
+    /// </summary>
+    public bool AllowPlaintextOnLoopback { get; set; }
+}
+
+/// <summary>Authentication policy.</summary>
+public sealed class AuthOptions
+{
+    /// <summary>PBKDF2 iterations for newly stored SCRAM credentials (RFC 7677 §4 recommends at least 4096).</summary>
+    public int ScramIterations { get; set; } = 10000;
+
+    /// <summary>Whether PLAIN is offered (only ever over TLS).</summary>
+    public bool AllowPlain { get; set; } = true;
+
+    /// <summary>Delay before answering the first failed attempt; it doubles with each further failure from the same address or for the same account.</summary>
+    public int FailureDelayMilliseconds { get; set; } = 1000;
+
+    /// <summary>The largest failure delay.</summary>
+    public int MaxFailureDelayMilliseconds { get; set; } = 16000;
+
+    /// <summary>Failed attempts in one stream before it is closed with policy-violation.</summary>
+    public int MaxFailuresPerStream { get; set; } = 5;
+
+    internal void Validate(List<string> errors)
+    {
+        if (ScramIterations is < 4096 or > 10_000_000) errors.Add($"Auth:ScramIterations: must be between 4096 and 10000000 (got {ScramIterations})");
+        if (FailureDelayMilliseconds is < 0 or > 60000) errors.Add($"Auth:FailureDelayMilliseconds: must be between 0 and 60000 (got {FailureDelayMilliseconds})");
+        if (MaxFailureDelayMilliseconds < FailureDelayMilliseconds) errors.Add("Auth:MaxFailureDelayMilliseconds: must be at least Auth:FailureDelayMilliseconds");
+        if (MaxFailuresPerStream < 1) errors.Add($"Auth:MaxFailuresPerStream: must be at least 1 (got {MaxFailuresPerStream})");
+    }
+}
+
+/// <summary>Limits and timeouts. Every one is configurable.</summary>
+public sealed class LimitOptions
+{
+    /// <summary>Largest stanza in bytes (RFC 6120 §13.12 requires at least 10000).</summary>
+    public int MaxStanzaBytes { get; set; } = 256 * 1024;
+
+    /// <summary>Deepest element nesting in a stanza.</summary>
+    public int MaxDepth { get; set; } = 64;
+
+    /// <summary>Most concurrent connections on all listeners together.</summary>
+    public int MaxConnections { get; set; } = 100_000;
+
+    /// <summary>Most concurrent sessions (bound resources) of one account.</summary>
+    public int MaxResourcesPerAccount { get; set; } = 16;
+
+    /// <summary>Stanzas queued to one connection before it is considered stuck and disconnected.</summary>
+    public int OutboundQueueStanzas { get; set; } = 2000;
+
+    /// <summary>Seconds a connection may take from open to bound resource.</summary>
+    public int NegotiationTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Seconds without any input (including whitespace keepalives) before a stream is closed with connection-timeout.</summary>
+    public int IdleTimeoutSeconds { get; set; } = 900;
+
+    /// <summary>Seconds without output after which the server sends a whitespace keepalive.</summary>
+    public int KeepaliveSeconds { get; set; } = 60;
+
+    internal void Validate(List<string> errors)
+    {
+        if (MaxStanzaBytes is < 10000 or > 64 * 1024 * 1024) errors.Add($"Limits:MaxStanzaBytes: must be between 10000 (RFC 6120 §13.12) and 67108864 (got {MaxStanzaBytes})");
+        if (MaxDepth is < 4 or > 1000) errors.Add($"Limits:MaxDepth: must be between 4 and 1000 (got {MaxDepth})");
+        if (MaxConnections < 1) errors.Add($"Limits:MaxConnections: must be at least 1 (got {MaxConnections})");
+        if (MaxResourcesPerAccount < 1) errors.Add($"Limits:MaxResourcesPerAccount: must be at least 1 (got {MaxResourcesPerAccount})");
+        if (OutboundQueueStanzas < 10) errors.Add($"Limits:OutboundQueueStanzas: must be at least 10 (got {OutboundQueueStanzas})");
+        if (NegotiationTimeoutSeconds < 1) errors.Add($"Limits:NegotiationTimeoutSeconds: must be at least 1 (got {NegotiationTimeoutSeconds})");
+        if (IdleTimeoutSeconds < 2) errors.Add($"Limits:IdleTimeoutSeconds: must be at least 2 (got {IdleTimeoutSeconds})");
+        if (KeepaliveSeconds < 1 || KeepaliveSeconds >= IdleTimeoutSeconds) errors.Add($"Limits:KeepaliveSeconds: must be at least 1 and below Limits:IdleTimeoutSeconds (got {KeepaliveSeconds})");
+    }
+}

@@ -1,0 +1,171 @@
+using System.Net;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Parley.Server.Connections;
+using Parley.Server.Hooks;
+using Parley.Server.Modules;
+using Parley.Server.Routing;
+using Parley.Server.Storage;
+
+namespace Parley.Server;
+
+/// <summary>Builds and runs the server on Kestrel from configuration.</summary>
+public sealed class ParleyServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly List<(string Name, ListenOptions Listen)> _listeners;
+
+    private ParleyServer(WebApplication app, List<(string, ListenOptions)> listeners)
+    {
+        _app = app;
+        _listeners = listeners;
+    }
+
+    /// <summary>The service provider (for tests and the CLI).</summary>
+    public IServiceProvider Services => _app.Services;
+
+    /// <summary>The validated options.</summary>
+    public ParleyOptions Options => _app.Services.GetRequiredService<IOptions<ParleyOptions>>().Value;
+
+    /// <summary>Reads and validates options; throws <see cref="OptionsValidationException"/> naming every bad key.</summary>
+    public static ParleyOptions BindOptions(IConfiguration configuration)
+    {
+        var options = new ParleyOptions();
+        try
+        {
+            configuration.Bind(options);
+        }
+        catch (InvalidOperationException e)
+        {
+            // ConfigurationBinder names the key and the value it could not convert.
+            throw new OptionsValidationException(nameof(ParleyOptions), typeof(ParleyOptions), [e.Message]);
+        }
+        var errors = options.Validate();
+        if (errors.Count > 0) throw new OptionsValidationException(nameof(ParleyOptions), typeof(ParleyOptions), errors);
+        return options;
+    }
+
+    /// <summary>Builds the server. <paramref name="configureServices"/> may replace services (tests).</summary>
+    public static ParleyServer Create(IConfiguration configuration, Action<ILoggingBuilder>? logging = null, Action<IServiceCollection>? configureServices = null)
+    {
+        var options = BindOptions(configuration);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Logging.ClearProviders();
+        if (logging is not null) logging(builder.Logging);
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        AddServices(builder.Services, options);
+        configureServices?.Invoke(builder.Services);
+
+        var listeners = new List<(string, ListenOptions)>();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxConcurrentConnections = options.Limits.MaxConnections;
+            k.Limits.MaxConcurrentUpgradedConnections = options.Limits.MaxConnections;
+            if (options.C2s.Enabled) Listen(k, "c2s", options.C2s, l => l.UseConnectionHandler<C2sListener>(), listeners);
+            if (options.C2sDirectTls.Enabled) Listen(k, "c2s-direct-tls", options.C2sDirectTls, l => l.UseConnectionHandler<DirectTlsC2sListener>(), listeners);
+        });
+        var app = builder.Build();
+        return new ParleyServer(app, listeners);
+    }
+
+    /// <summary>
+    /// The server's services without listeners, for offline administration (the CLI's user and cert commands).
+    /// </summary>
+    public static ServiceProvider CreateServices(IConfiguration configuration, Action<ILoggingBuilder>? logging = null)
+    {
+        var options = BindOptions(configuration);
+        var services = new ServiceCollection();
+        services.AddLogging(l => logging?.Invoke(l));
+        services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+        AddServices(services, options);
+        return services.BuildServiceProvider();
+    }
+
+    internal static void AddServices(IServiceCollection services, ParleyOptions options)
+    {
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<HookBus>();
+        services.AddSingleton<IStorage>(sp => StorageFactory.Create(options, sp));
+        services.AddSingleton<Accounts>();
+        services.AddSingleton<AuthThrottle>();
+        services.AddSingleton<TlsCertificateProvider>();
+        services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<StreamRegistry>();
+        services.AddSingleton<ComponentRegistry>();
+        services.AddSingleton<IComponentRouter>(sp => sp.GetRequiredService<ComponentRegistry>());
+        services.AddSingleton<IRemoteRouter, NoFederation>();
+        services.AddSingleton<Addresses>();
+        services.AddSingleton<IqTracker>();
+        services.AddSingleton<IqDispatcher>();
+        services.AddSingleton<LocalDelivery>();
+        services.AddSingleton<Router>();
+        services.AddSingleton<C2sServices>();
+        services.AddSingleton(sp =>
+        {
+            var registry = new ModuleRegistry(sp.GetRequiredService<HookBus>());
+            foreach (var entry in ModuleCatalog.All)
+                registry.Register((IModule)ActivatorUtilities.CreateInstance(sp, entry.Type), entry.Info);
+            return registry;
+        });
+        services.AddHostedService<StreamHeartbeat>();
+    }
+
+    private static void Listen(KestrelServerOptions k, string name, ListenerOptions o, Action<ListenOptions> configure, List<(string, ListenOptions)> listeners)
+    {
+        void Add(ListenOptions l)
+        {
+            configure(l);
+            listeners.Add((name, l));
+        }
+        switch (o.Address)
+        {
+            case "any":
+                k.ListenAnyIP(o.Port, Add);
+                break;
+            case "loopback":
+                k.Listen(IPAddress.Loopback, o.Port, Add);
+                break;
+            default:
+                k.Listen(IPAddress.Parse(o.Address), o.Port, Add);
+                break;
+        }
+    }
+
+    /// <summary>Opens storage, loads the certificate and starts listening.</summary>
+    public async Task StartAsync(CancellationToken ct = default)
+    {
+        await _app.Services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
+        _ = _app.Services.GetRequiredService<TlsCertificateProvider>().Certificate;
+        _ = _app.Services.GetRequiredService<ModuleRegistry>();
+        await _app.StartAsync(ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The port a listener is bound to ("c2s" or "c2s-direct-tls"), after start.</summary>
+    public int Port(string listener)
+    {
+        foreach (var (name, l) in _listeners)
+            if (name == listener && l.EndPoint is IPEndPoint ep) return ep.Port;
+        throw new InvalidOperationException("No listener " + listener);
+    }
+
+    /// <summary>Runs until shutdown (SIGTERM, Ctrl+C).</summary>
+    public Task WaitForShutdownAsync(CancellationToken ct = default) => _app.WaitForShutdownAsync(ct);
+
+    /// <summary>Stops gracefully: every stream gets &lt;system-shutdown/&gt;.</summary>
+    public Task StopAsync(CancellationToken ct = default) => _app.StopAsync(ct);
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}

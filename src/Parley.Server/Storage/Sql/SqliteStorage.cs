@@ -1,0 +1,268 @@
+using Microsoft.Data.Sqlite;
+using Parley.Protocol;
+using Parley.Protocol.Sasl;
+
+namespace Parley.Server.Storage.Sql;
+
+/// <summary>
+/// SQLite in the data directory (parley.db), the embedded default. WAL journal with synchronous=FULL: a committed
+/// write survives a power cut, and readers never block the writer. The schema is versioned (PRAGMA user_version)
+/// and migrated forward at start-up; a database newer than this code is refused.
+/// </summary>
+public sealed class SqliteStorage : IStorage, IAccountStore
+{
+    private static readonly string[] Migrations =
+    [
+        // 1: accounts and their SCRAM credentials, one row per hash.
+        """
+        CREATE TABLE accounts (
+            domain TEXT NOT NULL,
+            local TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (domain, local)
+        ) WITHOUT ROWID;
+        CREATE TABLE credentials (
+            domain TEXT NOT NULL,
+            local TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            salt BLOB NOT NULL,
+            iterations INTEGER NOT NULL,
+            stored_key BLOB NOT NULL,
+            server_key BLOB NOT NULL,
+            PRIMARY KEY (domain, local, hash),
+            FOREIGN KEY (domain, local) REFERENCES accounts (domain, local) ON DELETE CASCADE
+        ) WITHOUT ROWID;
+        """,
+    ];
+
+    private readonly string _connectionString;
+    private readonly SemaphoreSlim _writer = new(1, 1);
+
+    /// <summary>Uses parley.db in <paramref name="dataDirectory"/> (created if missing).</summary>
+    public SqliteStorage(string dataDirectory)
+    {
+        DataDirectory = dataDirectory;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDirectory, "parley.db"),
+            Pooling = true,
+            ForeignKeys = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>The directory holding the database.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>The schema version this code writes.</summary>
+    public static int SchemaVersion => Migrations.Length;
+
+    /// <inheritdoc />
+    public IAccountStore Accounts => this;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        Directory.CreateDirectory(DataDirectory);
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", ct).ConfigureAwait(false);
+        var version = Convert.ToInt32(await ScalarAsync(connection, "PRAGMA user_version;", ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > Migrations.Length)
+            throw new InvalidOperationException($"The database {Path.Combine(DataDirectory, "parley.db")} has schema version {version}, newer than this Parley's {Migrations.Length}; upgrade Parley.");
+        for (var v = version; v < Migrations.Length; v++)
+        {
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using (var command = connection.CreateCommand())
+            {
+                command.Transaction = tx;
+                command.CommandText = Migrations[v] + $"\nPRAGMA user_version = {v + 1};";
+                await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> CreateAsync(Account account, CancellationToken ct)
+    {
+        var jid = account.Jid.Bare;
+        await _writer.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using (var insert = connection.CreateCommand())
+            {
+                insert.Transaction = tx;
+                insert.CommandText = "INSERT INTO accounts (domain, local, created_at) VALUES ($d, $l, $c) ON CONFLICT DO NOTHING;";
+                insert.Parameters.AddWithValue("$d", jid.Domain);
+                insert.Parameters.AddWithValue("$l", jid.Local);
+                insert.Parameters.AddWithValue("$c", account.CreatedAt.ToUnixTimeMilliseconds());
+                if (await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0) return false;
+            }
+            await WriteCredentialsAsync(connection, tx, jid, account.Credentials, ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<Account?> GetAsync(Jid account, CancellationToken ct)
+    {
+        var jid = account.Bare;
+        if (jid.Local is null) return null;
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT a.created_at, c.hash, c.salt, c.iterations, c.stored_key, c.server_key
+            FROM accounts a LEFT JOIN credentials c ON c.domain = a.domain AND c.local = a.local
+            WHERE a.domain = $d AND a.local = $l;
+            """;
+        command.Parameters.AddWithValue("$d", jid.Domain);
+        command.Parameters.AddWithValue("$l", jid.Local);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        long? created = null;
+        var credentials = new List<ScramCredential>(3);
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+        {
+            created = reader.GetInt64(0);
+            if (reader.IsDBNull(1) || !Enum.TryParse<ScramHash>(reader.GetString(1), out var hash)) continue;
+            credentials.Add(new ScramCredential(hash, (byte[])reader[2], reader.GetInt32(3), (byte[])reader[4], (byte[])reader[5]));
+        }
+        return created is null ? null : new Account(jid, credentials, DateTimeOffset.FromUnixTimeMilliseconds(created.Value));
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> SetCredentialsAsync(Jid account, IReadOnlyList<ScramCredential> credentials, CancellationToken ct)
+    {
+        var jid = account.Bare;
+        await _writer.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            await using (var exists = connection.CreateCommand())
+            {
+                exists.Transaction = tx;
+                exists.CommandText = "SELECT 1 FROM accounts WHERE domain = $d AND local = $l;";
+                exists.Parameters.AddWithValue("$d", jid.Domain);
+                exists.Parameters.AddWithValue("$l", jid.Local);
+                if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null) return false;
+            }
+            await using (var delete = connection.CreateCommand())
+            {
+                delete.Transaction = tx;
+                delete.CommandText = "DELETE FROM credentials WHERE domain = $d AND local = $l;";
+                delete.Parameters.AddWithValue("$d", jid.Domain);
+                delete.Parameters.AddWithValue("$l", jid.Local);
+                await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            }
+            await WriteCredentialsAsync(connection, tx, jid, credentials, ct).ConfigureAwait(false);
+            await tx.CommitAsync(ct).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> DeleteAsync(Jid account, CancellationToken ct)
+    {
+        var jid = account.Bare;
+        await _writer.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "DELETE FROM accounts WHERE domain = $d AND local = $l;";
+            command.Parameters.AddWithValue("$d", jid.Domain);
+            command.Parameters.AddWithValue("$l", (object?)jid.Local ?? DBNull.Value);
+            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
+        }
+        finally
+        {
+            _writer.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Jid>> ListAsync(string domain, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT local FROM accounts WHERE domain = $d ORDER BY local;";
+        command.Parameters.AddWithValue("$d", domain);
+        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+        var list = new List<Jid>();
+        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            if (Jid.TryCreate(reader.GetString(0), domain, null, out var jid)) list.Add(jid);
+        return list;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> CountAsync(string domain, CancellationToken ct)
+    {
+        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM accounts WHERE domain = $d;";
+        command.Parameters.AddWithValue("$d", domain);
+        return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync()
+    {
+        SqliteConnection.ClearAllPools();
+        _writer.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(ct).ConfigureAwait(false);
+        await ExecuteAsync(connection, "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", ct).ConfigureAwait(false);
+        return connection;
+    }
+
+    private static async Task WriteCredentialsAsync(SqliteConnection connection, SqliteTransaction tx, Jid jid, IReadOnlyList<ScramCredential> credentials, CancellationToken ct)
+    {
+        foreach (var c in credentials)
+        {
+            await using var command = connection.CreateCommand();
+            command.Transaction = tx;
+            command.CommandText = """
+                INSERT INTO credentials (domain, local, hash, salt, iterations, stored_key, server_key)
+                VALUES ($d, $l, $h, $s, $i, $sk, $vk);
+                """;
+            command.Parameters.AddWithValue("$d", jid.Domain);
+            command.Parameters.AddWithValue("$l", jid.Local);
+            command.Parameters.AddWithValue("$h", c.Hash.ToString());
+            command.Parameters.AddWithValue("$s", c.Salt);
+            command.Parameters.AddWithValue("$i", c.Iterations);
+            command.Parameters.AddWithValue("$sk", c.StoredKey);
+            command.Parameters.AddWithValue("$vk", c.ServerKey);
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Parley.Server;
+using Parley.Server.Connections;
+
+namespace Parley.Interop.Tests;
+
+/// <summary>
+/// A Parley server for interop tests: domain localhost, SQLite in a temporary data directory, the generated
+/// self-signed certificate (exported for the peer to trust), listening on 127.0.0.1 with free ports.
+/// </summary>
+public sealed class InteropServer : IAsyncLifetime
+{
+    public const string Domain = "localhost";
+    public const string Password = "interop-secret";
+
+    private readonly string _data = Path.Combine(Path.GetTempPath(), "parley-interop-" + Guid.NewGuid().ToString("N"));
+
+    public ParleyServer Server { get; private set; } = null!;
+
+    public string CertificatePath => TlsCertificateProvider.GeneratedPaths(_data, Domain).Certificate;
+
+    public int StartTlsPort => Server.Port("c2s");
+
+    public int DirectTlsPort => Server.Port("c2s-direct-tls");
+
+    public async Task InitializeAsync()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Domain"] = Domain,
+            ["DataDirectory"] = _data,
+            ["C2s:Address"] = "127.0.0.1",
+            ["C2s:Port"] = "0",
+            ["C2sDirectTls:Address"] = "127.0.0.1",
+            ["C2sDirectTls:Port"] = "0",
+            ["Auth:FailureDelayMilliseconds"] = "50",
+            ["Auth:MaxFailureDelayMilliseconds"] = "200",
+        }).Build();
+        Server = ParleyServer.Create(configuration);
+        await Server.StartAsync();
+        var accounts = Server.Services.GetRequiredService<Accounts>();
+        foreach (var user in new[] { "alice", "bob" })
+            await accounts.CreateAsync(Protocol.Jid.Create(user, Domain), Password, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Server.StopAsync();
+        await Server.DisposeAsync();
+        if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
+    }
+}
