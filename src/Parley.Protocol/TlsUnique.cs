@@ -13,18 +13,21 @@ namespace Parley.Protocol;
 /// <remarks>
 /// .NET hands channel bindings out as a SEC_CHANNEL_BINDINGS structure: a 32-byte header whose last two
 /// 32-bit little-endian fields are the application data's length and offset, then the data, which is the
-/// type name and a colon ("tls-unique:") followed by the binding itself. Seen on Linux (OpenSSL) for TLS 1.2,
-/// on both client and server side. tls-unique is undefined for TLS 1.3 (RFC 9266 §1), so it is never read there.
+/// type name and a colon ("tls-unique:") followed by the binding itself. Seen on Linux (OpenSSL) for TLS 1.2
+/// and 1.3, on both client and server side.
+/// COMPAT: tls-unique is undefined for TLS 1.3 (RFC 9266 §1), but OpenSSL-based peers (slixmpp 1.8, whose only
+/// binding type it is) compute it there from the client Finished message exactly as .NET does, so it is read for
+/// TLS 1.3 too. It can go when those clients bind with tls-exporter and .NET exposes a TLS exporter.
 /// </remarks>
 public static class TlsUnique
 {
     private const int HeaderSize = 32;
     private static readonly byte[] Prefix = Encoding.ASCII.GetBytes("tls-unique:");
 
-    /// <summary>The tls-unique bytes of a TLS 1.2 stream, or null when unavailable.</summary>
+    /// <summary>The tls-unique bytes of a TLS 1.2 (or, see remarks, 1.3) stream, or null when unavailable.</summary>
     public static byte[]? TryRead(SslStream ssl)
     {
-        if (ssl.SslProtocol != SslProtocols.Tls12) return null;
+        if (ssl.SslProtocol is not (SslProtocols.Tls12 or SslProtocols.Tls13)) return null;
         try
         {
             using var binding = ssl.TransportContext?.GetChannelBinding(ChannelBindingKind.Unique);

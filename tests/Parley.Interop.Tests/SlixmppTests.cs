@@ -6,10 +6,12 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
     private const string Script = "slixmpp/parley_slix.py";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
-    private List<string> Args(string command, string jid, string password, int port, string? mechanism, bool directTls = false)
+    private List<string> Args(string command, string jid, string password, int port, string? mechanism, bool directTls = false, bool tls12 = false)
     {
         var args = new List<string> { command, "--jid", jid, "--password", password, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cafile", server.CertificatePath, "--timeout", "30" };
-        if (mechanism is not null) args.AddRange(["--mechanism", mechanism]);
+        // A pinned non-PLUS mechanism is tested as a client without channel binding (see parley_slix.py).
+        if (mechanism is not null) args.AddRange(["--mechanism", mechanism, "--no-channel-binding"]);
+        if (tls12) args.Add("--tls12");
         if (directTls) args.Add("--direct-tls");
         return args;
     }
@@ -30,12 +32,25 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
         Assert.Contains("LOGIN OK bob@localhost/direct SCRAM-SHA-1", output, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Slixmpp_picks_its_own_mechanism_and_logs_in()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Slixmpp_left_to_its_defaults_binds_to_the_channel_with_scram_plus(bool tls12)
     {
-        var (code, output) = await PythonPeer.RunAsync(Script, Args("login", "alice@localhost/auto", InteropServer.Password, server.StartTlsPort, null), Timeout);
+        var (code, output) = await PythonPeer.RunAsync(Script, Args("login", "alice@localhost/auto", InteropServer.Password, server.StartTlsPort, null, tls12: tls12), Timeout);
         Assert.True(code == 0, output);
-        Assert.Contains("LOGIN OK alice@localhost/auto SCRAM-", output, StringComparison.Ordinal);
+        Assert.Matches("LOGIN OK alice@localhost/auto SCRAM-SHA-[0-9]+-PLUS", output);
+    }
+
+    [Fact]
+    public async Task Rfc5802_6_slixmpp_claiming_no_plus_was_offered_is_refused()
+    {
+        // slixmpp 1.8 sends the 'y' flag with a pinned non-PLUS mechanism although -PLUS was offered.
+        var args = Args("login", "alice@localhost/y", InteropServer.Password, server.StartTlsPort, null);
+        args.AddRange(["--mechanism", "SCRAM-SHA-256"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.NotEqual(0, code);
+        Assert.Contains("LOGIN FAILED", output, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,13 +1,12 @@
 using System.Net.Security;
-using System.Security.Authentication;
 using Parley.Protocol.Sasl;
 
 namespace Parley.Server.Connections;
 
 /// <summary>
 /// Channel bindings of one server-side TLS connection: tls-server-end-point always (RFC 5929 §4), and tls-unique
-/// on TLS 1.2 (RFC 5929 §3; undefined for TLS 1.3, RFC 9266 §1). tls-exporter is not offered: .NET exposes no
-/// TLS exporter on SslStream.
+/// (RFC 5929 §3; on TLS 1.3 as a COMPAT, see <see cref="Parley.Protocol.TlsUnique"/>). tls-exporter is not
+/// offered: .NET exposes no TLS exporter on SslStream.
 /// </summary>
 internal sealed class ServerChannelBinding : IChannelBindingSource
 {
@@ -17,7 +16,7 @@ internal sealed class ServerChannelBinding : IChannelBindingSource
     public ServerChannelBinding(byte[] serverEndPoint, SslStream ssl)
     {
         _serverEndPoint = serverEndPoint;
-        if (ssl.SslProtocol == SslProtocols.Tls12) _unique = Parley.Protocol.TlsUnique.TryRead(ssl);
+        _unique = Parley.Protocol.TlsUnique.TryRead(ssl);
         Types = _unique is null ? [ChannelBinding.TlsServerEndPoint] : [ChannelBinding.TlsServerEndPoint, ChannelBinding.TlsUnique];
     }
 

@@ -10,10 +10,25 @@ import sys
 import slixmpp
 
 
-def make_client(jid, password, mechanism, cafile, port):
+def make_client(jid, password, mechanism, cafile, port, no_channel_binding=False, tls12=False):
     client = slixmpp.ClientXMPP(jid, password, sasl_mech=mechanism)
+    if no_channel_binding:
+        # A client that does not do channel binding at all: GS2 flag 'n'. (slixmpp 1.8 otherwise sends 'y' with
+        # every non-PLUS mechanism even when the server offers -PLUS, which RFC 5802 section 6 makes a failure.)
+        mechanisms = client['feature_mechanisms']
+        default = mechanisms._default_credentials
+
+        def credentials(required, optional):
+            values = default(required, optional)
+            if 'channel_binding' in values:
+                values['channel_binding'] = None
+            return values
+        mechanisms.sasl_callback = credentials
     client.ca_certs = cafile          # the server's self-signed certificate is the trust anchor
     client.use_aiodns = False
+    if tls12:
+        import ssl
+        client.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
 
     async def pinned(domain):
         # slixmpp resolves the JID's domain itself even when given an address: pin loopback.
@@ -38,7 +53,7 @@ def mechanism_of(client):
 async def login(args):
     loop = asyncio.get_running_loop()
     done = loop.create_future()
-    client = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port)
+    client = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
 
     def started(_):
         if not done.done():
@@ -60,8 +75,8 @@ async def login(args):
 
 async def message(args):
     loop = asyncio.get_running_loop()
-    sender = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port)
-    receiver = make_client(args.to, args.password, args.mechanism, args.cafile, args.port)
+    sender = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    receiver = make_client(args.to, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
     sender_ready, receiver_ready, received = loop.create_future(), loop.create_future(), loop.create_future()
     sender.add_event_handler('session_start', lambda _: sender_ready.done() or sender_ready.set_result(True))
     receiver.add_event_handler('session_start', lambda _: receiver_ready.done() or receiver_ready.set_result(True))
@@ -94,6 +109,8 @@ def main():
     parser.add_argument('--port', type=int, required=True)
     parser.add_argument('--cafile', required=True)
     parser.add_argument('--direct-tls', action='store_true')
+    parser.add_argument('--no-channel-binding', action='store_true')
+    parser.add_argument('--tls12', action='store_true')
     parser.add_argument('--body', default='hello')
     parser.add_argument('--timeout', type=float, default=30)
     args = parser.parse_args()
