@@ -201,6 +201,8 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
             o.TimestampFormat = "yyyy-MM-dd HH:mm:ss ";
         });
         if (configuration["Logging:LogLevel:Default"] is null) logging.SetMinimumLevel(LogLevel.Information);
+        // Kestrel's own start-up lines call the XMPP ports "http://"; Parley prints its own line instead.
+        if (configuration["Logging:LogLevel:Microsoft"] is null) logging.AddFilter("Microsoft", LogLevel.Warning);
     }
 
     private static Parley.Protocol.Jid ParseAccount(Accounts accounts, string text) =>
