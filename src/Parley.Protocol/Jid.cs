@@ -1,11 +1,25 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
 namespace Parley.Protocol;
 
 /// <summary>
 /// An XMPP address (RFC 7622): localpart@domainpart/resourcepart, held in normalized form so that equality and
 /// hashing compare normalized parts. Parse once at ingress.
 /// </summary>
+/// <remarks>
+/// Localparts are prepared with PRECIS UsernameCaseMapped (RFC 8265 §3.3) less RFC 7622 §3.3.1's excluded
+/// characters; resourceparts with OpaqueString (RFC 8265 §4.2); domainparts are lower-cased IDNA names held in
+/// their Unicode (U-label) form, so that an A-label and its U-label compare equal, or IP literals (§3.2).
+/// Every part is 1 to 1023 octets of UTF-8.
+/// </remarks>
 public readonly record struct Jid
 {
+    private const int MaxPartBytes = 1023;
+    private static readonly IdnMapping Idn = new() { UseStd3AsciiRules = true, AllowUnassigned = false };
+    private readonly string? _text;
+
     /// <summary>The normalized localpart, or null.</summary>
     public string? Local { get; }
 
@@ -20,6 +34,7 @@ public readonly record struct Jid
         Local = local;
         Domain = domain;
         Resource = resource;
+        _text = (local is null ? "" : local + "@") + domain + (resource is null ? "" : "/" + resource);
     }
 
     /// <summary>Parses and normalizes a JID string; false when it is not a valid JID.</summary>
@@ -27,6 +42,8 @@ public readonly record struct Jid
     {
         jid = default;
         if (string.IsNullOrEmpty(text)) return false;
+        // RFC 7622 §3.1: the resourcepart is everything after the first '/'; the localpart is everything before
+        // the first '@' of what remains.
         var slash = text.IndexOf('/', StringComparison.Ordinal);
         var head = slash < 0 ? text : text[..slash];
         var resource = slash < 0 ? null : text[(slash + 1)..];
@@ -43,18 +60,10 @@ public readonly record struct Jid
     public static bool TryCreate(string? local, string domain, string? resource, out Jid jid)
     {
         jid = default;
-        if (local is not null && (!Precis.TryPrepareUsernameCaseMapped(local, out local) || local.Contains('@', StringComparison.Ordinal))) return false;
-        if (resource is not null && !Precis.TryPrepareOpaqueString(resource, out resource)) return false;
-        if (string.IsNullOrEmpty(domain) || domain.Contains('@', StringComparison.Ordinal) || domain.Contains('/', StringComparison.Ordinal)) return false;
-        try
-        {
-            _ = new System.Globalization.IdnMapping { UseStd3AsciiRules = true }.GetAscii(domain.TrimEnd('.'));
-        }
-        catch (ArgumentException)
-        {
-            return false;
-        }
-        jid = new Jid(local, domain.TrimEnd('.').ToLowerInvariant(), resource);
+        if (local is not null && (!Precis.TryPrepareUsernameCaseMapped(local, out local) || !FitsPart(local))) return false;
+        if (resource is not null && (!Precis.TryPrepareOpaqueString(resource, out resource) || !FitsPart(resource))) return false;
+        if (!TryPrepareDomain(domain, out var d)) return false;
+        jid = new Jid(local, d, resource);
         return true;
     }
 
@@ -63,7 +72,7 @@ public readonly record struct Jid
         TryCreate(local, domain, resource, out var jid) ? jid : throw new FormatException("Not a valid JID");
 
     /// <summary>This JID without its resource.</summary>
-    public Jid Bare => new(Local, Domain, null);
+    public Jid Bare => Resource is null ? this : new(Local, Domain, null);
 
     /// <summary>Whether there is no resourcepart.</summary>
     public bool IsBare => Resource is null;
@@ -78,6 +87,60 @@ public readonly record struct Jid
     public Jid WithResource(string resource) => Create(Local, Domain, resource);
 
     /// <inheritdoc />
-    public override string ToString() =>
-        (Local is null ? "" : Local + "@") + Domain + (Resource is null ? "" : "/" + Resource);
+    public override string ToString() => _text ?? "";
+
+    private static bool FitsPart(string part) => part.Length > 0 && (part.Length <= MaxPartBytes / 3 || Encoding.UTF8.GetByteCount(part) <= MaxPartBytes);
+
+    // RFC 7622 §3.2: an IP literal, or an IDNA domain name (a trailing dot is removed).
+    private static bool TryPrepareDomain(string? domain, out string prepared)
+    {
+        prepared = "";
+        if (string.IsNullOrEmpty(domain)) return false;
+        if (domain.EndsWith('.')) domain = domain[..^1];
+        if (domain.Length == 0) return false;
+        if (domain[0] == '[')
+        {
+            if (domain[^1] != ']' || !IPAddress.TryParse(domain[1..^1], out var v6) || v6.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6) return false;
+            prepared = "[" + v6 + "]";
+            return true;
+        }
+        if (IsLdhAscii(domain))
+        {
+            prepared = domain.ToLowerInvariant();
+            if (!prepared.Contains("xn--", StringComparison.Ordinal)) return LabelsFit(prepared);
+        }
+        try
+        {
+            var ascii = Idn.GetAscii(domain);
+            if (!LabelsFit(ascii)) return false;
+            prepared = Idn.GetUnicode(ascii).ToLowerInvariant().Normalize(NormalizationForm.FormC);
+            return Encoding.UTF8.GetByteCount(prepared) <= MaxPartBytes;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static bool IsLdhAscii(string s)
+    {
+        foreach (var c in s)
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '.')) return false;
+        return true;
+    }
+
+    private static bool LabelsFit(string ascii)
+    {
+        if (ascii.Length is 0 or > MaxPartBytes) return false;
+        var start = 0;
+        for (var i = 0; i <= ascii.Length; i++)
+        {
+            if (i < ascii.Length && ascii[i] != '.') continue;
+            var length = i - start;
+            if (length is 0 or > 63) return false;
+            if (ascii[start] == '-' || ascii[i - 1] == '-') return false;
+            start = i + 1;
+        }
+        return true;
+    }
 }
