@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Parley.Client;
+using Parley.Protocol;
+using Parley.Server.Tests.Infrastructure;
+
+namespace Parley.Server.Tests.Connections;
+
+/// <summary>Logs say what happened, at Information, and never carry a password or a message body.</summary>
+public sealed class LoggingTests
+{
+    private sealed class ListLogger(ConcurrentQueue<string> lines) : ILoggerProvider, ILogger
+    {
+        public ILogger CreateLogger(string categoryName) => this;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            lines.Enqueue($"{logLevel} {formatter(state, exception)} {exception}");
+        public void Dispose() { }
+    }
+
+    [Fact]
+    public async Task Trace_logging_records_sessions_but_no_secret_and_no_body()
+    {
+        var lines = new ConcurrentQueue<string>();
+        var data = Path.Combine(Path.GetTempPath(), "parley-log-" + Guid.NewGuid().ToString("N"));
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Domain"] = TestServer.Domain, ["DataDirectory"] = data, ["Storage"] = "memory",
+            ["C2s:Address"] = "127.0.0.1", ["C2s:Port"] = "0", ["C2sDirectTls:Enabled"] = "false",
+            ["Auth:ScramIterations"] = "4096", ["Auth:FailureDelayMilliseconds"] = "0",
+        }).Build();
+        var server = ParleyServer.Create(configuration, logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new ListLogger(lines)));
+        await server.StartAsync();
+        try
+        {
+            const string secret = "a-secret-password-9731";
+            const string body = "a-private-message-body-5521";
+            var accounts = server.Services.GetRequiredService<Accounts>();
+            await accounts.CreateAsync(Jid.Parse("alice@example.test"), secret, CancellationToken.None);
+            var certificate = server.Services.GetRequiredService<Parley.Server.Connections.TlsCertificateProvider>().Certificate.RawData;
+            foreach (var mechanism in new[] { "PLAIN", "SCRAM-SHA-256" })
+            {
+                await using var client = new XmppClient(new XmppClientOptions
+                {
+                    Jid = Jid.Parse("alice@example.test/log"), Password = secret, Host = "127.0.0.1", Port = server.Port("c2s"),
+                    Mechanisms = [mechanism], CertificateValidation = (_, c, _, _) => c!.GetRawCertData().AsSpan().SequenceEqual(certificate),
+                });
+                await client.ConnectAsync();
+                await client.SendAsync(new Element("message", Ns.Client).SetAttribute("to", "alice@example.test/log").SetAttribute("id", "m1")
+                    .Add(new Element("body", Ns.Client).AddText(body)));
+                using var timeout = new CancellationTokenSource(5000);
+                await client.ReceiveAsync(timeout.Token);
+            }
+            await using var wrong = new XmppClient(new XmppClientOptions
+            {
+                Jid = Jid.Parse("alice@example.test"), Password = secret + "-wrong", Host = "127.0.0.1", Port = server.Port("c2s"),
+                Mechanisms = ["PLAIN"], CertificateValidation = (_, c, _, _) => c!.GetRawCertData().AsSpan().SequenceEqual(certificate),
+            });
+            await Assert.ThrowsAsync<XmppAuthenticationException>(() => wrong.ConnectAsync());
+            var all = string.Join("\n", lines);
+            Assert.Contains("authenticated alice@example.test with PLAIN", all, StringComparison.Ordinal);
+            Assert.Contains("bound alice@example.test/log", all, StringComparison.Ordinal);
+            Assert.Contains("failed authentication", all, StringComparison.Ordinal);
+            Assert.Contains("in: message id=m1", all, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, all, StringComparison.Ordinal);
+            Assert.DoesNotContain(body, all, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await server.StopAsync();
+            await server.DisposeAsync();
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}
