@@ -50,53 +50,36 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
         var jidArgument = new Argument<string>("jid") { Description = "The account: user@domain, or just user for the configured domain" };
         var passwordOption = new Option<string?>("--password") { Description = "The password (prompted for when left out)" };
 
-        var add = new Command("add", "Create an account") { TreatUnmatchedTokensAsErrors = false };
-        add.Arguments.Add(jidArgument);
-        add.Options.Add(passwordOption);
-        add.SetAction(async (parse, ct) =>
+        // One shape for the three account commands: open storage, resolve the account, act, report.
+        Command AccountCommand(string name, string description, bool withPassword,
+            Func<Accounts, Parley.Protocol.Jid, string?, CancellationToken, Task<bool>> act, string done, string failed)
         {
-            await using var services = Services(parse);
-            var accounts = services.GetRequiredService<Accounts>();
-            var account = ParseAccount(accounts, parse.GetValue(jidArgument)!);
-            var password = parse.GetValue(passwordOption) ?? await PromptPasswordAsync(ct).ConfigureAwait(false);
-            if (!Accounts.IsValidPassword(password)) throw new CliException("The password is empty or contains characters not allowed (RFC 8265 OpaqueString)");
-            await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
-            if (!await accounts.CreateAsync(account, password, ct).ConfigureAwait(false))
-                throw new CliException($"{account} already exists", 1);
-            await Out.WriteLineAsync($"Created {account}").ConfigureAwait(false);
-            return 0;
-        });
+            var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
+            command.Arguments.Add(jidArgument);
+            if (withPassword) command.Options.Add(passwordOption);
+            command.SetAction(async (parse, ct) =>
+            {
+                await using var services = Services(parse);
+                var accounts = services.GetRequiredService<Accounts>();
+                var account = ParseAccount(accounts, parse.GetValue(jidArgument)!);
+                string? password = null;
+                if (withPassword)
+                {
+                    password = parse.GetValue(passwordOption) ?? await PromptPasswordAsync(ct).ConfigureAwait(false);
+                    if (!Accounts.IsValidPassword(password)) throw new CliException("The password is empty or contains characters not allowed (RFC 8265 OpaqueString)");
+                }
+                await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
+                if (!await act(accounts, account, password, ct).ConfigureAwait(false))
+                    throw new CliException(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, account), 1);
+                await Out.WriteLineAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, done, account)).ConfigureAwait(false);
+                return 0;
+            });
+            return command;
+        }
 
-        var delete = new Command("delete", "Delete an account and everything stored for it") { TreatUnmatchedTokensAsErrors = false };
-        delete.Arguments.Add(jidArgument);
-        delete.SetAction(async (parse, ct) =>
-        {
-            await using var services = Services(parse);
-            var accounts = services.GetRequiredService<Accounts>();
-            var account = ParseAccount(accounts, parse.GetValue(jidArgument)!);
-            await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
-            if (!await accounts.DeleteAsync(account, ct).ConfigureAwait(false))
-                throw new CliException($"{account} does not exist", 1);
-            await Out.WriteLineAsync($"Deleted {account}").ConfigureAwait(false);
-            return 0;
-        });
-
-        var passwd = new Command("passwd", "Change an account's password") { TreatUnmatchedTokensAsErrors = false };
-        passwd.Arguments.Add(jidArgument);
-        passwd.Options.Add(passwordOption);
-        passwd.SetAction(async (parse, ct) =>
-        {
-            await using var services = Services(parse);
-            var accounts = services.GetRequiredService<Accounts>();
-            var account = ParseAccount(accounts, parse.GetValue(jidArgument)!);
-            var password = parse.GetValue(passwordOption) ?? await PromptPasswordAsync(ct).ConfigureAwait(false);
-            if (!Accounts.IsValidPassword(password)) throw new CliException("The password is empty or contains characters not allowed (RFC 8265 OpaqueString)");
-            await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
-            if (!await accounts.SetPasswordAsync(account, password, ct).ConfigureAwait(false))
-                throw new CliException($"{account} does not exist", 1);
-            await Out.WriteLineAsync($"Changed the password of {account}").ConfigureAwait(false);
-            return 0;
-        });
+        var add = AccountCommand("add", "Create an account", true, (a, j, p, ct) => a.CreateAsync(j, p!, ct), "Created {0}", "{0} already exists");
+        var delete = AccountCommand("delete", "Delete an account and everything stored for it", false, (a, j, _, ct) => a.DeleteAsync(j, ct), "Deleted {0}", "{0} does not exist");
+        var passwd = AccountCommand("passwd", "Change an account's password", true, (a, j, p, ct) => a.SetPasswordAsync(j, p!, ct), "Changed the password of {0}", "{0} does not exist");
 
         var list = new Command("list", "List the accounts") { TreatUnmatchedTokensAsErrors = false };
         list.SetAction(async (parse, ct) =>

@@ -36,14 +36,8 @@ public sealed class StreamTests
     public async Task After_tls_sasl_mechanisms_and_channel_binding_types_are_offered()
     {
         await using var server = await TestServer.StartAsync();
-        await using var raw = await RawConnection.ConnectAsync(server.StartTlsPort);
-        await raw.SendAsync(RawNegotiation.Header);
-        await raw.ReadUntilAsync("</stream:features>");
-        await raw.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-        await raw.ReadUntilAsync("<proceed");
-        await raw.StartTlsAsync(server.TrustServerCertificate());
-        await raw.SendAsync(RawNegotiation.Header);
-        var features = (await raw.ReadUntilAsync("</stream:features>")).Replace("\"", "'", StringComparison.Ordinal);
+        await using var raw = await RawNegotiation.SecureAsync(server);
+        var features = raw.Received.Replace("\"", "'", StringComparison.Ordinal);
         foreach (var m in new[] { "SCRAM-SHA-512-PLUS", "SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS", "SCRAM-SHA-512", "SCRAM-SHA-256", "SCRAM-SHA-1", "PLAIN" })
             Assert.Contains($"<mechanism>{m}</mechanism>", features);
         // XEP-0440 §2
@@ -162,14 +156,7 @@ public sealed class StreamTests
     {
         await using var server = await TestServer.StartAsync(new() { ["Auth:FailureDelayMilliseconds"] = "300", ["Auth:MaxFailureDelayMilliseconds"] = "1200" });
         await server.EnsureAccountAsync("alice");
-        await using var raw = await RawConnection.ConnectAsync(server.StartTlsPort);
-        await raw.SendAsync(RawNegotiation.Header);
-        await raw.ReadUntilAsync("</stream:features>");
-        await raw.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-        await raw.ReadUntilAsync("<proceed");
-        await raw.StartTlsAsync(server.TrustServerCertificate());
-        await raw.SendAsync(RawNegotiation.Header);
-        await raw.ReadUntilAsync("</stream:features>");
+        await using var raw = await RawNegotiation.SecureAsync(server);
         var elapsed = new List<TimeSpan>();
         for (var i = 0; i < 2; i++)
         {
@@ -190,14 +177,7 @@ public sealed class StreamTests
     public async Task Rfc6120_6_4_sasl_with_an_unknown_mechanism_is_invalid_mechanism()
     {
         await using var server = await TestServer.StartAsync();
-        await using var raw = await RawConnection.ConnectAsync(server.StartTlsPort);
-        await raw.SendAsync(RawNegotiation.Header);
-        await raw.ReadUntilAsync("</stream:features>");
-        await raw.SendAsync("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
-        await raw.ReadUntilAsync("<proceed");
-        await raw.StartTlsAsync(server.TrustServerCertificate());
-        await raw.SendAsync(RawNegotiation.Header);
-        await raw.ReadUntilAsync("</stream:features>");
+        await using var raw = await RawNegotiation.SecureAsync(server);
         await raw.SendAsync("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='DIGEST-MD5'/>");
         var reply = (await raw.ReadUntilAsync("</failure>")).Replace("\"", "'", StringComparison.Ordinal);
         Assert.Contains("<invalid-mechanism/>", reply);

@@ -115,10 +115,9 @@ public static class RawNegotiation
 {
     public const string Header = "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' to='example.test' version='1.0'>";
 
-    /// <summary>Opens a stream, STARTTLS, PLAIN, bind; returns the connection with the bind result read.</summary>
-    public static async Task<RawConnection> LoginAsync(TestServer server, string user, string resource = "raw")
+    /// <summary>Opens a stream and completes STARTTLS; returns with the post-TLS features read (in Received).</summary>
+    public static async Task<RawConnection> SecureAsync(TestServer server)
     {
-        await server.EnsureAccountAsync(user);
         var raw = await RawConnection.ConnectAsync(server.StartTlsPort);
         await raw.SendAsync(Header);
         await raw.ReadUntilAsync("</stream:features>");
@@ -127,6 +126,14 @@ public static class RawNegotiation
         await raw.StartTlsAsync(server.TrustServerCertificate());
         await raw.SendAsync(Header);
         await raw.ReadUntilAsync("</stream:features>");
+        return raw;
+    }
+
+    /// <summary>Opens a stream, STARTTLS, PLAIN, bind; returns the connection with the bind result read.</summary>
+    public static async Task<RawConnection> LoginAsync(TestServer server, string user, string resource = "raw")
+    {
+        await server.EnsureAccountAsync(user);
+        var raw = await SecureAsync(server);
         var plain = Convert.ToBase64String(Encoding.UTF8.GetBytes("\0" + user + "\0" + TestServer.Password));
         await raw.SendAsync($"<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{plain}</auth>");
         await raw.ReadUntilAsync("<success");
