@@ -101,6 +101,24 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Environment_variables_with_the_parley_prefix_configure_the_server()
+    {
+        Environment.SetEnvironmentVariable("PARLEY_Limits__MaxResourcesPerAccount", "zero");
+        try
+        {
+            var r = await RunAsync(null, "check", "--data", _data, "--C2s:Port=0", "--C2sDirectTls:Port=0");
+            Assert.Equal(2, r.Code);
+            Assert.Contains("Limits:MaxResourcesPerAccount", r.Err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("PARLEY_Limits__MaxResourcesPerAccount", null);
+        }
+        var domain = await RunAsync(null, "user", "add", "erin", "--password", "pw", "--data", _data);
+        Assert.Contains("erin@localhost", domain.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_configuration_file_is_a_clear_error()
     {
         var r = await RunAsync(null, "serve", "--config", "/nonexistent/parley.json", "--data", _data);
