@@ -7,8 +7,8 @@ using Parley.Server.Storage.Sql;
 
 namespace Parley.Server.Tests.Storage;
 
-/// <summary>What every account store must do; run against each back end.</summary>
-public abstract class AccountStoreContract : IAsyncLifetime
+/// <summary>A storage back end opened for one test class.</summary>
+public abstract class StorageFixture : IAsyncLifetime
 {
     protected IStorage Storage { get; private set; } = null!;
 
@@ -21,7 +21,11 @@ public abstract class AccountStoreContract : IAsyncLifetime
     }
 
     public virtual async Task DisposeAsync() => await Storage.DisposeAsync();
+}
 
+/// <summary>What every account store must do; run against each back end.</summary>
+public abstract class AccountStoreContract : StorageFixture
+{
     private static Account NewAccount(string jid) => new(Jid.Parse(jid),
         [ScramCredential.Create(ScramHash.Sha1, "pw", 4096), ScramCredential.Create(ScramHash.Sha256, "pw", 4096), ScramCredential.Create(ScramHash.Sha512, "pw", 4096)],
         DateTimeOffset.FromUnixTimeMilliseconds(1_700_000_000_000));

@@ -8,6 +8,10 @@ namespace Parley.Server.Storage.Memory;
 public sealed class MemoryStorage : IStorage, IAccountStore
 {
     private readonly ConcurrentDictionary<Jid, Account> _accounts = new();
+    private readonly ConcurrentDictionary<string, MemoryMapStore> _maps = new(StringComparer.Ordinal);
+
+    /// <inheritdoc />
+    public IMapStore Map(string name) => _maps.GetOrAdd(name, _ => new MemoryMapStore());
 
     /// <inheritdoc />
     public IAccountStore Accounts => this;

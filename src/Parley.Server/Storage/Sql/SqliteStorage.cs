@@ -33,10 +33,21 @@ public sealed class SqliteStorage : IStorage, IAccountStore
             FOREIGN KEY (domain, local) REFERENCES accounts (domain, local) ON DELETE CASCADE
         ) WITHOUT ROWID;
         """,
+        // 2: elements by (store, account, key) for the map shape.
+        """
+        CREATE TABLE kv (
+            store TEXT NOT NULL,
+            account TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (store, account, key)
+        ) WITHOUT ROWID;
+        """,
     ];
 
     private readonly string _connectionString;
     private readonly SemaphoreSlim _writer = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SqliteMapStore> _maps = new(StringComparer.Ordinal);
 
     /// <summary>Uses parley.db in <paramref name="dataDirectory"/> (created if missing).</summary>
     public SqliteStorage(string dataDirectory)
@@ -59,6 +70,12 @@ public sealed class SqliteStorage : IStorage, IAccountStore
 
     /// <inheritdoc />
     public IAccountStore Accounts => this;
+
+    /// <inheritdoc />
+    public IMapStore Map(string name) => _maps.GetOrAdd(name, n => new SqliteMapStore(this, n));
+
+    /// <summary>SQLite has one writer at a time; writes queue here instead of failing with SQLITE_BUSY.</summary>
+    internal SemaphoreSlim WriteLock => _writer;
 
     /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken ct)
@@ -223,7 +240,7 @@ public sealed class SqliteStorage : IStorage, IAccountStore
         return ValueTask.CompletedTask;
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    internal async Task<SqliteConnection> OpenAsync(CancellationToken ct)
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct).ConfigureAwait(false);
