@@ -27,6 +27,10 @@ public static class Ns
     public const string Xml = "http://www.w3.org/XML/1998/namespace";
     /// <summary>Namespace of xmlns declarations (never appears on an element).</summary>
     public const string Xmlns = "http://www.w3.org/2000/xmlns/";
+    /// <summary>RFC 6121 §2: the roster.</summary>
+    public const string Roster = "jabber:iq:roster";
+    /// <summary>RFC 6121 §2.6.1: the roster versioning stream feature.</summary>
+    public const string RosterVersioning = "urn:xmpp:features:rosterver";
     /// <summary>XEP-0199: ping.</summary>
     public const string Ping = "urn:xmpp:ping";
     /// <summary>XEP-0440: SASL channel-binding type capability.</summary>

@@ -128,6 +128,12 @@ public sealed class LimitOptions
     /// <summary>Most concurrent sessions (bound resources) of one account.</summary>
     public int MaxResourcesPerAccount { get; set; } = 16;
 
+    /// <summary>Most items in one roster (RFC 6121 §2: not-acceptable beyond it).</summary>
+    public int MaxRosterItems { get; set; } = 1000;
+
+    /// <summary>Longest roster item name or group name, in UTF-8 bytes (RFC 6121 §2.3.3).</summary>
+    public int MaxRosterTextBytes { get; set; } = 1023;
+
     /// <summary>Stanzas queued to one connection before it is considered stuck and disconnected.</summary>
     public int OutboundQueueStanzas { get; set; } = 2000;
 
@@ -146,6 +152,8 @@ public sealed class LimitOptions
         if (MaxDepth is < 4 or > 1000) errors.Add($"Limits:MaxDepth: must be between 4 and 1000 (got {MaxDepth})");
         if (MaxConnections < 1) errors.Add($"Limits:MaxConnections: must be at least 1 (got {MaxConnections})");
         if (MaxResourcesPerAccount < 1) errors.Add($"Limits:MaxResourcesPerAccount: must be at least 1 (got {MaxResourcesPerAccount})");
+        if (MaxRosterItems < 1) errors.Add($"Limits:MaxRosterItems: must be at least 1 (got {MaxRosterItems})");
+        if (MaxRosterTextBytes is < 1 or > 65536) errors.Add($"Limits:MaxRosterTextBytes: must be between 1 and 65536 (got {MaxRosterTextBytes})");
         if (OutboundQueueStanzas < 10) errors.Add($"Limits:OutboundQueueStanzas: must be at least 10 (got {OutboundQueueStanzas})");
         if (NegotiationTimeoutSeconds < 1) errors.Add($"Limits:NegotiationTimeoutSeconds: must be at least 1 (got {NegotiationTimeoutSeconds})");
         if (IdleTimeoutSeconds < 2) errors.Add($"Limits:IdleTimeoutSeconds: must be at least 2 (got {IdleTimeoutSeconds})");

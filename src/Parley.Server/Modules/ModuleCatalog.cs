@@ -1,5 +1,6 @@
 using Parley.Server.Modules.Bind;
 using Parley.Server.Modules.Ping;
+using Parley.Server.Modules.Roster;
 using Parley.Server.Modules.Sasl;
 using Parley.Server.Modules.Session;
 using Parley.Server.Modules.Tls;
@@ -17,6 +18,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<BindModule>(),
         ModuleEntry.Of<SessionModule>(),
         ModuleEntry.Of<PingModule>(),
+        ModuleEntry.Of<RosterModule>(),
     ];
 }
 
