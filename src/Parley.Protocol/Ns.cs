@@ -31,6 +31,20 @@ public static class Ns
     public const string Roster = "jabber:iq:roster";
     /// <summary>RFC 6121 §2.6.1: the roster versioning stream feature.</summary>
     public const string RosterVersioning = "urn:xmpp:features:rosterver";
+    /// <summary>XEP-0030: service discovery, information.</summary>
+    public const string DiscoInfo = "http://jabber.org/protocol/disco#info";
+    /// <summary>XEP-0030: service discovery, items.</summary>
+    public const string DiscoItems = "http://jabber.org/protocol/disco#items";
+    /// <summary>XEP-0115: entity capabilities.</summary>
+    public const string Caps = "http://jabber.org/protocol/caps";
+    /// <summary>XEP-0092: software version.</summary>
+    public const string Version = "jabber:iq:version";
+    /// <summary>XEP-0202: entity time.</summary>
+    public const string Time = "urn:xmpp:time";
+    /// <summary>XEP-0049: private XML storage.</summary>
+    public const string PrivateXml = "jabber:iq:private";
+    /// <summary>XEP-0054: vcard-temp.</summary>
+    public const string VCard = "vcard-temp";
     /// <summary>XEP-0199: ping.</summary>
     public const string Ping = "urn:xmpp:ping";
     /// <summary>XEP-0440: SASL channel-binding type capability.</summary>

@@ -15,6 +15,9 @@ public sealed class ParleyOptions
     /// <summary>"sqlite" (default, in the data directory) or "memory" (tests; nothing survives a restart).</summary>
     public string Storage { get; set; } = "sqlite";
 
+    /// <summary>Names of modules to leave out (for example "version" to hide the software version); required ones cannot be.</summary>
+    public List<string> DisabledModules { get; set; } = [];
+
     /// <summary>Client connections with STARTTLS (RFC 6120 §5).</summary>
     public ListenerOptions C2s { get; set; } = new() { Port = 5222 };
 
@@ -38,6 +41,12 @@ public sealed class ParleyOptions
             errors.Add($"Domain: '{Domain}' is not a valid XMPP domain");
         if (string.IsNullOrWhiteSpace(DataDirectory)) errors.Add("DataDirectory: must not be empty");
         if (Storage is not ("sqlite" or "memory")) errors.Add($"Storage: must be 'sqlite' or 'memory' (got '{Storage}')");
+        foreach (var name in DisabledModules)
+        {
+            var entry = Modules.ModuleCatalog.All.FirstOrDefault(e => e.Info.Name == name);
+            if (entry is null) errors.Add($"DisabledModules: no module is called '{name}'");
+            else if (entry.Info.Required) errors.Add($"DisabledModules: '{name}' is required and cannot be disabled");
+        }
         C2s.Validate("C2s", errors);
         C2sDirectTls.Validate("C2sDirectTls", errors);
         if (C2s.Enabled && C2sDirectTls.Enabled && C2s.Port != 0 && C2s.Port == C2sDirectTls.Port && C2s.Address == C2sDirectTls.Address)
@@ -128,6 +137,12 @@ public sealed class LimitOptions
     /// <summary>Most concurrent sessions (bound resources) of one account.</summary>
     public int MaxResourcesPerAccount { get; set; } = 16;
 
+    /// <summary>Largest vCard (XEP-0054) in bytes.</summary>
+    public int MaxVCardBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Largest private XML item (XEP-0049) in bytes.</summary>
+    public int MaxPrivateXmlBytes { get; set; } = 64 * 1024;
+
     /// <summary>Most items in one roster (RFC 6121 §2: not-acceptable beyond it).</summary>
     public int MaxRosterItems { get; set; } = 1000;
 
@@ -152,6 +167,8 @@ public sealed class LimitOptions
         if (MaxDepth is < 4 or > 1000) errors.Add($"Limits:MaxDepth: must be between 4 and 1000 (got {MaxDepth})");
         if (MaxConnections < 1) errors.Add($"Limits:MaxConnections: must be at least 1 (got {MaxConnections})");
         if (MaxResourcesPerAccount < 1) errors.Add($"Limits:MaxResourcesPerAccount: must be at least 1 (got {MaxResourcesPerAccount})");
+        if (MaxVCardBytes is < 1024 or > 16 * 1024 * 1024) errors.Add($"Limits:MaxVCardBytes: must be between 1024 and 16777216 (got {MaxVCardBytes})");
+        if (MaxPrivateXmlBytes is < 1024 or > 16 * 1024 * 1024) errors.Add($"Limits:MaxPrivateXmlBytes: must be between 1024 and 16777216 (got {MaxPrivateXmlBytes})");
         if (MaxRosterItems < 1) errors.Add($"Limits:MaxRosterItems: must be at least 1 (got {MaxRosterItems})");
         if (MaxRosterTextBytes is < 1 or > 65536) errors.Add($"Limits:MaxRosterTextBytes: must be between 1 and 65536 (got {MaxRosterTextBytes})");
         if (OutboundQueueStanzas < 10) errors.Add($"Limits:OutboundQueueStanzas: must be at least 10 (got {OutboundQueueStanzas})");

@@ -113,7 +113,8 @@ public sealed class ParleyServer : IAsyncDisposable
         {
             var registry = new ModuleRegistry(sp.GetRequiredService<HookBus>());
             foreach (var entry in ModuleCatalog.All)
-                registry.Register((IModule)ActivatorUtilities.CreateInstance(sp, entry.Type), entry.Info);
+                if (!options.DisabledModules.Contains(entry.Info.Name))
+                    registry.Register((IModule)ActivatorUtilities.CreateInstance(sp, entry.Type), entry.Info);
             return registry;
         });
         services.AddHostedService<StreamHeartbeat>();

@@ -24,8 +24,17 @@ public sealed class ModuleBuilder
         _info = info;
     }
 
+    /// <summary>What all modules registered (read it lazily, once registration is over: at first use).</summary>
+    public ModuleRegistry Registry => _registry;
+
     /// <summary>Advertises a disco feature of the server.</summary>
     public void Feature(string featureNamespace) => _registry.AddFeature(featureNamespace, _info);
+
+    /// <summary>Advertises a disco feature of every account's bare JID (XEP-0030 on behalf of accounts).</summary>
+    public void AccountFeature(string featureNamespace) => _registry.AddAccountFeature(featureNamespace);
+
+    /// <summary>Advertises a disco identity of the server.</summary>
+    public void Identity(string category, string type, string? name = null) => _registry.AddIdentity(new DiscoIdentity(category, type, name));
 
     /// <summary>Handles IQ requests of a payload type, direction and target.</summary>
     public void OnIq<T>(IqType type, IqTarget target, IqHandler<T> handler) where T : IPayload<T> =>

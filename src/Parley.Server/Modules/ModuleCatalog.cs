@@ -1,4 +1,9 @@
 using Parley.Server.Modules.Bind;
+using Parley.Server.Modules.Disco;
+using Parley.Server.Modules.PrivateXml;
+using Parley.Server.Modules.Time;
+using Parley.Server.Modules.VCard;
+using Parley.Server.Modules.Version;
 using Parley.Server.Modules.Ping;
 using Parley.Server.Modules.Roster;
 using Parley.Server.Modules.Sasl;
@@ -19,6 +24,11 @@ public static class ModuleCatalog
         ModuleEntry.Of<SessionModule>(),
         ModuleEntry.Of<PingModule>(),
         ModuleEntry.Of<RosterModule>(),
+        ModuleEntry.Of<DiscoModule>(),
+        ModuleEntry.Of<VersionModule>(),
+        ModuleEntry.Of<TimeModule>(),
+        ModuleEntry.Of<PrivateXmlModule>(),
+        ModuleEntry.Of<VCardModule>(),
     ];
 }
 

@@ -19,6 +19,8 @@ public sealed class ModuleRegistry
     private readonly Dictionary<QName, NegotiationIqHandler> _negotiationIq = [];
     private readonly List<Func<IStreamContext, Element?>>[] _streamFeatures = [[], [], [], []];
     private readonly SortedSet<string> _features = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _accountFeatures = new(StringComparer.Ordinal);
+    private readonly List<DiscoIdentity> _identities = [];
     private readonly List<ModuleInfo> _modules = [];
     private FrozenDictionary<(IqType, QName, IqTarget), RawIqHandler>? _frozenIq;
 
@@ -52,6 +54,16 @@ public sealed class ModuleRegistry
     }
 
     internal void AddFeature(string feature, ModuleInfo owner) => _features.Add(feature);
+
+    internal void AddAccountFeature(string feature) => _accountFeatures.Add(feature);
+
+    internal void AddIdentity(DiscoIdentity identity) => _identities.Add(identity);
+
+    /// <summary>The disco features of accounts' bare JIDs.</summary>
+    public IReadOnlyCollection<string> AccountFeatures => _accountFeatures;
+
+    /// <summary>The disco identities of the server.</summary>
+    public IReadOnlyList<DiscoIdentity> Identities => _identities;
 
     internal void AddIqHandler(IqType type, QName payload, IqTarget target, RawIqHandler handler)
     {
