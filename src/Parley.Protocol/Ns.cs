@@ -45,6 +45,10 @@ public static class Ns
     public const string PrivateXml = "jabber:iq:private";
     /// <summary>XEP-0054: vcard-temp.</summary>
     public const string VCard = "vcard-temp";
+    /// <summary>XEP-0191: blocking command.</summary>
+    public const string Blocking = "urn:xmpp:blocking";
+    /// <summary>XEP-0191 §3.5: the application error for stanzas to a blocked entity.</summary>
+    public const string BlockingErrors = "urn:xmpp:blocking:errors";
     /// <summary>XEP-0199: ping.</summary>
     public const string Ping = "urn:xmpp:ping";
     /// <summary>XEP-0440: SASL channel-binding type capability.</summary>

@@ -1,4 +1,5 @@
 using Parley.Server.Modules.Bind;
+using Parley.Server.Modules.Blocking;
 using Parley.Server.Modules.Disco;
 using Parley.Server.Modules.PrivateXml;
 using Parley.Server.Modules.Time;
@@ -29,6 +30,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<TimeModule>(),
         ModuleEntry.Of<PrivateXmlModule>(),
         ModuleEntry.Of<VCardModule>(),
+        ModuleEntry.Of<BlockingModule>(),
     ];
 }
 
