@@ -49,6 +49,10 @@ public static class Ns
     public const string Blocking = "urn:xmpp:blocking";
     /// <summary>XEP-0191 §3.5: the application error for stanzas to a blocked entity.</summary>
     public const string BlockingErrors = "urn:xmpp:blocking:errors";
+    /// <summary>XEP-0203: delayed delivery.</summary>
+    public const string Delay = "urn:xmpp:delay";
+    /// <summary>XEP-0160 / XEP-0013: the disco feature of offline message storage.</summary>
+    public const string OfflineMessages = "msgoffline";
     /// <summary>XEP-0199: ping.</summary>
     public const string Ping = "urn:xmpp:ping";
     /// <summary>XEP-0440: SASL channel-binding type capability.</summary>

@@ -137,6 +137,9 @@ public sealed class LimitOptions
     /// <summary>Most concurrent sessions (bound resources) of one account.</summary>
     public int MaxResourcesPerAccount { get; set; } = 16;
 
+    /// <summary>Messages kept for one account while it is offline (XEP-0160); beyond it, resource-constraint.</summary>
+    public int MaxOfflineMessages { get; set; } = 1000;
+
     /// <summary>Largest vCard (XEP-0054) in bytes.</summary>
     public int MaxVCardBytes { get; set; } = 64 * 1024;
 
@@ -167,6 +170,7 @@ public sealed class LimitOptions
         if (MaxDepth is < 4 or > 1000) errors.Add($"Limits:MaxDepth: must be between 4 and 1000 (got {MaxDepth})");
         if (MaxConnections < 1) errors.Add($"Limits:MaxConnections: must be at least 1 (got {MaxConnections})");
         if (MaxResourcesPerAccount < 1) errors.Add($"Limits:MaxResourcesPerAccount: must be at least 1 (got {MaxResourcesPerAccount})");
+        if (MaxOfflineMessages < 0) errors.Add($"Limits:MaxOfflineMessages: must be at least 0 (got {MaxOfflineMessages})");
         if (MaxVCardBytes is < 1024 or > 16 * 1024 * 1024) errors.Add($"Limits:MaxVCardBytes: must be between 1024 and 16777216 (got {MaxVCardBytes})");
         if (MaxPrivateXmlBytes is < 1024 or > 16 * 1024 * 1024) errors.Add($"Limits:MaxPrivateXmlBytes: must be between 1024 and 16777216 (got {MaxPrivateXmlBytes})");
         if (MaxRosterItems < 1) errors.Add($"Limits:MaxRosterItems: must be at least 1 (got {MaxRosterItems})");

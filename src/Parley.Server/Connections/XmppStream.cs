@@ -89,6 +89,9 @@ public sealed class XmppStream : IStreamContext, IClientSession
     /// <inheritdoc />
     public DateTimeOffset BoundAt { get; private set; }
 
+    /// <inheritdoc />
+    public SessionPresence Presence { get; } = new();
+
     /// <summary>Whether plaintext negotiation is allowed for this connection (loopback only, and only when configured).</summary>
     public bool PlaintextAllowed => _s.Options.Tls.AllowPlaintextOnLoopback && RemoteAddress is not null && IPAddress.IsLoopback(RemoteAddress);
 

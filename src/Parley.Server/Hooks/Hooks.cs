@@ -30,3 +30,19 @@ public sealed record Routing(Stanza Stanza, ISession Origin) : IHook
     /// <summary>Stops the stanza from being routed.</summary>
     public void Drop() => Dropped = true;
 }
+
+/// <summary>A session sent its initial available presence (RFC 6121 §4.2): offline messages are delivered now.</summary>
+public sealed record InitialPresence(IClientSession Session) : IHook;
+
+/// <summary>
+/// A message for a local account found no available resource (RFC 6121 §8.5.2.2). A handler that stores it sets
+/// <see cref="Stored"/>; one that refuses it (a full quota) sets <see cref="Refusal"/>. Otherwise it is bounced.
+/// </summary>
+public sealed record OfflineMessage(Stanza Stanza, Jid Account) : IHook
+{
+    /// <summary>Whether a handler stored the message.</summary>
+    public bool Stored { get; set; }
+
+    /// <summary>The error to answer with when the message was refused.</summary>
+    public StanzaError? Refusal { get; set; }
+}

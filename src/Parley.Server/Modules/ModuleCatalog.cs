@@ -5,7 +5,9 @@ using Parley.Server.Modules.PrivateXml;
 using Parley.Server.Modules.Time;
 using Parley.Server.Modules.VCard;
 using Parley.Server.Modules.Version;
+using Parley.Server.Modules.Offline;
 using Parley.Server.Modules.Ping;
+using Parley.Server.Modules.Presence;
 using Parley.Server.Modules.Roster;
 using Parley.Server.Modules.Sasl;
 using Parley.Server.Modules.Session;
@@ -31,6 +33,8 @@ public static class ModuleCatalog
         ModuleEntry.Of<PrivateXmlModule>(),
         ModuleEntry.Of<VCardModule>(),
         ModuleEntry.Of<BlockingModule>(),
+        ModuleEntry.Of<PresenceModule>(),
+        ModuleEntry.Of<OfflineModule>(),
     ];
 }
 

@@ -21,6 +21,25 @@ public interface IClientSession : ISession
     /// <summary>When the resource was bound.</summary>
     DateTimeOffset BoundAt { get; }
 
+    /// <summary>The session's own presence (RFC 6121 §4): available or not, and its priority.</summary>
+    SessionPresence Presence { get; }
+
     /// <summary>Ends the session with a stream error.</summary>
     ValueTask CloseAsync(StreamError error, CancellationToken ct);
+}
+
+/// <summary>
+/// A session's broadcast presence (RFC 6121 §4.2, §4.4): a session is available from its initial presence until
+/// it sends unavailable presence or goes away. Written only by its own stream's stanzas.
+/// </summary>
+public sealed class SessionPresence
+{
+    /// <summary>Whether the session has sent available presence.</summary>
+    public bool IsAvailable { get; internal set; }
+
+    /// <summary>RFC 6121 §4.7.2.3: -128..127, default 0.</summary>
+    public int Priority { get; internal set; }
+
+    /// <summary>The last broadcast presence, for probes.</summary>
+    public Element? Last { get; internal set; }
 }

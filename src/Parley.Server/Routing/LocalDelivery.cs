@@ -1,4 +1,6 @@
+using System.Globalization;
 using Parley.Protocol;
+using Parley.Server.Hooks;
 using Parley.Server.Modules;
 
 namespace Parley.Server.Routing;
@@ -7,7 +9,7 @@ namespace Parley.Server.Routing;
 /// Delivery to this server and its accounts (RFC 6120 §10.3, RFC 6121 §8.5): picks resources, answers what the
 /// server answers, and bounces what cannot be delivered.
 /// </summary>
-public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs)
+public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs, HookBus hooks)
 {
     /// <summary>Stanzas to the domain itself (RFC 6120 §10.3.1... §10.3.3).</summary>
     public ValueTask ToServerAsync(Stanza stanza, ISession origin, CancellationToken ct)
@@ -36,11 +38,9 @@ public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs)
                 var target = origin.Jid.Bare == account ? IqTarget.Self : IqTarget.Account;
                 return iqs.DispatchAsync(stanza, target, origin, ct);
             case StanzaKind.Message:
-                DeliverMessageToAccount(stanza, account, origin);
-                return ValueTask.CompletedTask;
+                return DeliverMessageToAccountAsync(stanza, account, origin, ct);
             default:
-                DeliverPresenceToAccount(stanza, account, origin);
-                return ValueTask.CompletedTask;
+                return DeliverPresenceToAccountAsync(stanza, account, origin, ct);
         }
     }
 
@@ -64,8 +64,7 @@ public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs)
                 switch (stanza.Type ?? "normal")
                 {
                     case "normal" or "chat":
-                        DeliverMessageToAccount(stanza, fullJid.Bare, origin);
-                        break;
+                        return DeliverMessageToAccountAsync(stanza, fullJid.Bare, origin, ct);
                     case "groupchat":
                         Router.Bounce(stanza, StanzaError.ServiceUnavailable, origin);
                         break;
@@ -78,32 +77,73 @@ public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs)
         return ValueTask.CompletedTask;
     }
 
-    private void DeliverMessageToAccount(Stanza stanza, Jid account, ISession origin)
+    // RFC 6121 §8.5.2.1.1: to the available resources of highest non-negative priority (all non-negative ones
+    // for headlines); with none, chat and normal go to offline storage (§8.5.2.2), headlines are dropped and
+    // groupchat is refused.
+    private async ValueTask DeliverMessageToAccountAsync(Stanza stanza, Jid account, ISession origin, CancellationToken ct)
     {
         var type = stanza.Type ?? "normal";
         if (type == "error") return;             // §8.5.2.1.1: errors to a bare JID are silently ignored
         var delivered = 0;
         if (type != "groupchat")
         {
-            foreach (var session in sessions.Resources(account))
+            var resources = sessions.Resources(account);
+            var best = int.MinValue;
+            foreach (var s in resources)
+                if (s.Presence is { IsAvailable: true, Priority: >= 0 } p && p.Priority > best) best = p.Priority;
+            foreach (var session in resources)
+            {
+                if (session.Presence is not { IsAvailable: true, Priority: >= 0 } p) continue;
+                if (type != "headline" && p.Priority != best) continue;
                 if (session.TryDeliver(stanza.Element)) delivered++;
+            }
         }
         if (delivered > 0) return;
-        // §8.5.2.2: no resource can take it. Headline is dropped; groupchat, normal and chat get
-        // service-unavailable (offline storage arrives with RFC 6121 support).
-        if (type != "headline")
-            Router.Bounce(stanza, StanzaError.ServiceUnavailable, origin);
-    }
-
-    private void DeliverPresenceToAccount(Stanza stanza, Jid account, ISession origin)
-    {
-        // RFC 6121 §4.2.2: presence without 'to' is broadcast; with no roster yet that reaches the
-        // account's other resources. Directed presence reaches every resource of the account (§4.6).
-        var broadcast = stanza.To is null;
-        foreach (var session in sessions.Resources(account))
+        if (type is "chat" or "normal")
         {
-            if (broadcast && session.Jid == origin.Jid) continue;
-            session.TryDeliver(stanza.Element);
+            var offline = new OfflineMessage(stanza, account);
+            await hooks.RunAsync(offline, ct).ConfigureAwait(false);
+            if (offline.Stored) return;
+            Router.Bounce(stanza, offline.Refusal ?? StanzaError.ServiceUnavailable, origin);
+        }
+        else if (type == "groupchat")
+        {
+            Router.Bounce(stanza, StanzaError.ServiceUnavailable, origin);
         }
     }
+
+    private async ValueTask DeliverPresenceToAccountAsync(Stanza stanza, Jid account, ISession origin, CancellationToken ct)
+    {
+        if (stanza.To is null)
+        {
+            await BroadcastAsync(stanza, account, origin, ct).ConfigureAwait(false);
+            return;
+        }
+        // RFC 6121 §8.5.2.1.2: directed presence to a bare JID reaches every available resource.
+        foreach (var session in sessions.Resources(account))
+            if (session.Presence.IsAvailable) session.TryDeliver(stanza.Element);
+    }
+
+    // RFC 6121 §4.2 / §4.5: broadcast presence updates the sender's own state and reaches the account's other
+    // available resources (and its contacts, once subscriptions exist).
+    private async ValueTask BroadcastAsync(Stanza stanza, Jid account, ISession origin, CancellationToken ct)
+    {
+        if (origin is not IClientSession sender) return;
+        var type = stanza.Type;
+        if (type is not (null or "unavailable")) return;     // subscription types and probes need a 'to'
+        var wasAvailable = sender.Presence.IsAvailable;
+        sender.Presence.IsAvailable = type is null;
+        sender.Presence.Priority = type is null ? Priority(stanza.Element) : 0;
+        sender.Presence.Last = type is null ? stanza.Element : null;
+        foreach (var session in sessions.Resources(account))
+            if (!ReferenceEquals(session, sender) && session.Presence.IsAvailable) session.TryDeliver(stanza.Element);
+        if (!wasAvailable && type is null)
+            await hooks.RunAsync(new InitialPresence(sender), ct).ConfigureAwait(false);
+    }
+
+    // RFC 6121 §4.7.2.3: an integer from -128 to +127; absent or unreadable means 0.
+    private static int Priority(Element presence) =>
+        int.TryParse(presence.ChildText("priority", Ns.Client), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var p)
+            ? Math.Clamp(p, -128, 127)
+            : 0;
 }

@@ -10,6 +10,7 @@ public sealed class SessionRegistryTests
         public Jid Jid { get; } = Jid.Parse(jid);
         public string StreamId => "s";
         public DateTimeOffset BoundAt => DateTimeOffset.UnixEpoch;
+        public SessionPresence Presence { get; } = new();
         public bool TryDeliver(Element stanza) => true;
         public ValueTask CloseAsync(StreamError error, CancellationToken ct) => ValueTask.CompletedTask;
     }
