@@ -109,6 +109,7 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<LocalDelivery>();
         services.AddSingleton<Router>();
         services.AddSingleton<C2sServices>();
+        services.AddSingleton<Modules.Roster.RosterStore>();
         services.AddSingleton(sp =>
         {
             var registry = new ModuleRegistry(sp.GetRequiredService<HookBus>());
