@@ -46,3 +46,9 @@ public sealed record OfflineMessage(Stanza Stanza, Jid Account) : IHook
     /// <summary>The error to answer with when the message was refused.</summary>
     public StanzaError? Refusal { get; set; }
 }
+
+/// <summary>
+/// A session's broadcast presence changed (RFC 6121 §4.2, §4.4, §4.5): its contacts hear of it; on initial
+/// presence they are probed; on unavailable, directed-presence recipients hear too.
+/// </summary>
+public sealed record PresenceBroadcast(IClientSession Session, Element Presence, bool Initial) : IHook;

@@ -11,6 +11,7 @@ using Parley.Server.Modules.Presence;
 using Parley.Server.Modules.Roster;
 using Parley.Server.Modules.Sasl;
 using Parley.Server.Modules.Session;
+using Parley.Server.Modules.Subscriptions;
 using Parley.Server.Modules.Tls;
 
 namespace Parley.Server.Modules;
@@ -34,6 +35,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<VCardModule>(),
         ModuleEntry.Of<BlockingModule>(),
         ModuleEntry.Of<PresenceModule>(),
+        ModuleEntry.Of<SubscriptionModule>(),
         ModuleEntry.Of<OfflineModule>(),
     ];
 }

@@ -42,4 +42,7 @@ public sealed class SessionPresence
 
     /// <summary>The last broadcast presence, for probes.</summary>
     public Element? Last { get; internal set; }
+
+    /// <summary>RFC 6121 §4.6: who received directed available presence, to hear of unavailability.</summary>
+    public HashSet<Jid> Directed { get; } = [];
 }

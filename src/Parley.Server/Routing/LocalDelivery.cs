@@ -137,6 +137,8 @@ public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs, Ho
         sender.Presence.Last = type is null ? stanza.Element : null;
         foreach (var session in sessions.Resources(account))
             if (!ReferenceEquals(session, sender) && session.Presence.IsAvailable) session.TryDeliver(stanza.Element);
+        if (type is null || wasAvailable)
+            await hooks.RunAsync(new PresenceBroadcast(sender, stanza.Element, Initial: !wasAvailable), ct).ConfigureAwait(false);
         if (!wasAvailable && type is null)
             await hooks.RunAsync(new InitialPresence(sender), ct).ConfigureAwait(false);
     }

@@ -1,0 +1,299 @@
+using Parley.Protocol;
+using Parley.Server.Hooks;
+using Parley.Server.Modules.Roster;
+using Parley.Server.Routing;
+using Parley.Server.Storage;
+
+namespace Parley.Server.Modules.Subscriptions;
+
+/// <summary>
+/// RFC 6121 §3 and Appendix A: presence subscriptions between accounts, with the user's-server (outbound) and
+/// contact's-server (inbound) halves kept apart so that a remote contact needs only the other half; requests
+/// wait for an offline contact (§3.1.3); pre-approval (§3.4). §4: presence broadcast to contacts with a
+/// subscription from the user, probes of contacts the user subscribes to, and directed presence (§4.6).
+/// </summary>
+public sealed class SubscriptionModule(RosterStore roster, IStorage storage, SessionRegistry sessions, Addresses addresses) : IModule
+{
+    private readonly IMapStore _pending = storage.Map("roster.pending");
+
+    /// <inheritdoc />
+    public static ModuleInfo Info { get; } = new("subscriptions");
+
+    /// <inheritdoc />
+    public void Register(ModuleBuilder m)
+    {
+        m.StreamFeature(Stage.Authenticated, _ => new Element("sub", "urn:xmpp:features:pre-approval"));
+        m.Hook<Hooks.Routing>(OnRoutingAsync, priority: 50);
+        m.Hook<PresenceBroadcast>(OnBroadcastAsync);
+        m.Hook<AccountDeleted>((e, ct) => new ValueTask(_pending.DeleteAllAsync(e.Account, ct)));
+    }
+
+    private async ValueTask OnRoutingAsync(Hooks.Routing routing, CancellationToken ct)
+    {
+        var stanza = routing.Stanza;
+        if (stanza.Kind != StanzaKind.Presence || stanza.From is not { } from || routing.Origin is not IClientSession sender) return;
+        var type = stanza.Type;
+        if (type == "probe")
+        {
+            routing.Drop();                         // §4.3: probes are the server's business, not clients'
+            return;
+        }
+        if (stanza.To is not { } to) return;
+        if (type is null or "unavailable")
+        {
+            // §4.6: remember who got directed available presence.
+            lock (sender.Presence.Directed)
+            {
+                if (type is null) sender.Presence.Directed.Add(to);
+                else sender.Presence.Directed.Remove(to);
+            }
+            return;
+        }
+        if (type is not ("subscribe" or "subscribed" or "unsubscribe" or "unsubscribed")) return;
+        var user = from.Bare;
+        var contact = to.Bare;
+        if (contact == user) { routing.Drop(); return; }
+        // §3.1.2: the user's server stamps the bare JID on subscription stanzas.
+        stanza.From = user;
+        var forward = await OutboundAsync(user, contact, type, sender, ct).ConfigureAwait(false);
+        if (!forward) { routing.Drop(); return; }
+        if (addresses.IsLocal(contact))
+        {
+            routing.Drop();
+            await InboundAsync(contact, user, type, stanza.Element, ct).ConfigureAwait(false);
+            // §3.1.5: after the approval itself, the new subscriber gets the user's current presence.
+            if (type == "subscribed") await SendAvailableAsync(user, contact).ConfigureAwait(false);
+        }
+        // A remote contact: the stanza goes on to the remote router.
+    }
+
+    // The user's server (Appendix A.2). Returns whether the stanza goes on to the contact.
+    private async Task<bool> OutboundAsync(Jid user, Jid contact, string type, IClientSession sender, CancellationToken ct)
+    {
+        switch (type)
+        {
+            case "subscribe":
+                // A.2.1: None/From → ask=subscribe; To/Both unchanged. The request is sent either way.
+                await roster.ChangeAsync(user, contact, item =>
+                {
+                    var sub = Sub(item);
+                    if (sub is "to" or "both" || item?.GetAttribute("ask") == "subscribe") return item;
+                    return With(item, contact, sub, ask: "subscribe", approved: item?.GetAttribute("approved"));
+                }, ct).ConfigureAwait(false);
+                return true;
+            case "subscribed":
+            {
+                var request = await _pending.GetAsync(user, contact.ToString(), ct).ConfigureAwait(false);
+                if (request is null)
+                {
+                    // §3.4: approval before any request is a pre-approval, kept and not sent.
+                    await roster.ChangeAsync(user, contact, item =>
+                        Sub(item) is "from" or "both" || item?.GetAttribute("approved") == "true"
+                            ? item
+                            : With(item, contact, Sub(item), item?.GetAttribute("ask"), approved: "true"), ct).ConfigureAwait(false);
+                    return false;
+                }
+                // A.2.3: Pending In → From, To + Pending In → Both.
+                await _pending.SetAsync(user, contact.ToString(), null, ct).ConfigureAwait(false);
+                await roster.ChangeAsync(user, contact, item =>
+                    With(item, contact, Sub(item) is "to" or "both" ? "both" : "from", item?.GetAttribute("ask"), approved: null), ct).ConfigureAwait(false);
+                return true;
+            }
+            case "unsubscribe":
+                // A.2.2: To → None, Both → From; a pending request is cancelled.
+                await roster.ChangeAsync(user, contact, item =>
+                {
+                    if (item is null) return null;
+                    var sub = Sub(item) switch { "to" => "none", "both" => "from", var s => s };
+                    return sub == Sub(item) && item.GetAttribute("ask") is null ? item : With(item, contact, sub, ask: null, item.GetAttribute("approved"));
+                }, ct).ConfigureAwait(false);
+                return true;
+            default: // unsubscribed
+            {
+                // A.2.4: From → None, Both → To; a pending request is denied and a pre-approval withdrawn.
+                var hadRequest = await _pending.GetAsync(user, contact.ToString(), ct).ConfigureAwait(false) is not null;
+                await _pending.SetAsync(user, contact.ToString(), null, ct).ConfigureAwait(false);
+                var before = await roster.GetAsync(user, contact, ct).ConfigureAwait(false);
+                await roster.ChangeAsync(user, contact, item =>
+                {
+                    if (item is null) return null;
+                    var sub = Sub(item) switch { "from" => "none", "both" => "to", var s => s };
+                    return sub == Sub(item) && item.GetAttribute("approved") is null ? item : With(item, contact, sub, item.GetAttribute("ask"), approved: null);
+                }, ct).ConfigureAwait(false);
+                // §3.2.2: a former subscriber sees the user go unavailable.
+                if (Sub(before) is "from" or "both") SendUnavailable(user, contact);
+                return hadRequest || Sub(before) is "from" or "both";
+            }
+        }
+    }
+
+    // The contact's server (Appendix A.3): the contact receives a subscription stanza from the user.
+    private async Task InboundAsync(Jid contact, Jid user, string type, Element stanza, CancellationToken ct)
+    {
+        if (await storage.Accounts.GetAsync(contact, ct).ConfigureAwait(false) is null)
+        {
+            // §3.1.3: no such contact: the request is answered with unsubscribed.
+            if (type == "subscribe") await InboundAsync(user, contact, "unsubscribed", Presence(contact, user, "unsubscribed"), ct).ConfigureAwait(false);
+            return;
+        }
+        switch (type)
+        {
+            case "subscribe":
+            {
+                var item = await roster.GetAsync(contact, user, ct).ConfigureAwait(false);
+                if (Sub(item) is "from" or "both")
+                {
+                    // §3.1.3 step 1: already subscribed: answered on the contact's behalf.
+                    await InboundAsync(user, contact, "subscribed", Presence(contact, user, "subscribed"), ct).ConfigureAwait(false);
+                    return;
+                }
+                if (item?.GetAttribute("approved") == "true")
+                {
+                    // §3.4: pre-approved: the subscription is granted at once.
+                    await roster.ChangeAsync(contact, user, i => With(i, user, Sub(i) is "to" ? "both" : "from", i?.GetAttribute("ask"), approved: null), ct).ConfigureAwait(false);
+                    await InboundAsync(user, contact, "subscribed", Presence(contact, user, "subscribed"), ct).ConfigureAwait(false);
+                    await SendAvailableAsync(contact, user).ConfigureAwait(false);
+                    return;
+                }
+                // A.3.1: Pending In. Kept until the contact answers, delivered now or at its next login.
+                var request = Presence(user, contact, "subscribe");
+                foreach (var child in stanza.Children) request.Add(child.Clone());    // e.g. a XEP-0172 nick
+                await _pending.SetAsync(contact, user.ToString(), request, ct).ConfigureAwait(false);
+                DeliverToAvailable(contact, request);
+                return;
+            }
+            case "subscribed":
+            {
+                // A.3.3: only an outstanding request is completed: None + Pending Out → To, From + Pending Out → Both.
+                var item = await roster.GetAsync(contact, user, ct).ConfigureAwait(false);
+                if (item?.GetAttribute("ask") != "subscribe") return;
+                await roster.ChangeAsync(contact, user, i => With(i, user, Sub(i) is "from" or "both" ? "both" : "to", ask: null, i?.GetAttribute("approved")), ct).ConfigureAwait(false);
+                DeliverToAvailable(contact, Presence(user, contact, "subscribed"));
+                return;
+            }
+            case "unsubscribe":
+            {
+                // A.3.2: From → None, Both → To; a pending request is withdrawn.
+                await _pending.SetAsync(contact, user.ToString(), null, ct).ConfigureAwait(false);
+                var before = await roster.GetAsync(contact, user, ct).ConfigureAwait(false);
+                await roster.ChangeAsync(contact, user, i =>
+                {
+                    if (i is null) return null;
+                    var sub = Sub(i) switch { "from" => "none", "both" => "to", var s => s };
+                    return sub == Sub(i) ? i : With(i, user, sub, i.GetAttribute("ask"), i.GetAttribute("approved"));
+                }, ct).ConfigureAwait(false);
+                if (Sub(before) is "from" or "both")
+                {
+                    DeliverToAvailable(contact, Presence(user, contact, "unsubscribe"));
+                    SendUnavailable(contact, user);   // §3.3.3: the former subscriber sees the contact go unavailable
+                }
+                return;
+            }
+            default: // unsubscribed
+            {
+                // A.3.4: To → None, Both → From; an outstanding request is denied.
+                var before = await roster.GetAsync(contact, user, ct).ConfigureAwait(false);
+                await roster.ChangeAsync(contact, user, i =>
+                {
+                    if (i is null) return null;
+                    var sub = Sub(i) switch { "to" => "none", "both" => "from", var s => s };
+                    return sub == Sub(i) && i.GetAttribute("ask") is null ? i : With(i, user, sub, ask: null, i.GetAttribute("approved"));
+                }, ct).ConfigureAwait(false);
+                if (Sub(before) is "to" or "both" || before?.GetAttribute("ask") == "subscribe")
+                    DeliverToAvailable(contact, Presence(user, contact, "unsubscribed"));
+                return;
+            }
+        }
+    }
+
+    private async ValueTask OnBroadcastAsync(PresenceBroadcast e, CancellationToken ct)
+    {
+        var session = e.Session;
+        var user = session.Jid.Bare;
+        var items = await roster.GetAllAsync(user, ct).ConfigureAwait(false);
+        var unavailable = e.Presence.GetAttribute("type") == "unavailable";
+        var reached = new HashSet<Jid>();
+        foreach (var (key, item) in items)
+        {
+            if (!Jid.TryParse(key, out var contact)) continue;
+            var sub = Sub(item);
+            // §4.2.2 / §4.4.2: contacts subscribed to the user get the broadcast.
+            if (sub is "from" or "both" && addresses.IsLocal(contact))
+            {
+                reached.Add(contact);
+                var copy = e.Presence.Clone().SetAttribute("from", session.Jid.ToString()).SetAttribute("to", contact.ToString());
+                DeliverToAvailable(contact, copy);
+            }
+            // §4.2.3 / §4.3: on initial presence, the contacts the user subscribes to are probed; local ones answer at once.
+            if (e.Initial && sub is "to" or "both" && addresses.IsLocal(contact))
+            {
+                foreach (var resource in sessions.Resources(contact))
+                    if (resource.Presence is { IsAvailable: true, Last: { } last })
+                        session.TryDeliver(last.Clone().SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", session.Jid.ToString()));
+            }
+        }
+        if (e.Initial)
+        {
+            // §3.1.3: subscription requests that waited for the user.
+            foreach (var (_, request) in await _pending.GetAllAsync(user, ct).ConfigureAwait(false))
+                session.TryDeliver(request);
+        }
+        if (unavailable)
+        {
+            // §4.6.3: directed presence recipients the broadcast did not reach hear of unavailability too.
+            List<Jid> directed;
+            lock (session.Presence.Directed)
+            {
+                directed = [.. session.Presence.Directed];
+                session.Presence.Directed.Clear();
+            }
+            foreach (var to in directed)
+            {
+                if (reached.Contains(to.Bare)) continue;
+                var copy = e.Presence.Clone().SetAttribute("from", session.Jid.ToString()).SetAttribute("to", to.ToString());
+                if (to.Resource is null) DeliverToAvailable(to, copy);
+                else if (sessions.TryGet(to, out var target)) target.TryDeliver(copy);
+            }
+        }
+    }
+
+    private Task SendAvailableAsync(Jid user, Jid contact)
+    {
+        foreach (var resource in sessions.Resources(user))
+            if (resource.Presence is { IsAvailable: true, Last: { } last })
+                DeliverToAvailable(contact, last.Clone().SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", contact.ToString()));
+        return Task.CompletedTask;
+    }
+
+    private void SendUnavailable(Jid user, Jid contact)
+    {
+        foreach (var resource in sessions.Resources(user))
+            if (resource.Presence.IsAvailable)
+                DeliverToAvailable(contact, new Element("presence", Ns.Client).SetAttribute("type", "unavailable")
+                    .SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", contact.ToString()));
+    }
+
+    private void DeliverToAvailable(Jid account, Element presence)
+    {
+        if (!addresses.IsLocal(account)) return;
+        foreach (var session in sessions.Resources(account.Bare))
+            if (session.Presence.IsAvailable) session.TryDeliver(presence);
+    }
+
+    private static Element Presence(Jid from, Jid to, string type) =>
+        new Element("presence", Ns.Client).SetAttribute("type", type).SetAttribute("from", from.ToString()).SetAttribute("to", to.ToString());
+
+    private static string Sub(Element? item) => item?.GetAttribute("subscription") ?? "none";
+
+    private static Element With(Element? item, Jid contact, string subscription, string? ask, string? approved)
+    {
+        var next = new Element("item", Ns.Roster).SetAttribute("jid", contact.ToString());
+        if (item?.GetAttribute("name") is { } name) next.SetAttribute("name", name);
+        next.SetAttribute("subscription", subscription);
+        if (ask is not null) next.SetAttribute("ask", ask);
+        if (approved is not null) next.SetAttribute("approved", approved);
+        if (item is not null)
+            foreach (var g in item.Children) next.Add(g.Clone());
+        return next;
+    }
+}
