@@ -1,0 +1,132 @@
+using Parley.Client;
+using Parley.Protocol;
+using Parley.Server.Tests.Infrastructure;
+
+namespace Parley.Server.Tests.Modules.Roster;
+
+/// <summary>RFC 6121 §3 and §4 stories that need connections to come and go.</summary>
+public sealed class SubscriptionTests
+{
+    private static Element Presence(string? type = null, string? to = null, string? show = null)
+    {
+        var p = new Element("presence", Ns.Client);
+        if (type is not null) p.SetAttribute("type", type);
+        if (to is not null) p.SetAttribute("to", to);
+        if (show is not null) p.Add(new Element("show", Ns.Client).AddText(show));
+        return p;
+    }
+
+    private static async Task SyncAsync(XmppClient client) =>
+        await client.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", TestServer.Domain).Add(new Element("ping", Ns.Ping)));
+
+    private static async Task<Element> NextAsync(XmppClient client, string localName)
+    {
+        using var timeout = new CancellationTokenSource(5000);
+        while (true)
+        {
+            var e = await client.ReceiveAsync(timeout.Token);
+            if (e.LocalName == localName) return e;
+        }
+    }
+
+    private static async Task BefriendAsync(XmppClient a, XmppClient b)
+    {
+        await a.SendAsync(Presence("subscribe", b.BoundJid.Bare.ToString()));
+        Assert.Equal("subscribe", (await NextAsync(b, "presence")).GetAttribute("type"));
+        await b.SendAsync(Presence("subscribed", a.BoundJid.Bare.ToString()));
+        await b.SendAsync(Presence("subscribe", a.BoundJid.Bare.ToString()));
+        await a.SendAsync(Presence("subscribed", b.BoundJid.Bare.ToString()));
+        await SyncAsync(a);
+        await SyncAsync(b);
+    }
+
+    [Fact]
+    public async Task Rfc6121_3_1_3_a_request_to_an_offline_contact_waits_for_its_next_login()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.EnsureAccountAsync("bob");
+        await using var alice = await server.LoginAsync("alice");
+        await alice.SendAsync(Presence("subscribe", "bob@example.test"));
+        await SyncAsync(alice);
+        await using var bob = await server.LoginAsync("bob");
+        await bob.SendAsync(Presence());
+        var request = await NextAsync(bob, "presence");
+        Assert.Equal("subscribe", request.GetAttribute("type"));
+        Assert.Equal("alice@example.test", request.GetAttribute("from"));
+    }
+
+    [Fact]
+    public async Task Rfc6121_4_3_initial_presence_probes_contacts_and_4_5_2_a_lost_connection_is_announced_unavailable()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var alice = await server.LoginAsync("alice", "phone");
+        await using var bob = await server.LoginAsync("bob", "desk");
+        await alice.SendAsync(Presence());
+        await bob.SendAsync(Presence(show: "dnd"));
+        await SyncAsync(alice);
+        await SyncAsync(bob);
+        await BefriendAsync(alice, bob);
+
+        // A second resource of Alice comes online and learns Bob's presence by the probe.
+        await using var laptop = await server.LoginAsync("alice", "laptop");
+        await laptop.SendAsync(Presence());
+        var probed = await NextAsync(laptop, "presence");
+        while (probed.GetAttribute("from") != bob.BoundJid.ToString()) probed = await NextAsync(laptop, "presence");
+        Assert.Equal("dnd", probed.ChildText("show", Ns.Client));
+
+        // Bob's connection is dropped without a close: his contact still hears he is gone.
+        await bob.DisposeAsync();
+        Element gone;
+        do gone = await NextAsync(laptop, "presence");
+        while (gone.GetAttribute("from") != "bob@example.test/desk");
+        Assert.Equal("unavailable", gone.GetAttribute("type"));
+    }
+
+    [Fact]
+    public async Task Rfc6121_3_4_a_pre_approved_request_is_granted_at_once()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var alice = await server.LoginAsync("alice");
+        await using var bob = await server.LoginAsync("bob");
+        await bob.SendAsync(Presence());
+        await bob.SendAsync(Presence("subscribed", "alice@example.test"));   // approval before any request
+        await SyncAsync(bob);
+        await alice.SendAsync(Presence());
+        await alice.SendAsync(Presence("subscribe", "bob@example.test"));
+        var answer = await NextAsync(alice, "presence");
+        Assert.Equal("subscribed", answer.GetAttribute("type"));
+        var roster = await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").Add(new Element("query", Ns.Roster)));
+        Assert.Equal("to", roster.Child("query", Ns.Roster)!.Child("item", Ns.Roster)!.GetAttribute("subscription"));
+    }
+
+    [Fact]
+    public async Task Rfc6121_3_3_unsubscribing_ends_the_presence_flow()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var alice = await server.LoginAsync("alice");
+        await using var bob = await server.LoginAsync("bob");
+        await alice.SendAsync(Presence());
+        await bob.SendAsync(Presence());
+        await SyncAsync(alice);
+        await SyncAsync(bob);
+        await BefriendAsync(alice, bob);
+        await alice.SendAsync(Presence("unsubscribe", "bob@example.test"));
+        await SyncAsync(alice);
+        var roster = await bob.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").Add(new Element("query", Ns.Roster)));
+        Assert.Equal("to", roster.Child("query", Ns.Roster)!.Child("item", Ns.Roster)!.GetAttribute("subscription"));
+        var mine = await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").Add(new Element("query", Ns.Roster)));
+        Assert.Equal("from", mine.Child("query", Ns.Roster)!.Child("item", Ns.Roster)!.GetAttribute("subscription"));
+    }
+
+    [Fact]
+    public async Task Rfc6121_3_1_3_a_request_to_an_account_that_does_not_exist_is_answered_with_unsubscribed()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var alice = await server.LoginAsync("alice");
+        await alice.SendAsync(Presence());
+        await alice.SendAsync(Presence("subscribe", "nobody@example.test"));
+        var answer = await NextAsync(alice, "presence");
+        Assert.Equal("unsubscribed", answer.GetAttribute("type"));
+        Assert.Equal("nobody@example.test", answer.GetAttribute("from"));
+    }
+}
