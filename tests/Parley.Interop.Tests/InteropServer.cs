@@ -40,7 +40,7 @@ public sealed class InteropServer : IAsyncLifetime
         Server = ParleyServer.Create(configuration);
         await Server.StartAsync();
         var accounts = Server.Services.GetRequiredService<Accounts>();
-        foreach (var user in new[] { "alice", "bob" })
+        foreach (var user in new[] { "alice", "bob", "carol", "dave", "erin", "frank" })
             await accounts.CreateAsync(Protocol.Jid.Create(user, Domain), Password, CancellationToken.None);
     }
 

@@ -70,4 +70,27 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
         Assert.True(code == 0, output);
         Assert.Contains("RECEIVED from=alice@localhost/sender to=bob@localhost/receiver body=Grüße aus slixmpp", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Rfc6121_slixmpp_users_subscribe_to_each_other_see_presence_and_a_dropped_connection()
+    {
+        var args = Args("subscribe", "carol@localhost/slix", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--to", "dave@localhost/slix"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("ROSTER carol@localhost has dave@localhost as both", output, StringComparison.Ordinal);
+        Assert.Contains("ROSTER dave@localhost has carol@localhost as both", output, StringComparison.Ordinal);
+        Assert.Contains("PRESENCE dave@localhost sees carol@localhost away", output, StringComparison.Ordinal);
+        Assert.Contains("UNAVAILABLE carol@localhost sees dave@localhost/slix gone", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Xep0160_a_message_to_an_offline_slixmpp_user_arrives_delay_stamped_at_login()
+    {
+        var args = Args("offline", "erin@localhost/slix", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--to", "frank@localhost", "--body", "while you were out"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("OFFLINE body=while you were out delayed=yes", output, StringComparison.Ordinal);
+    }
 }

@@ -99,9 +99,80 @@ async def message(args):
     return 0
 
 
+async def wait_until(predicate, timeout, step=0.05):
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise asyncio.TimeoutError()
+        await asyncio.sleep(step)
+
+
+async def connected(client, args):
+    ready = asyncio.get_running_loop().create_future()
+    client.add_event_handler('session_start', lambda _: ready.done() or ready.set_result(True))
+    connect(client, args)
+    await asyncio.wait_for(ready, args.timeout)
+    await client.get_roster()
+    client.send_presence()
+
+
+async def subscribe(args):
+    """RFC 6121 section 3: a full handshake ending in 'both' on each side, a presence change, and unavailable
+    presence when one side's connection drops. slixmpp's roster plugin answers requests itself (auto_authorize,
+    auto_subscribe), as a typical client does."""
+    alice = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    bob = make_client(args.to, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    away, gone = asyncio.get_running_loop().create_future(), asyncio.get_running_loop().create_future()
+
+    def bob_presence(p):
+        if p['from'].bare == alice.boundjid.bare and p['show'] == 'away' and not away.done():
+            away.set_result(True)
+
+    def alice_presence(p):
+        if p['from'].bare == bob.boundjid.bare and p['type'] == 'unavailable' and not gone.done():
+            gone.set_result(p['from'].full)
+
+    bob.add_event_handler('presence_away', bob_presence)   # slixmpp raises presence_<show> for available presence
+    alice.add_event_handler('presence_unavailable', alice_presence)
+    await connected(alice, args)
+    await connected(bob, args)
+    alice.send_presence(pto=bob.boundjid.bare, ptype='subscribe')
+    a, b = alice.boundjid.bare, bob.boundjid.bare
+    await wait_until(lambda: alice.client_roster[b]['subscription'] == 'both' and bob.client_roster[a]['subscription'] == 'both', args.timeout)
+    print(f"ROSTER {a} has {b} as {alice.client_roster[b]['subscription']}", flush=True)
+    print(f"ROSTER {b} has {a} as {bob.client_roster[a]['subscription']}", flush=True)
+    alice.send_presence(pshow='away')
+    await asyncio.wait_for(away, args.timeout)
+    print(f"PRESENCE {b} sees {a} away", flush=True)
+    bob.transport.abort()                   # the connection drops without a closing tag
+    who = await asyncio.wait_for(gone, args.timeout)
+    print(f"UNAVAILABLE {a} sees {who} gone", flush=True)
+    alice.disconnect()
+    return 0
+
+
+async def offline(args):
+    """XEP-0160: a message to an account with no available resource waits and arrives, delay-stamped, at its
+    next login; meanwhile bare-JID routing goes to the available resource."""
+    alice = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    await connected(alice, args)
+    alice.send_message(mto=args.to, mbody=args.body, mtype='chat')
+    await alice.plugin['xep_0199'].ping(jid=alice.boundjid.domain) if 'xep_0199' in alice.plugin else await asyncio.sleep(0.5)
+    bob = make_client(args.to, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    received = asyncio.get_running_loop().create_future()
+    bob.add_event_handler('message', lambda m: received.done() or received.set_result(m))
+    await connected(bob, args)
+    msg = await asyncio.wait_for(received, args.timeout)
+    stamp = msg.xml.find('{urn:xmpp:delay}delay')
+    print(f"OFFLINE body={msg['body']} delayed={'yes' if stamp is not None else 'no'}", flush=True)
+    alice.disconnect()
+    bob.disconnect()
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('command', choices=['login', 'message'])
+    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline'])
     parser.add_argument('--jid', required=True)
     parser.add_argument('--to')
     parser.add_argument('--password', required=True)
@@ -114,7 +185,7 @@ def main():
     parser.add_argument('--body', default='hello')
     parser.add_argument('--timeout', type=float, default=30)
     args = parser.parse_args()
-    command = login if args.command == 'login' else message
+    command = {'login': login, 'message': message, 'subscribe': subscribe, 'offline': offline}[args.command]
     try:
         return asyncio.run(asyncio.wait_for(command(args), args.timeout + 5))
     except asyncio.TimeoutError:
