@@ -53,6 +53,8 @@ public static class Ns
     public const string Delay = "urn:xmpp:delay";
     /// <summary>XEP-0160 / XEP-0013: the disco feature of offline message storage.</summary>
     public const string OfflineMessages = "msgoffline";
+    /// <summary>XEP-0012: last activity.</summary>
+    public const string LastActivity = "jabber:iq:last";
     /// <summary>XEP-0199: ping.</summary>
     public const string Ping = "urn:xmpp:ping";
     /// <summary>XEP-0440: SASL channel-binding type capability.</summary>

@@ -1,6 +1,7 @@
 using Parley.Server.Modules.Bind;
 using Parley.Server.Modules.Blocking;
 using Parley.Server.Modules.Disco;
+using Parley.Server.Modules.LastActivity;
 using Parley.Server.Modules.PrivateXml;
 using Parley.Server.Modules.Time;
 using Parley.Server.Modules.VCard;
@@ -37,6 +38,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<PresenceModule>(),
         ModuleEntry.Of<SubscriptionModule>(),
         ModuleEntry.Of<OfflineModule>(),
+        ModuleEntry.Of<LastActivityModule>(),
     ];
 }
 

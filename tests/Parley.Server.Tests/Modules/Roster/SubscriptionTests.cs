@@ -129,4 +129,33 @@ public sealed class SubscriptionTests
         Assert.Equal("unsubscribed", answer.GetAttribute("type"));
         Assert.Equal("nobody@example.test", answer.GetAttribute("from"));
     }
+
+    [Fact]
+    public async Task Xep0012_last_activity_is_uptime_for_the_server_and_for_subscribers_the_time_since_logout()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob");
+        await using var mallory = await server.LoginAsync("mallory");
+        await alice.SendAsync(Presence());
+        await bob.SendAsync(Presence());
+        await SyncAsync(alice);
+        await SyncAsync(bob);
+        await BefriendAsync(alice, bob);
+        static Element Last(string to) => new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", to).Add(new Element("query", "jabber:iq:last"));
+
+        var uptime = await alice.RequestAsync(Last(TestServer.Domain));
+        Assert.NotNull(uptime.Child("query", "jabber:iq:last")!.GetAttribute("seconds"));
+        Assert.Equal("0", (await alice.RequestAsync(Last("bob@example.test"))).Child("query", "jabber:iq:last")!.GetAttribute("seconds"));
+
+        await bob.SendAsync(new Element("presence", Ns.Client).SetAttribute("type", "unavailable").Add(new Element("status", Ns.Client).AddText("gone fishing")));
+        await SyncAsync(bob);
+        await bob.DisposeAsync();
+        var last = (await alice.RequestAsync(Last("bob@example.test"))).Child("query", "jabber:iq:last")!;
+        Assert.Equal("gone fishing", last.Text);
+        Assert.True(long.Parse(last.GetAttribute("seconds")!, System.Globalization.CultureInfo.InvariantCulture) >= 0);
+
+        var refused = await mallory.RequestAsync(Last("bob@example.test"));
+        Assert.NotNull(refused.Child("error", Ns.Client)?.Child("forbidden", Ns.Stanzas));
+    }
 }
