@@ -55,6 +55,10 @@ public static class Ns
     public const string OfflineMessages = "msgoffline";
     /// <summary>XEP-0012: last activity.</summary>
     public const string LastActivity = "jabber:iq:last";
+    /// <summary>XEP-0077: in-band registration.</summary>
+    public const string Register = "jabber:iq:register";
+    /// <summary>XEP-0077 §4: the registration stream feature.</summary>
+    public const string RegisterFeature = "http://jabber.org/features/iq-register";
     /// <summary>XEP-0199: ping.</summary>
     public const string Ping = "urn:xmpp:ping";
     /// <summary>XEP-0440: SASL channel-binding type capability.</summary>

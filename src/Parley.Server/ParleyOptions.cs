@@ -33,6 +33,9 @@ public sealed class ParleyOptions
     /// <summary>Resource limits and timeouts.</summary>
     public LimitOptions Limits { get; set; } = new();
 
+    /// <summary>In-band registration (XEP-0077) of new accounts by anyone who connects; off by default.</summary>
+    public RegistrationOptions Registration { get; set; } = new();
+
     /// <summary>Checks every value; returns the problems, each naming its configuration key.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -54,6 +57,7 @@ public sealed class ParleyOptions
         if ((Tls.CertificatePath is null) != (Tls.KeyPath is null))
             errors.Add("Tls:CertificatePath and Tls:KeyPath: set both or neither");
         Auth.Validate(errors);
+        if (Registration.PerAddressPerHour < 1) errors.Add($"Registration:PerAddressPerHour: must be at least 1 (got {Registration.PerAddressPerHour})");
         Limits.Validate(errors);
         return errors;
     }
@@ -180,4 +184,14 @@ public sealed class LimitOptions
         if (IdleTimeoutSeconds < 2) errors.Add($"Limits:IdleTimeoutSeconds: must be at least 2 (got {IdleTimeoutSeconds})");
         if (KeepaliveSeconds < 1 || KeepaliveSeconds >= IdleTimeoutSeconds) errors.Add($"Limits:KeepaliveSeconds: must be at least 1 and below Limits:IdleTimeoutSeconds (got {KeepaliveSeconds})");
     }
+}
+
+/// <summary>XEP-0077 in-band registration. Password change and account removal by a logged-in user are always on.</summary>
+public sealed class RegistrationOptions
+{
+    /// <summary>Whether anyone may create an account over XMPP.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Accounts one IP address may create per hour.</summary>
+    public int PerAddressPerHour { get; set; } = 3;
 }

@@ -256,11 +256,9 @@ public sealed class XmppStream : IStreamContext, IClientSession
             await handler(element, this, ct).ConfigureAwait(false);
             return;
         }
-        if (stage == Stage.Authenticated && element.Namespace == Ns.Client && element.LocalName == "iq")
-        {
-            await HandleNegotiationIqAsync(element, ct).ConfigureAwait(false);
+        if (stage is Stage.Authenticated or Stage.PreAuth && element.Namespace == Ns.Client && element.LocalName == "iq"
+            && await HandleNegotiationIqAsync(element, stage, ct).ConfigureAwait(false))
             return;
-        }
         if (Stanza.IsStanza(element))
         {
             // RFC 6120 §6.4.1 / §7.1: no stanzas before authentication and binding.
@@ -270,21 +268,25 @@ public sealed class XmppStream : IStreamContext, IClientSession
         throw new XmlStreamException(StreamError.UnsupportedStanzaType(element.LocalName + " is not supported here"));
     }
 
-    private async ValueTask HandleNegotiationIqAsync(Element element, CancellationToken ct)
+    // Returns false when the IQ is not for negotiation before authentication (then it is refused as a stanza).
+    private async ValueTask<bool> HandleNegotiationIqAsync(Element element, Stage stage, CancellationToken ct)
     {
         if (!Stanza.TryCreate(element, out var iq, out var error))
         {
+            if (stage == Stage.PreAuth) return false;
             await SendAsync(ErrorReply(element, error!), ct).ConfigureAwait(false);
-            return;
+            return true;
         }
         var payload = iq.Element.FirstChild();
-        if (payload is not null && iq.Element.ChildCount == 1 && _s.Modules.TryGetNegotiationIq(payload.Name, out var handler))
+        if (payload is not null && iq.Element.ChildCount == 1 && _s.Modules.TryGetNegotiationIq(payload.Name, stage, out var handler))
         {
             await handler(iq, this, ct).ConfigureAwait(false);
-            return;
+            return true;
         }
+        if (stage == Stage.PreAuth) return false;
         if (iq.IqType is IqType.Get or IqType.Set)
             await SendAsync(iq.CreateErrorReply(StanzaError.NotAuthorized("Bind a resource first")), ct).ConfigureAwait(false);
+        return true;
     }
 
     private async ValueTask HandleStanzaAsync(Element element, CancellationToken ct)

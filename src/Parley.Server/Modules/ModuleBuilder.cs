@@ -9,7 +9,7 @@ public delegate ValueTask<IqReply> IqHandler<T>(IqRequest<T> iq, CancellationTok
 /// <summary>Handles a top-level non-stanza element (a nonza such as &lt;starttls/&gt; or &lt;auth/&gt;).</summary>
 public delegate ValueTask StreamElementHandler(Element element, IStreamContext stream, CancellationToken ct);
 
-/// <summary>Handles an IQ before resource binding (only resource binding itself).</summary>
+/// <summary>Handles an IQ before resource binding (binding itself, in-band registration).</summary>
 public delegate ValueTask NegotiationIqHandler(Stanza iq, IStreamContext stream, CancellationToken ct);
 
 /// <summary>What a module declares; the registry records each declaration under the module's name.</summary>
@@ -45,9 +45,10 @@ public sealed class ModuleBuilder
     public void OnStreamElement(QName name, Stage stage, StreamElementHandler handler) =>
         _registry.AddStreamElement(name, stage, handler);
 
-    /// <summary>Handles an IQ set with this payload before binding.</summary>
-    public void OnNegotiationIq(QName payload, NegotiationIqHandler handler) =>
-        _registry.AddNegotiationIq(payload, handler);
+    /// <summary>Handles an IQ with this payload before binding: after authentication (resource binding) or, with
+    /// <see cref="Stage.PreAuth"/>, after TLS and before authentication (in-band registration).</summary>
+    public void OnNegotiationIq(QName payload, NegotiationIqHandler handler, Stage stage = Stage.Authenticated) =>
+        _registry.AddNegotiationIq(payload, stage, handler);
 
     /// <summary>Offers a stream feature at a stage; the provider returns null when it does not apply.</summary>
     public void StreamFeature(Stage stage, Func<IStreamContext, Element?> provider) =>

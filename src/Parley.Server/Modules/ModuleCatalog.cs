@@ -9,6 +9,7 @@ using Parley.Server.Modules.Version;
 using Parley.Server.Modules.Offline;
 using Parley.Server.Modules.Ping;
 using Parley.Server.Modules.Presence;
+using Parley.Server.Modules.Register;
 using Parley.Server.Modules.Roster;
 using Parley.Server.Modules.Sasl;
 using Parley.Server.Modules.Session;
@@ -39,6 +40,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<SubscriptionModule>(),
         ModuleEntry.Of<OfflineModule>(),
         ModuleEntry.Of<LastActivityModule>(),
+        ModuleEntry.Of<RegisterModule>(),
     ];
 }
 

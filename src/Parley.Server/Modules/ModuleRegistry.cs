@@ -16,7 +16,7 @@ public sealed class ModuleRegistry
 {
     private readonly Dictionary<(IqType, QName, IqTarget), RawIqHandler> _iq = [];
     private readonly Dictionary<(QName, Stage), StreamElementHandler> _streamElements = [];
-    private readonly Dictionary<QName, NegotiationIqHandler> _negotiationIq = [];
+    private readonly Dictionary<(QName, Stage), NegotiationIqHandler> _negotiationIq = [];
     private readonly List<Func<IStreamContext, Element?>>[] _streamFeatures = [[], [], [], []];
     private readonly SortedSet<string> _features = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _accountFeatures = new(StringComparer.Ordinal);
@@ -77,9 +77,9 @@ public sealed class ModuleRegistry
             throw new InvalidOperationException($"Two modules handle {name} at {stage}");
     }
 
-    internal void AddNegotiationIq(QName payload, NegotiationIqHandler handler)
+    internal void AddNegotiationIq(QName payload, Stage stage, NegotiationIqHandler handler)
     {
-        if (!_negotiationIq.TryAdd(payload, handler))
+        if (!_negotiationIq.TryAdd((payload, stage), handler))
             throw new InvalidOperationException($"Two modules handle negotiation IQ {payload}");
     }
 
@@ -99,8 +99,8 @@ public sealed class ModuleRegistry
     internal bool TryGetStreamElement(QName name, Stage stage, out StreamElementHandler handler) =>
         _streamElements.TryGetValue((name, stage), out handler!);
 
-    internal bool TryGetNegotiationIq(QName payload, out NegotiationIqHandler handler) =>
-        _negotiationIq.TryGetValue(payload, out handler!);
+    internal bool TryGetNegotiationIq(QName payload, Stage stage, out NegotiationIqHandler handler) =>
+        _negotiationIq.TryGetValue((payload, stage), out handler!);
 
     internal Element BuildFeatures(Stage stage, IStreamContext stream)
     {
