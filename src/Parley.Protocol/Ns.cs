@@ -59,6 +59,10 @@ public static class Ns
     public const string Register = "jabber:iq:register";
     /// <summary>XEP-0077 §4: the registration stream feature.</summary>
     public const string RegisterFeature = "http://jabber.org/features/iq-register";
+    /// <summary>XEP-0050: ad-hoc commands.</summary>
+    public const string Commands = "http://jabber.org/protocol/commands";
+    /// <summary>XEP-0004: data forms.</summary>
+    public const string DataForms = "jabber:x:data";
     /// <summary>XEP-0199: ping.</summary>
     public const string Ping = "urn:xmpp:ping";
     /// <summary>XEP-0440: SASL channel-binding type capability.</summary>

@@ -15,6 +15,9 @@ public sealed class ParleyOptions
     /// <summary>"sqlite" (default, in the data directory) or "memory" (tests; nothing survives a restart).</summary>
     public string Storage { get; set; } = "sqlite";
 
+    /// <summary>Accounts (bare JIDs) that may run the administrative ad-hoc commands (XEP-0133).</summary>
+    public List<string> Admins { get; set; } = [];
+
     /// <summary>Names of modules to leave out (for example "version" to hide the software version); required ones cannot be.</summary>
     public List<string> DisabledModules { get; set; } = [];
 
@@ -44,6 +47,8 @@ public sealed class ParleyOptions
             errors.Add($"Domain: '{Domain}' is not a valid XMPP domain");
         if (string.IsNullOrWhiteSpace(DataDirectory)) errors.Add("DataDirectory: must not be empty");
         if (Storage is not ("sqlite" or "memory")) errors.Add($"Storage: must be 'sqlite' or 'memory' (got '{Storage}')");
+        foreach (var admin in Admins)
+            if (!Parley.Protocol.Jid.TryParse(admin, out var a) || !a.IsBare || a.Local is null) errors.Add($"Admins: '{admin}' is not a bare account JID");
         foreach (var name in DisabledModules)
         {
             var entry = Modules.ModuleCatalog.All.FirstOrDefault(e => e.Info.Name == name);

@@ -1,3 +1,4 @@
+using Parley.Server.Modules.Admin;
 using Parley.Server.Modules.Bind;
 using Parley.Server.Modules.Blocking;
 using Parley.Server.Modules.Disco;
@@ -41,6 +42,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<OfflineModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
+        ModuleEntry.Of<AdminCommandsModule>(),
     ];
 }
 

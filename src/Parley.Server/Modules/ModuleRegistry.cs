@@ -21,6 +21,7 @@ public sealed class ModuleRegistry
     private readonly SortedSet<string> _features = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _accountFeatures = new(StringComparer.Ordinal);
     private readonly List<DiscoIdentity> _identities = [];
+    private readonly Dictionary<string, Func<Jid, IReadOnlyList<Element>>> _discoItems = new(StringComparer.Ordinal);
     private readonly List<ModuleInfo> _modules = [];
     private FrozenDictionary<(IqType, QName, IqTarget), RawIqHandler>? _frozenIq;
 
@@ -58,6 +59,17 @@ public sealed class ModuleRegistry
     internal void AddAccountFeature(string feature) => _accountFeatures.Add(feature);
 
     internal void AddIdentity(DiscoIdentity identity) => _identities.Add(identity);
+
+    internal void AddDiscoItems(string node, Func<Jid, IReadOnlyList<Element>> items) => _discoItems.Add(node, items);
+
+    /// <summary>The disco#items of a node of the server, as the requester may see them; false for an unknown node.</summary>
+    internal bool TryGetDiscoItems(string node, Jid requester, out IReadOnlyList<Element> items)
+    {
+        items = [];
+        if (!_discoItems.TryGetValue(node, out var provider)) return false;
+        items = provider(requester);
+        return true;
+    }
 
     /// <summary>The disco features of accounts' bare JIDs.</summary>
     public IReadOnlyCollection<string> AccountFeatures => _accountFeatures;

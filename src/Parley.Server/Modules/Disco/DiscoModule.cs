@@ -37,7 +37,7 @@ public sealed class DiscoModule(IStorage storage) : IModule
         m.OnIq<DiscoInfoQuery>(IqType.Get, IqTarget.Server, (iq, _) => ValueTask.FromResult(ServerInfo(iq.Payload.Node)));
         m.OnIq<DiscoInfoQuery>(IqType.Get, IqTarget.Self, AccountInfoAsync);
         m.OnIq<DiscoInfoQuery>(IqType.Get, IqTarget.Account, AccountInfoAsync);
-        m.OnIq<DiscoItemsQuery>(IqType.Get, IqTarget.Server, (iq, _) => ValueTask.FromResult(Items(iq.Payload.Node)));
+        m.OnIq<DiscoItemsQuery>(IqType.Get, IqTarget.Server, (iq, _) => ValueTask.FromResult(ServerItems(iq.Payload.Node, iq.From)));
         m.OnIq<DiscoItemsQuery>(IqType.Get, IqTarget.Self, AccountItemsAsync);
         m.OnIq<DiscoItemsQuery>(IqType.Get, IqTarget.Account, AccountItemsAsync);
     }
@@ -49,6 +49,14 @@ public sealed class DiscoModule(IStorage storage) : IModule
         var info = (_serverInfo ??= BuildInfo(registry.Identities, registry.Features)).Clone();
         if (node is not null) info.SetAttribute("node", node);
         return IqReply.Ok(info);
+    }
+
+    private IqReply ServerItems(string? node, Jid requester)
+    {
+        if (node is null || !registry.TryGetDiscoItems(node, requester, out var items)) return Items(node);
+        var query = new Element("query", Ns.DiscoItems).SetAttribute("node", node);
+        foreach (var item in items) query.Add(item);
+        return IqReply.Ok(query);
     }
 
     private static IqReply Items(string? node) =>
