@@ -4,10 +4,12 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Parley.Server;
+using Parley.Server.Admin;
 using Parley.Server.Connections;
 using Parley.Server.Storage;
 
@@ -60,6 +62,7 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
             command.SetAction(async (parse, ct) =>
             {
                 await using var services = Services(parse);
+                _adminSocket = AdminSocketPath(parse);
                 var accounts = services.GetRequiredService<Accounts>();
                 var account = ParseAccount(accounts, parse.GetValue(jidArgument)!);
                 string? password = null;
@@ -78,7 +81,14 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
         }
 
         var add = AccountCommand("add", "Create an account", true, (a, j, p, ct) => a.CreateAsync(j, p!, ct), "Created {0}", "{0} already exists");
-        var delete = AccountCommand("delete", "Delete an account and everything stored for it", false, (a, j, _, ct) => a.DeleteAsync(j, ct), "Deleted {0}", "{0} does not exist");
+        var delete = AccountCommand("delete", "Delete an account and everything stored for it (and end its sessions on the running server)", false,
+            async (a, j, _, ct) =>
+            {
+                if (!await a.DeleteAsync(j, ct).ConfigureAwait(false)) return false;
+                // The account is gone from the database; a running server must also drop its live sessions.
+                await AdminRequestAsync(new JsonObject { ["command"] = "end-sessions", ["account"] = j.ToString() }, required: false, ct).ConfigureAwait(false);
+                return true;
+            }, "Deleted {0}", "{0} does not exist");
         var passwd = AccountCommand("passwd", "Change an account's password", true, (a, j, p, ct) => a.SetPasswordAsync(j, p!, ct), "Changed the password of {0}", "{0} does not exist");
 
         var list = new Command("list", "List the accounts") { TreatUnmatchedTokensAsErrors = false };
@@ -96,6 +106,73 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
         user.Subcommands.Add(passwd);
         user.Subcommands.Add(list);
         return user;
+    }
+
+    public Command Online()
+    {
+        var count = new Option<bool>("--count") { Description = "Print only the number of online accounts" };
+        var online = new Command("online", "List the accounts online on the running server") { TreatUnmatchedTokensAsErrors = false };
+        online.Options.Add(count);
+        online.SetAction(async (parse, ct) =>
+        {
+            _adminSocket = AdminSocketPath(parse);
+            var reply = await AdminRequestAsync(new JsonObject { ["command"] = "online" }, required: true, ct).ConfigureAwait(false);
+            var accounts = reply!["accounts"]?.AsArray() ?? [];
+            if (parse.GetValue(count))
+            {
+                await Out.WriteLineAsync(accounts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
+                return 0;
+            }
+            foreach (var a in accounts) await Out.WriteLineAsync(a?.GetValue<string>()).ConfigureAwait(false);
+            await Out.WriteLineAsync($"{accounts.Count} account(s) online in {reply["sessions"]} session(s)").ConfigureAwait(false);
+            return 0;
+        });
+        return online;
+    }
+
+    public Command Announce()
+    {
+        var text = new Argument<string>("text") { Description = "The announcement (quote it)" };
+        var subject = new Option<string?>("--subject") { Description = "A subject line" };
+        var announce = new Command("announce", "Send a message to every online session of the running server") { TreatUnmatchedTokensAsErrors = false };
+        announce.Arguments.Add(text);
+        announce.Options.Add(subject);
+        announce.SetAction(async (parse, ct) =>
+        {
+            _adminSocket = AdminSocketPath(parse);
+            var body = parse.GetValue(text) ?? "";
+            var reply = await AdminRequestAsync(new JsonObject { ["command"] = "announce", ["subject"] = parse.GetValue(subject), ["body"] = body }, required: true, ct).ConfigureAwait(false);
+            await Out.WriteLineAsync($"Sent to {reply!["sessions"]} session(s)").ConfigureAwait(false);
+            return 0;
+        });
+        return announce;
+    }
+
+    private string? _adminSocket;
+
+    private string? AdminSocketPath(ParseResult parse)
+    {
+        var options = ParleyServer.BindOptions(Configuration(parse));
+        return options.AdminSocket.Enabled ? options.AdminSocket.ResolvePath(options.DataDirectory) : null;
+    }
+
+    /// <summary>
+    /// Sends a request to the running server. When <paramref name="required"/>, a server that is not running
+    /// (or a refusal) is an error; otherwise no server simply means there is nothing to do.
+    /// </summary>
+    private async Task<JsonObject?> AdminRequestAsync(JsonObject request, bool required, CancellationToken ct)
+    {
+        var reply = _adminSocket is null ? null : await AdminSocketClient.SendAsync(_adminSocket, request, ct).ConfigureAwait(false);
+        if (reply is null)
+        {
+            if (!required) return null;
+            throw new CliException(_adminSocket is null
+                ? "The admin socket is disabled (AdminSocket:Enabled), so the running server cannot be reached"
+                : $"No running server answers on {_adminSocket}; start it with 'parley serve' (same --data and --config)", 1);
+        }
+        if (reply["ok"]?.GetValue<bool>() != true)
+            throw new CliException("The server refused: " + reply["error"]?.GetValue<string>(), 1);
+        return reply;
     }
 
     public Command Cert()

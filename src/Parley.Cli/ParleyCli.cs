@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace Parley.Cli;
 
-/// <summary>The `parley` command line: serve, user, cert and check.</summary>
+/// <summary>The `parley` command line: serve, user, online, announce, cert and check.</summary>
 public static class ParleyCli
 {
     /// <summary>Runs the command line with <paramref name="args"/>; returns the exit code.</summary>
@@ -42,6 +42,8 @@ public static class ParleyCli
         var commands = new CliCommands(context, configOption, dataOption);
         root.Subcommands.Add(commands.Serve());
         root.Subcommands.Add(commands.User());
+        root.Subcommands.Add(commands.Online());
+        root.Subcommands.Add(commands.Announce());
         root.Subcommands.Add(commands.Cert());
         root.Subcommands.Add(commands.Check());
         return root;

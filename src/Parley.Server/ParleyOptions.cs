@@ -18,6 +18,9 @@ public sealed class ParleyOptions
     /// <summary>Accounts (bare JIDs) that may run the administrative ad-hoc commands (XEP-0133).</summary>
     public List<string> Admins { get; set; } = [];
 
+    /// <summary>The local socket the `parley` CLI uses to reach the running server.</summary>
+    public AdminSocketOptions AdminSocket { get; set; } = new();
+
     /// <summary>Names of modules to leave out (for example "version" to hide the software version); required ones cannot be.</summary>
     public List<string> DisabledModules { get; set; } = [];
 
@@ -66,6 +69,23 @@ public sealed class ParleyOptions
         Limits.Validate(errors);
         return errors;
     }
+}
+
+/// <summary>
+/// The Unix domain socket on which the running server accepts administrative requests from the `parley` CLI
+/// (online users, announcements, ending the sessions of a deleted account). It lives in a directory only the
+/// server's user can enter.
+/// </summary>
+public sealed class AdminSocketOptions
+{
+    /// <summary>Whether to listen.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The socket's path; unset: run/parley.sock in the data directory.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>The path in effect for these options.</summary>
+    public string ResolvePath(string dataDirectory) => System.IO.Path.GetFullPath(Path ?? System.IO.Path.Combine(dataDirectory, "run", "parley.sock"));
 }
 
 /// <summary>One TCP listener.</summary>

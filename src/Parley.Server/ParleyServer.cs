@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Parley.Server.Admin;
 using Parley.Server.Connections;
 using Parley.Server.Hooks;
 using Parley.Server.Modules;
@@ -72,6 +73,12 @@ public sealed class ParleyServer : IAsyncDisposable
             k.Limits.MaxConcurrentUpgradedConnections = options.Limits.MaxConnections;
             if (options.C2s.Enabled) Listen(k, "c2s", options.C2s, l => l.UseConnectionHandler<C2sListener>(), listeners);
             if (options.C2sDirectTls.Enabled) Listen(k, "c2s-direct-tls", options.C2sDirectTls, l => l.UseConnectionHandler<DirectTlsC2sListener>(), listeners);
+            if (options.AdminSocket.Enabled)
+            {
+                var path = options.AdminSocket.ResolvePath(options.DataDirectory);
+                AdminSocketListener.PreparePath(path);
+                k.ListenUnixSocket(path, l => l.UseConnectionHandler<AdminSocketListener>());
+            }
         });
         var app = builder.Build();
         return new ParleyServer(app, listeners);
@@ -110,6 +117,7 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<Router>();
         services.AddSingleton<C2sServices>();
         services.AddSingleton<Modules.Roster.RosterStore>();
+        services.AddSingleton<AdminOperations>();
         services.AddSingleton(sp =>
         {
             var registry = new ModuleRegistry(sp.GetRequiredService<HookBus>());
@@ -149,6 +157,9 @@ public sealed class ParleyServer : IAsyncDisposable
         _ = _app.Services.GetRequiredService<TlsCertificateProvider>().Certificate;
         _ = _app.Services.GetRequiredService<ModuleRegistry>();
         await _app.StartAsync(ct).ConfigureAwait(false);
+        var o = Options;
+        if (o.AdminSocket.Enabled && !OperatingSystem.IsWindows())
+            File.SetUnixFileMode(o.AdminSocket.ResolvePath(o.DataDirectory), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>The port a listener is bound to ("c2s" or "c2s-direct-tls"), after start.</summary>

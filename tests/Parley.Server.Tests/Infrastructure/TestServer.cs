@@ -27,6 +27,9 @@ public sealed class TestServer : IAsyncDisposable
 
     public ParleyServer Server { get; }
 
+    /// <summary>The server's temporary data directory.</summary>
+    public string DataDirectory => _dataDirectory;
+
     public int StartTlsPort => Server.Port("c2s");
 
     public int DirectTlsPort => Server.Port("c2s-direct-tls");

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Parley.Protocol;
+using Parley.Server.Admin;
 using Parley.Server.Routing;
 
 namespace Parley.Server.Modules.Admin;
@@ -10,7 +11,7 @@ namespace Parley.Server.Modules.Admin;
 /// add user, delete user, change a user's password, the number and list of online users, and an announcement
 /// to every online session. Others see no commands and are refused with forbidden.
 /// </summary>
-public sealed class AdminCommandsModule(Accounts accounts, SessionRegistry sessions, Addresses addresses, IOptions<ParleyOptions> options) : IModule
+public sealed class AdminCommandsModule(Accounts accounts, AdminOperations operations, Addresses addresses, IOptions<ParleyOptions> options) : IModule
 {
     private const string AdminForm = "http://jabber.org/protocol/admin";
     private readonly HashSet<Jid> _admins = ParseAdmins(options.Value.Admins);
@@ -94,8 +95,7 @@ public sealed class AdminCommandsModule(Accounts accounts, SessionRegistry sessi
                 {
                     if (!TryAccount(text, out var account)) return Bad($"{text} is not an account of this server");
                     if (await accounts.DeleteAsync(account, ct).ConfigureAwait(false)) deleted++;
-                    foreach (var s in sessions.Resources(account))
-                        await s.CloseAsync(StreamError.NotAuthorized("The account was deleted"), ct).ConfigureAwait(false);
+                    await operations.EndSessionsAsync(account, "The account was deleted", ct).ConfigureAwait(false);
                 }
                 return new Reply(null, null, $"Deleted {deleted} account(s)");
             }),
@@ -114,11 +114,11 @@ public sealed class AdminCommandsModule(Accounts accounts, SessionRegistry sessi
             }),
         (AdminForm + "#get-online-users-num", "Number of online users", () => null,
             (_, _) => Task.FromResult(new Reply(null,
-                DataForm.Create("result", null, AdminForm, DataForm.Field("onlineusersnum", "text-single", "Online users", false, OnlineAccounts().Count.ToString(System.Globalization.CultureInfo.InvariantCulture))),
+                DataForm.Create("result", null, AdminForm, DataForm.Field("onlineusersnum", "text-single", "Online users", false, operations.OnlineAccounts().Count.ToString(System.Globalization.CultureInfo.InvariantCulture))),
                 "Counted the online users"))),
         (AdminForm + "#get-online-users-list", "List of online users", () => null,
             (_, _) => Task.FromResult(new Reply(null,
-                DataForm.Create("result", null, AdminForm, DataForm.Field("onlineuserjids", "jid-multi", "Online users", false, [.. OnlineAccounts()])),
+                DataForm.Create("result", null, AdminForm, DataForm.Field("onlineuserjids", "jid-multi", "Online users", false, [.. operations.OnlineAccounts()])),
                 "Listed the online users"))),
         (AdminForm + "#announce", "Send an announcement to online users",
             () => DataForm.Create("form", "Announcement", AdminForm,
@@ -128,26 +128,10 @@ public sealed class AdminCommandsModule(Accounts accounts, SessionRegistry sessi
             {
                 var body = DataForm.Value(x, "announcement");
                 if (string.IsNullOrEmpty(body)) return Task.FromResult(Bad("The announcement is empty"));
-                var subject = DataForm.Value(x, "subject");
-                var sent = 0;
-                foreach (var session in sessions.All)
-                {
-                    var message = new Element("message", Ns.Client).SetAttribute("type", "headline")
-                        .SetAttribute("from", addresses.Domain).SetAttribute("to", session.Jid.ToString());
-                    if (!string.IsNullOrEmpty(subject)) message.Add(new Element("subject", Ns.Client).AddText(subject));
-                    message.Add(new Element("body", Ns.Client).AddText(body));
-                    if (session.TryDeliver(message)) sent++;
-                }
+                var sent = operations.Announce(DataForm.Value(x, "subject"), body);
                 return Task.FromResult(new Reply(null, null, $"Sent to {sent} session(s)"));
             }),
     ];
-
-    private List<string> OnlineAccounts()
-    {
-        var set = new SortedSet<string>(StringComparer.Ordinal);
-        foreach (var s in sessions.All) set.Add(s.Jid.Bare.ToString());
-        return [.. set];
-    }
 
     private bool TryAccount(string? text, out Jid account)
     {
