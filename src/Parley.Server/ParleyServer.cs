@@ -111,12 +111,14 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<IComponentRouter>(sp => sp.GetRequiredService<ComponentRegistry>());
         services.AddSingleton<IRemoteRouter, NoFederation>();
         services.AddSingleton<Addresses>();
+        services.AddSingleton<ServerOrigin>();
         services.AddSingleton<IqTracker>();
         services.AddSingleton<IqDispatcher>();
         services.AddSingleton<LocalDelivery>();
         services.AddSingleton<Router>();
         services.AddSingleton<C2sServices>();
         services.AddSingleton<Modules.Roster.RosterStore>();
+        services.AddSingleton<Modules.Blocking.Blocklists>();
         services.AddSingleton<AdminOperations>();
         services.AddSingleton(sp =>
         {

@@ -36,7 +36,7 @@ public sealed class TestServer : IAsyncDisposable
 
     public IServiceProvider Services => Server.Services;
 
-    public static async Task<TestServer> StartAsync(Dictionary<string, string?>? settings = null)
+    public static async Task<TestServer> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
         var data = Path.Combine(Path.GetTempPath(), "parley-test-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
@@ -56,7 +56,7 @@ public sealed class TestServer : IAsyncDisposable
         if (settings is not null)
             foreach (var (k, v) in settings) values[k] = v;
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        var server = ParleyServer.Create(configuration);
+        var server = ParleyServer.Create(configuration, configureServices: services);
         await server.StartAsync();
         return new TestServer(server, data);
     }

@@ -1,5 +1,6 @@
 using Parley.Protocol;
 using Parley.Server.Hooks;
+using Parley.Server.Modules.Blocking;
 using Parley.Server.Modules.Roster;
 using Parley.Server.Routing;
 using Parley.Server.Storage;
@@ -12,9 +13,13 @@ namespace Parley.Server.Modules.Subscriptions;
 /// wait for an offline contact (§3.1.3); pre-approval (§3.4). §4: presence broadcast to contacts with a
 /// subscription from the user, probes of contacts the user subscribes to, and directed presence (§4.6).
 /// </summary>
-public sealed class SubscriptionModule(RosterStore roster, IStorage storage, SessionRegistry sessions, Addresses addresses) : IModule
+public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists, IStorage storage, SessionRegistry sessions, Addresses addresses, ServerOrigin server, IServiceProvider services) : IModule
 {
     private readonly IMapStore _pending = storage.Map("roster.pending");
+    private IRemoteRouter? _remote;
+
+    // Resolved on first use: the remote router may itself depend on the router, which the modules must not.
+    private IRemoteRouter Remote => _remote ??= (IRemoteRouter)services.GetService(typeof(IRemoteRouter))!;
 
     /// <inheritdoc />
     public static ModuleInfo Info { get; } = new("subscriptions");
@@ -31,8 +36,19 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
     private async ValueTask OnRoutingAsync(Hooks.Routing routing, CancellationToken ct)
     {
         var stanza = routing.Stanza;
-        if (stanza.Kind != StanzaKind.Presence || stanza.From is not { } from || routing.Origin is not IClientSession sender) return;
+        if (stanza.Kind != StanzaKind.Presence || stanza.From is not { } from) return;
         var type = stanza.Type;
+        if (routing.Origin is not IClientSession sender)
+        {
+            // Appendix A.3: a subscription stanza from a contact on another server, for a local account.
+            if (type is "subscribe" or "subscribed" or "unsubscribe" or "unsubscribed" && !addresses.IsLocal(from)
+                && stanza.To is { Local: not null } target && addresses.IsLocal(target))
+            {
+                routing.Drop();
+                await InboundAsync(target.Bare, from.Bare, type, stanza.Element, ct).ConfigureAwait(false);
+            }
+            return;
+        }
         if (type == "probe")
         {
             routing.Drop();                         // §4.3: probes are the server's business, not clients'
@@ -61,10 +77,15 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
         {
             routing.Drop();
             await InboundAsync(contact, user, type, stanza.Element, ct).ConfigureAwait(false);
-            // §3.1.5: after the approval itself, the new subscriber gets the user's current presence.
-            if (type == "subscribed") await SendAvailableAsync(user, contact).ConfigureAwait(false);
         }
-        // A remote contact: the stanza goes on to the remote router.
+        else
+        {
+            // A remote contact: the stanza goes on to the remote router; the approval must reach it first.
+            routing.Drop();
+            await Remote.SendAsync(stanza, server, ct).ConfigureAwait(false);
+        }
+        // §3.1.5: after the approval itself, the new subscriber gets the user's current presence.
+        if (type == "subscribed") await SendAvailableAsync(user, contact, ct).ConfigureAwait(false);
     }
 
     // The user's server (Appendix A.2). Returns whether the stanza goes on to the contact.
@@ -121,7 +142,7 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
                     return sub == Sub(item) && item.GetAttribute("approved") is null ? item : With(item, contact, sub, item.GetAttribute("ask"), approved: null);
                 }, ct).ConfigureAwait(false);
                 // §3.2.2: a former subscriber sees the user go unavailable.
-                if (Sub(before) is "from" or "both") SendUnavailable(user, contact);
+                if (Sub(before) is "from" or "both") await SendUnavailableAsync(user, contact, ct).ConfigureAwait(false);
                 return hadRequest || Sub(before) is "from" or "both";
             }
         }
@@ -133,7 +154,7 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
         if (await storage.Accounts.GetAsync(contact, ct).ConfigureAwait(false) is null)
         {
             // §3.1.3: no such contact: the request is answered with unsubscribed.
-            if (type == "subscribe") await InboundAsync(user, contact, "unsubscribed", Presence(contact, user, "unsubscribed"), ct).ConfigureAwait(false);
+            if (type == "subscribe") await ReplyAsync(contact, user, "unsubscribed", ct).ConfigureAwait(false);
             return;
         }
         switch (type)
@@ -144,22 +165,24 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
                 if (Sub(item) is "from" or "both")
                 {
                     // §3.1.3 step 1: already subscribed: answered on the contact's behalf.
-                    await InboundAsync(user, contact, "subscribed", Presence(contact, user, "subscribed"), ct).ConfigureAwait(false);
+                    await ReplyAsync(contact, user, "subscribed", ct).ConfigureAwait(false);
                     return;
                 }
                 if (item?.GetAttribute("approved") == "true")
                 {
                     // §3.4: pre-approved: the subscription is granted at once.
                     await roster.ChangeAsync(contact, user, i => With(i, user, Sub(i) is "to" ? "both" : "from", i?.GetAttribute("ask"), approved: null), ct).ConfigureAwait(false);
-                    await InboundAsync(user, contact, "subscribed", Presence(contact, user, "subscribed"), ct).ConfigureAwait(false);
-                    await SendAvailableAsync(contact, user).ConfigureAwait(false);
+                    await ReplyAsync(contact, user, "subscribed", ct).ConfigureAwait(false);
+                    await SendAvailableAsync(contact, user, ct).ConfigureAwait(false);
                     return;
                 }
-                // A.3.1: Pending In. Kept until the contact answers, delivered now or at its next login.
+                // A.3.1: Pending In. Kept until the contact answers, delivered now or at its next login; a repeated
+                // request while one is pending is not delivered again (S.N.).
                 var request = Presence(user, contact, "subscribe");
                 foreach (var child in stanza.Children) request.Add(child.Clone());    // e.g. a XEP-0172 nick
+                var repeated = await _pending.GetAsync(contact, user.ToString(), ct).ConfigureAwait(false) is not null;
                 await _pending.SetAsync(contact, user.ToString(), request, ct).ConfigureAwait(false);
-                DeliverToAvailable(contact, request);
+                if (!repeated) await DeliverToAvailableAsync(contact, request, ct).ConfigureAwait(false);
                 return;
             }
             case "subscribed":
@@ -168,12 +191,14 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
                 var item = await roster.GetAsync(contact, user, ct).ConfigureAwait(false);
                 if (item?.GetAttribute("ask") != "subscribe") return;
                 await roster.ChangeAsync(contact, user, i => With(i, user, Sub(i) is "from" or "both" ? "both" : "to", ask: null, i?.GetAttribute("approved")), ct).ConfigureAwait(false);
-                DeliverToAvailable(contact, Presence(user, contact, "subscribed"));
+                await DeliverToAvailableAsync(contact, Presence(user, contact, "subscribed"), ct).ConfigureAwait(false);
                 return;
             }
             case "unsubscribe":
             {
-                // A.3.2: From → None, Both → To; a pending request is withdrawn.
+                // A.3.2: From → None, Both → To; a pending request is withdrawn. Only a change is delivered, and
+                // answered with unsubscribed on the contact's behalf.
+                var hadRequest = await _pending.GetAsync(contact, user.ToString(), ct).ConfigureAwait(false) is not null;
                 await _pending.SetAsync(contact, user.ToString(), null, ct).ConfigureAwait(false);
                 var before = await roster.GetAsync(contact, user, ct).ConfigureAwait(false);
                 await roster.ChangeAsync(contact, user, i =>
@@ -182,11 +207,13 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
                     var sub = Sub(i) switch { "from" => "none", "both" => "to", var s => s };
                     return sub == Sub(i) ? i : With(i, user, sub, i.GetAttribute("ask"), i.GetAttribute("approved"));
                 }, ct).ConfigureAwait(false);
-                if (Sub(before) is "from" or "both")
+                if (hadRequest || Sub(before) is "from" or "both")
                 {
-                    DeliverToAvailable(contact, Presence(user, contact, "unsubscribe"));
-                    SendUnavailable(contact, user);   // §3.3.3: the former subscriber sees the contact go unavailable
+                    await DeliverToAvailableAsync(contact, Presence(user, contact, "unsubscribe"), ct).ConfigureAwait(false);
+                    await ReplyAsync(contact, user, "unsubscribed", ct).ConfigureAwait(false);
                 }
+                // §3.3.3: the former subscriber sees the contact go unavailable.
+                if (Sub(before) is "from" or "both") await SendUnavailableAsync(contact, user, ct).ConfigureAwait(false);
                 return;
             }
             default: // unsubscribed
@@ -200,7 +227,7 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
                     return sub == Sub(i) && i.GetAttribute("ask") is null ? i : With(i, user, sub, ask: null, i.GetAttribute("approved"));
                 }, ct).ConfigureAwait(false);
                 if (Sub(before) is "to" or "both" || before?.GetAttribute("ask") == "subscribe")
-                    DeliverToAvailable(contact, Presence(user, contact, "unsubscribed"));
+                    await DeliverToAvailableAsync(contact, Presence(user, contact, "unsubscribed"), ct).ConfigureAwait(false);
                 return;
             }
         }
@@ -218,15 +245,21 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
             if (!Jid.TryParse(key, out var contact)) continue;
             var sub = Sub(item);
             // §4.2.2 / §4.4.2: contacts subscribed to the user get the broadcast.
-            if (sub is "from" or "both" && addresses.IsLocal(contact))
+            if (sub is "from" or "both")
             {
                 reached.Add(contact);
                 var copy = e.Presence.Clone().SetAttribute("from", session.Jid.ToString()).SetAttribute("to", contact.ToString());
-                DeliverToAvailable(contact, copy);
+                await DeliverToAvailableAsync(contact, copy, ct).ConfigureAwait(false);
             }
             // §4.2.3 / §4.3: on initial presence, the contacts the user subscribes to are probed; local ones answer at once.
-            if (e.Initial && sub is "to" or "both" && addresses.IsLocal(contact))
+            if (e.Initial && sub is "to" or "both")
             {
+                if (!addresses.IsLocal(contact))
+                {
+                    await DeliverToAvailableAsync(contact, Presence(user, contact, "probe"), ct).ConfigureAwait(false);
+                    continue;
+                }
+                if (await blocklists.EitherBlocksAsync(user, contact, ct).ConfigureAwait(false)) continue;
                 foreach (var resource in sessions.Resources(contact))
                     if (resource.Presence is { IsAvailable: true, Last: { } last })
                         session.TryDeliver(last.Clone().SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", session.Jid.ToString()));
@@ -234,9 +267,10 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
         }
         if (e.Initial)
         {
-            // §3.1.3: subscription requests that waited for the user.
-            foreach (var (_, request) in await _pending.GetAllAsync(user, ct).ConfigureAwait(false))
-                session.TryDeliver(request);
+            // §3.1.3: subscription requests that waited for the user (unless the user has since blocked the requester).
+            foreach (var (key, request) in await _pending.GetAllAsync(user, ct).ConfigureAwait(false))
+                if (!Jid.TryParse(key, out var requester) || !await blocklists.BlocksAsync(user, requester, ct).ConfigureAwait(false))
+                    session.TryDeliver(request);
         }
         if (unavailable)
         {
@@ -251,31 +285,48 @@ public sealed class SubscriptionModule(RosterStore roster, IStorage storage, Ses
             {
                 if (reached.Contains(to.Bare)) continue;
                 var copy = e.Presence.Clone().SetAttribute("from", session.Jid.ToString()).SetAttribute("to", to.ToString());
-                if (to.Resource is null) DeliverToAvailable(to, copy);
-                else if (sessions.TryGet(to, out var target)) target.TryDeliver(copy);
+                if (to.Resource is null || !addresses.IsLocal(to)) await DeliverToAvailableAsync(to, copy, ct).ConfigureAwait(false);
+                else if (sessions.TryGet(to, out var target) && !await blocklists.EitherBlocksAsync(user, to, ct).ConfigureAwait(false)) target.TryDeliver(copy);
             }
         }
     }
 
-    private Task SendAvailableAsync(Jid user, Jid contact)
+    // §3.1.5: the current presence of each available resource of the user, to a contact.
+    private async Task SendAvailableAsync(Jid user, Jid contact, CancellationToken ct)
     {
         foreach (var resource in sessions.Resources(user))
             if (resource.Presence is { IsAvailable: true, Last: { } last })
-                DeliverToAvailable(contact, last.Clone().SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", contact.ToString()));
-        return Task.CompletedTask;
+                await DeliverToAvailableAsync(contact, last.Clone().SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", contact.ToString()), ct).ConfigureAwait(false);
     }
 
-    private void SendUnavailable(Jid user, Jid contact)
+    // §3.2.2 / §3.3.3: unavailable presence from each available resource of the user, to a contact.
+    private async Task SendUnavailableAsync(Jid user, Jid contact, CancellationToken ct)
     {
         foreach (var resource in sessions.Resources(user))
             if (resource.Presence.IsAvailable)
-                DeliverToAvailable(contact, new Element("presence", Ns.Client).SetAttribute("type", "unavailable")
-                    .SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", contact.ToString()));
+                await DeliverToAvailableAsync(contact, new Element("presence", Ns.Client).SetAttribute("type", "unavailable")
+                    .SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", contact.ToString()), ct).ConfigureAwait(false);
     }
 
-    private void DeliverToAvailable(Jid account, Element presence)
+    // A subscription stanza a local account's server sends on its behalf (an auto-reply): processed as inbound
+    // by the contact's server, which is this one for a local contact.
+    private async Task ReplyAsync(Jid account, Jid contact, string type, CancellationToken ct)
     {
-        if (!addresses.IsLocal(account)) return;
+        var presence = Presence(account, contact, type);
+        if (addresses.IsLocal(contact)) await InboundAsync(contact, account, type, presence, ct).ConfigureAwait(false);
+        else await Remote.SendAsync(Stanza.Create(presence), server, ct).ConfigureAwait(false);
+    }
+
+    // Presence from (or on behalf of) one party to another: to the available sessions of a local account, through
+    // the remote router otherwise; never across a block (XEP-0191 §3.3) in either direction.
+    private async ValueTask DeliverToAvailableAsync(Jid account, Element presence, CancellationToken ct)
+    {
+        if (Jid.TryParse(presence.GetAttribute("from"), out var from) && await blocklists.EitherBlocksAsync(from, account, ct).ConfigureAwait(false)) return;
+        if (!addresses.IsLocal(account))
+        {
+            await Remote.SendAsync(Stanza.Create(presence), server, ct).ConfigureAwait(false);
+            return;
+        }
         foreach (var session in sessions.Resources(account.Bare))
             if (session.Presence.IsAvailable) session.TryDeliver(presence);
     }

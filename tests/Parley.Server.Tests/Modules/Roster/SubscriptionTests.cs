@@ -1,21 +1,13 @@
 using Parley.Client;
 using Parley.Protocol;
 using Parley.Server.Tests.Infrastructure;
+using static Parley.Server.Tests.Infrastructure.Stanzas;
 
 namespace Parley.Server.Tests.Modules.Roster;
 
 /// <summary>RFC 6121 §3 and §4 stories that need connections to come and go.</summary>
 public sealed class SubscriptionTests
 {
-    private static Element Presence(string? type = null, string? to = null, string? show = null)
-    {
-        var p = new Element("presence", Ns.Client);
-        if (type is not null) p.SetAttribute("type", type);
-        if (to is not null) p.SetAttribute("to", to);
-        if (show is not null) p.Add(new Element("show", Ns.Client).AddText(show));
-        return p;
-    }
-
     private static async Task SyncAsync(XmppClient client) =>
         await client.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", TestServer.Domain).Add(new Element("ping", Ns.Ping)));
 
