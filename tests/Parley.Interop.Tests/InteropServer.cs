@@ -36,11 +36,13 @@ public sealed class InteropServer : IAsyncLifetime
             ["C2sDirectTls:Port"] = "0",
             ["Auth:FailureDelayMilliseconds"] = "50",
             ["Auth:MaxFailureDelayMilliseconds"] = "200",
+            ["Registration:Enabled"] = "true",
+            ["Registration:PerAddressPerHour"] = "20",
         }).Build();
         Server = ParleyServer.Create(configuration);
         await Server.StartAsync();
         var accounts = Server.Services.GetRequiredService<Accounts>();
-        foreach (var user in new[] { "alice", "bob", "carol", "dave", "erin", "frank" })
+        foreach (var user in new[] { "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar" })
             await accounts.CreateAsync(Protocol.Jid.Create(user, Domain), Password, CancellationToken.None);
     }
 

@@ -93,4 +93,53 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
         Assert.True(code == 0, output);
         Assert.Contains("OFFLINE body=while you were out delayed=yes", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Rfc6121_2_slixmpp_sets_a_named_grouped_item_its_other_resource_is_pushed_it_and_removal()
+    {
+        var args = Args("roster", "grace@localhost/first", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--to", "heidi@localhost"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("PUSH heidi@localhost name=Buddy groups=Friends,Work subscription=none", output, StringComparison.Ordinal);
+        Assert.Contains("GET heidi@localhost name=Buddy groups=Friends,Work", output, StringComparison.Ordinal);
+        Assert.Contains("REMOVED heidi@localhost", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rfc6121_8_5_2_1_1_a_bare_jid_message_reaches_only_the_highest_priority_slixmpp_resource()
+    {
+        var args = Args("priority", "ivan@localhost/sender", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--to", "judy@localhost"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("HIGH got body=to the bare jid", output, StringComparison.Ordinal);
+        Assert.Contains("LOW first body=to the low resource", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Xep0191_slixmpp_blocks_a_sender_who_is_refused_until_unblocked()
+    {
+        var args = Args("block", "oscar@localhost/slix", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--to", "mallory@localhost/slix"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("BLOCKLIST mallory@localhost", output, StringComparison.Ordinal);
+        Assert.Contains("REFUSED service-unavailable", output, StringComparison.Ordinal);
+        Assert.Contains("DELIVERED body=thanks", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Xep0077_slixmpp_registers_in_band_changes_its_password_and_removes_the_account()
+    {
+        var args = Args("register", "newcomer@localhost/slix", "first-password", server.StartTlsPort, "SCRAM-SHA-256");
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("REGISTERED", output, StringComparison.Ordinal);
+        Assert.Contains("LOGIN OK newcomer@localhost/slix", output, StringComparison.Ordinal);
+        Assert.Contains("PASSWORD CHANGED", output, StringComparison.Ordinal);
+        Assert.Contains("LOGIN OK with the new password", output, StringComparison.Ordinal);
+        Assert.Contains("REMOVED", output, StringComparison.Ordinal);
+        Assert.Contains("AFTER REMOVAL not-authorized", output, StringComparison.Ordinal);
+    }
 }

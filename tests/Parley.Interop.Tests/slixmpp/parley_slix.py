@@ -170,9 +170,150 @@ async def offline(args):
     return 0
 
 
+async def roster(args):
+    """RFC 6121 section 2: a roster item set with a name and groups comes back on a roster get, and a second
+    resource of the same account that asked for the roster is pushed the change."""
+    first = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    second = make_client(args.jid.split('/')[0] + '/second', args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    pushed = asyncio.get_running_loop().create_future()
+
+    def on_update(iq):
+        for jid, item in iq['roster']['items'].items():
+            if jid.bare == args.to and not pushed.done():
+                pushed.set_result(item)
+
+    second.add_event_handler('roster_update', on_update)
+    await connected(first, args)
+    await connected(second, args)
+    await first.update_roster(args.to, name='Buddy', groups=['Friends', 'Work'])
+    item = await asyncio.wait_for(pushed, args.timeout)
+    print(f"PUSH {args.to} name={item['name']} groups={','.join(sorted(item['groups']))} subscription={item['subscription']}", flush=True)
+    # A client without a cached roster version gets the full roster (the others hold the current version,
+    # so RFC 6121 section 2.6.3 lets the server answer them with an empty result).
+    third = make_client(args.jid.split('/')[0] + '/third', args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    await connected(third, args)
+    got = third.client_roster[args.to]
+    print(f"GET {args.to} name={got['name']} groups={','.join(sorted(got['groups']))}", flush=True)
+    third.disconnect()
+    await first.del_roster_item(args.to)
+    await wait_until(lambda: args.to not in second.client_roster, args.timeout)
+    print(f"REMOVED {args.to}", flush=True)
+    first.disconnect()
+    second.disconnect()
+    return 0
+
+
+async def priority(args):
+    """RFC 6121 section 8.5.2.1.1: a message to the bare JID goes to the resource with the highest priority only."""
+    base = args.to
+    high = make_client(base + '/high', args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    low = make_client(base + '/low', args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    sender = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    loop = asyncio.get_running_loop()
+    at_high, at_low = loop.create_future(), loop.create_future()
+    high.add_event_handler('message', lambda m: at_high.done() or at_high.set_result(m))
+    low.add_event_handler('message', lambda m: at_low.done() or at_low.set_result(m))
+    for client, prio in ((high, 5), (low, 1)):
+        ready = loop.create_future()
+        client.add_event_handler('session_start', lambda _, r=ready: r.done() or r.set_result(True))
+        connect(client, args)
+        await asyncio.wait_for(ready, args.timeout)
+        client.send_presence(ppriority=prio)
+    await connected(sender, args)
+    await high['xep_0199'].ping(jid=high.boundjid.domain) if 'xep_0199' in high.plugin else await asyncio.sleep(0.2)
+    await low['xep_0199'].ping(jid=low.boundjid.domain) if 'xep_0199' in low.plugin else await asyncio.sleep(0.2)
+    sender.send_message(mto=base, mbody='to the bare jid', mtype='chat')
+    first = await asyncio.wait_for(at_high, args.timeout)
+    print(f"HIGH got body={first['body']}", flush=True)
+    # The low-priority resource's first message must be this one, sent to its full JID after the first.
+    sender.send_message(mto=base + '/low', mbody='to the low resource', mtype='chat')
+    second = await asyncio.wait_for(at_low, args.timeout)
+    print(f"LOW first body={second['body']}", flush=True)
+    for client in (high, low, sender):
+        client.disconnect()
+    return 0
+
+
+async def block(args):
+    """XEP-0191 through slixmpp's xep_0191 plugin: block, the block list, a blocked sender refused with
+    service-unavailable, unblock and delivery again."""
+    user = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    other = make_client(args.to, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    user.register_plugin('xep_0191')
+    loop = asyncio.get_running_loop()
+    errors, delivered = asyncio.Queue(), asyncio.Queue()
+    other.add_event_handler('message_error', lambda m: errors.put_nowait(m))
+    user.add_event_handler('message', lambda m: m['type'] != 'error' and delivered.put_nowait(m))
+    await connected(user, args)
+    await connected(other, args)
+    other_bare = other.boundjid.bare
+    await user['xep_0191'].block([other_bare])
+    listed = await user['xep_0191'].get_blocked()
+    print(f"BLOCKLIST {','.join(sorted(str(j) for j in listed['blocklist']['items']))}", flush=True)
+    other.send_message(mto=user.boundjid.full, mbody='let me in', mtype='chat')
+    error = await asyncio.wait_for(errors.get(), args.timeout)
+    print(f"REFUSED {error['error']['condition']}", flush=True)
+    await user['xep_0191'].unblock([other_bare])
+    other.send_message(mto=user.boundjid.full, mbody='thanks', mtype='chat')
+    msg = await asyncio.wait_for(delivered.get(), args.timeout)
+    print(f"DELIVERED body={msg['body']}", flush=True)
+    user.disconnect()
+    other.disconnect()
+    return 0
+
+
+async def register(args):
+    """XEP-0077 through slixmpp's xep_0077 plugin: a new account is created in-band before authentication, its
+    password changed once logged in, and then removed, after which it can no longer log in."""
+    loop = asyncio.get_running_loop()
+    client = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    client.register_plugin('xep_0077')
+    # slixmpp 1.8 holds back every IQ until the session has started, its own pre-authentication registration
+    # IQs included; this documented switch lets them go out, as the XEP requires.
+    client._always_send_everything = True
+    registered, ready = loop.create_future(), loop.create_future()
+
+    async def on_register(form):
+        iq = client.Iq()
+        iq['type'] = 'set'
+        iq['register']['username'] = client.boundjid.user
+        iq['register']['password'] = client.password
+        await iq.send()
+        if not registered.done():
+            registered.set_result(True)
+
+    client.add_event_handler('register', on_register)
+    client.add_event_handler('session_start', lambda _: ready.done() or ready.set_result(True))
+    connect(client, args)
+    await asyncio.wait_for(registered, args.timeout)
+    print("REGISTERED", flush=True)
+    await asyncio.wait_for(ready, args.timeout)
+    print(f"LOGIN OK {client.boundjid.full}", flush=True)
+    await client['xep_0077'].change_password('a-new-password')
+    print("PASSWORD CHANGED", flush=True)
+    client.disconnect()
+
+    again = make_client(args.jid, 'a-new-password', args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    again.register_plugin('xep_0077')
+    await connected(again, args)
+    print("LOGIN OK with the new password", flush=True)
+    await again['xep_0077'].cancel_registration()
+    print("REMOVED", flush=True)
+    again.disconnect()
+
+    gone = make_client(args.jid, 'a-new-password', args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    refused = loop.create_future()
+    gone.add_event_handler('failed_auth', lambda s: refused.done() or refused.set_result(s['condition']))
+    gone.add_event_handler('session_start', lambda _: refused.done() or refused.set_result('logged in'))
+    connect(gone, args)
+    print(f"AFTER REMOVAL {await asyncio.wait_for(refused, args.timeout)}", flush=True)
+    gone.disconnect()
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline'])
+    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register'])
     parser.add_argument('--jid', required=True)
     parser.add_argument('--to')
     parser.add_argument('--password', required=True)
@@ -185,7 +326,8 @@ def main():
     parser.add_argument('--body', default='hello')
     parser.add_argument('--timeout', type=float, default=30)
     args = parser.parse_args()
-    command = {'login': login, 'message': message, 'subscribe': subscribe, 'offline': offline}[args.command]
+    command = {'login': login, 'message': message, 'subscribe': subscribe, 'offline': offline, 'roster': roster,
+               'priority': priority, 'block': block, 'register': register}[args.command]
     try:
         return asyncio.run(asyncio.wait_for(command(args), args.timeout + 5))
     except asyncio.TimeoutError:
