@@ -16,6 +16,8 @@ namespace Parley.Server.Modules.Offline;
 public sealed class OfflineModule(IStorage storage, Addresses addresses, TimeProvider time, IOptions<ParleyOptions> options) : IModule
 {
     private readonly IMapStore _store = storage.Map("offline");
+    private readonly SemaphoreSlim[] _flushLocks = [.. Enumerable.Range(0, 32).Select(_ => new SemaphoreSlim(1, 1))];
+    private long _sequence;
 
     /// <inheritdoc />
     public static ModuleInfo Info { get; } = new("offline", Xeps: [160, 203]);
@@ -45,8 +47,10 @@ public sealed class OfflineModule(IStorage storage, Addresses addresses, TimePro
             .SetAttribute("from", addresses.Domain)
             .SetAttribute("stamp", now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture))
             .AddText("Offline storage"));
-        // Keys sort by arrival: time, then a random tiebreak.
-        var key = now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+        // Keys sort by arrival: time, then a counter for messages within one tick, then a random part so that keys
+        // from before a restart (when the counter started again) never collide.
+        var key = now.UtcTicks.ToString("D19", CultureInfo.InvariantCulture) + "-" + Interlocked.Increment(ref _sequence).ToString("D12", CultureInfo.InvariantCulture)
+            + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
         await _store.SetAsync(offline.Account, key, message, ct).ConfigureAwait(false);
         offline.Stored = true;
     }
@@ -56,15 +60,25 @@ public sealed class OfflineModule(IStorage storage, Addresses addresses, TimePro
         var session = e.Session;
         if (session.Presence.Priority < 0) return;     // XEP-0160 §3: negative priority gets none
         var account = session.Jid.Bare;
-        var stored = await _store.GetAllAsync(account, ct).ConfigureAwait(false);
-        if (stored.Count == 0) return;
-        var keys = new List<string>(stored.Keys);
-        keys.Sort(StringComparer.Ordinal);
-        foreach (var key in keys)
+        // One flush per account at a time: two resources coming online together do not both get every message.
+        var gate = _flushLocks[(account.GetHashCode() & int.MaxValue) % _flushLocks.Length];
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try
         {
-            // Removed only once the session has taken it: a message is never dropped on the way.
-            if (!session.TryDeliver(stored[key])) return;
-            await _store.SetAsync(account, key, null, ct).ConfigureAwait(false);
+            var stored = await _store.GetAllAsync(account, ct).ConfigureAwait(false);
+            if (stored.Count == 0) return;
+            var keys = new List<string>(stored.Keys);
+            keys.Sort(StringComparer.Ordinal);
+            foreach (var key in keys)
+            {
+                // Removed only once the session has taken it: a message is never dropped on the way.
+                if (!session.TryDeliver(stored[key])) return;
+                await _store.SetAsync(account, key, null, ct).ConfigureAwait(false);
+            }
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 }

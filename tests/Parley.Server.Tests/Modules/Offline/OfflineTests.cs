@@ -71,4 +71,39 @@ public sealed class OfflineTests
         var heard = await shy.ReceiveAsync(timeout.Token);
         Assert.Equal("presence", heard.LocalName);
     }
+
+    [Fact]
+    public async Task Xep0160_two_resources_coming_online_together_share_the_stored_messages_once_in_order()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.EnsureAccountAsync("bob");
+        await using var alice = await server.LoginAsync("alice");
+        const int count = 50;
+        for (var i = 0; i < count; i++) await alice.SendAsync(Chat("bob@example.test", "m" + i.ToString("D2", System.Globalization.CultureInfo.InvariantCulture)));
+        await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", TestServer.Domain).Add(new Element("ping", Ns.Ping)));
+
+        await using var phone = await server.LoginAsync("bob", "phone");
+        await using var laptop = await server.LoginAsync("bob", "laptop");
+        await Task.WhenAll(phone.SendAsync(new Element("presence", Ns.Client)), laptop.SendAsync(new Element("presence", Ns.Client)));
+
+        // Each message arrives exactly once in all, and in the order it was sent.
+        var bodies = new List<string>();
+        foreach (var client in new[] { phone, laptop })
+        {
+            var marker = "end-" + client.BoundJid.Resource;
+            await client.SendAsync(new Element("message", Ns.Client).SetAttribute("to", client.BoundJid.ToString()).SetAttribute("id", marker));
+            using var timeout = new CancellationTokenSource(5000);
+            var mine = new List<string>();
+            while (true)
+            {
+                var e = await client.ReceiveAsync(timeout.Token);
+                if (e.GetAttribute("id") == marker) break;
+                if (e.LocalName == "message" && e.ChildText("body", Ns.Client) is { } body) mine.Add(body);
+            }
+            Assert.Equal([.. mine.Order(StringComparer.Ordinal)], mine);
+            bodies.AddRange(mine);
+        }
+        Assert.Equal(count, bodies.Count);
+        Assert.Equal(count, bodies.Distinct().Count());
+    }
 }
