@@ -39,6 +39,13 @@ public sealed class ParleyOptions
     /// <summary>Resource limits and timeouts.</summary>
     public LimitOptions Limits { get; set; } = new();
 
+    /// <summary>
+    /// RFC 6121 §8.5.2.1.1: which resources get a chat or normal message sent to the bare JID: "highest" (every
+    /// available resource sharing the highest non-negative priority) or "all" (every available resource with a
+    /// non-negative priority). Negative priority never gets one.
+    /// </summary>
+    public string BareJidMessages { get; set; } = "highest";
+
     /// <summary>In-band registration (XEP-0077) of new accounts by anyone who connects; off by default.</summary>
     public RegistrationOptions Registration { get; set; } = new();
 
@@ -49,6 +56,7 @@ public sealed class ParleyOptions
         if (string.IsNullOrWhiteSpace(Domain) || !Parley.Protocol.Jid.TryCreate(null, Domain, null, out var d) || !d.IsDomain)
             errors.Add($"Domain: '{Domain}' is not a valid XMPP domain");
         if (string.IsNullOrWhiteSpace(DataDirectory)) errors.Add("DataDirectory: must not be empty");
+        if (BareJidMessages is not ("highest" or "all")) errors.Add($"BareJidMessages: must be 'highest' or 'all' (got '{BareJidMessages}')");
         if (Storage is not ("sqlite" or "memory")) errors.Add($"Storage: must be 'sqlite' or 'memory' (got '{Storage}')");
         foreach (var admin in Admins)
             if (!Parley.Protocol.Jid.TryParse(admin, out var a) || !a.IsBare || a.Local is null) errors.Add($"Admins: '{admin}' is not a bare account JID");

@@ -9,8 +9,10 @@ namespace Parley.Server.Routing;
 /// Delivery to this server and its accounts (RFC 6120 §10.3, RFC 6121 §8.5): picks resources, answers what the
 /// server answers, and bounces what cannot be delivered.
 /// </summary>
-public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs, HookBus hooks)
+public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs, HookBus hooks, Microsoft.Extensions.Options.IOptions<ParleyOptions> options)
 {
+    private readonly bool _allNonNegative = options.Value.BareJidMessages == "all";
+
     /// <summary>Stanzas to the domain itself (RFC 6120 §10.3.1... §10.3.3).</summary>
     public ValueTask ToServerAsync(Stanza stanza, ISession origin, CancellationToken ct)
     {
@@ -78,7 +80,8 @@ public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs, Ho
     }
 
     // RFC 6121 §8.5.2.1.1: to the available resources of highest non-negative priority (all non-negative ones
-    // for headlines); with none, chat and normal go to offline storage (§8.5.2.2), headlines are dropped and
+    // for headlines, and for everything when BareJidMessages is "all"); with none, chat and normal go to offline
+    // storage (§8.5.2.2), headlines are dropped and
     // groupchat is refused.
     private async ValueTask DeliverMessageToAccountAsync(Stanza stanza, Jid account, ISession origin, CancellationToken ct)
     {
@@ -94,7 +97,7 @@ public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs, Ho
             foreach (var session in resources)
             {
                 if (session.Presence is not { IsAvailable: true, Priority: >= 0 } p) continue;
-                if (type != "headline" && p.Priority != best) continue;
+                if (type != "headline" && !_allNonNegative && p.Priority != best) continue;
                 if (session.TryDeliver(stanza.Element)) delivered++;
             }
         }
