@@ -42,6 +42,15 @@ public sealed class LastActivityModule(IStorage storage, RosterStore roster, Ses
         m.Hook<AccountDeleted>((e, ct) => new ValueTask(_store.DeleteAllAsync(e.Account, ct)));
     }
 
+    /// <summary>When the account's last available resource went away, if recorded (for probe answers, RFC 6121 §4.3.2).</summary>
+    internal static async Task<DateTimeOffset?> LastLogoutAsync(IStorage storage, Jid account, CancellationToken ct)
+    {
+        var record = await storage.Map("last").GetAsync(account.Bare, Key, ct).ConfigureAwait(false);
+        return record is not null && long.TryParse(record.GetAttribute("at"), NumberStyles.None, CultureInfo.InvariantCulture, out var at)
+            ? DateTimeOffset.FromUnixTimeSeconds(at)
+            : null;
+    }
+
     private async ValueTask<IqReply> AccountAsync(IqRequest<LastQuery> iq, CancellationToken ct)
     {
         var account = iq.To.Bare;

@@ -40,12 +40,20 @@ public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists
         var type = stanza.Type;
         if (routing.Origin is not IClientSession sender)
         {
-            // Appendix A.3: a subscription stanza from a contact on another server, for a local account.
-            if (type is "subscribe" or "subscribed" or "unsubscribe" or "unsubscribed" && !addresses.IsLocal(from)
-                && stanza.To is { Local: not null } target && addresses.IsLocal(target))
+            // Appendix A.3: a subscription stanza from a contact on another server, for a local account; §4.3.2:
+            // a probe from another server on behalf of one of its users.
+            if (!addresses.IsLocal(from) && stanza.To is { Local: not null } target && addresses.IsLocal(target))
             {
-                routing.Drop();
-                await InboundAsync(target.Bare, from.Bare, type, stanza.Element, ct).ConfigureAwait(false);
+                if (type is "subscribe" or "subscribed" or "unsubscribe" or "unsubscribed")
+                {
+                    routing.Drop();
+                    await InboundAsync(target.Bare, from.Bare, type, stanza.Element, ct).ConfigureAwait(false);
+                }
+                else if (type == "probe")
+                {
+                    routing.Drop();
+                    await AnswerProbeAsync(target, from.Bare, p => Remote.SendAsync(Stanza.Create(p), server, ct), ct).ConfigureAwait(false);
+                }
             }
             return;
         }
@@ -259,10 +267,11 @@ public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists
                     await DeliverToAvailableAsync(contact, Presence(user, contact, "probe"), ct).ConfigureAwait(false);
                     continue;
                 }
-                if (await blocklists.EitherBlocksAsync(user, contact, ct).ConfigureAwait(false)) continue;
-                foreach (var resource in sessions.Resources(contact))
-                    if (resource.Presence is { IsAvailable: true, Last: { } last })
-                        session.TryDeliver(last.Clone().SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", session.Jid.ToString()));
+                await AnswerProbeAsync(contact, user, p =>
+                {
+                    session.TryDeliver(p.SetAttribute("to", session.Jid.ToString()));
+                    return ValueTask.CompletedTask;
+                }, ct).ConfigureAwait(false);
             }
         }
         if (e.Initial)
@@ -289,6 +298,37 @@ public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists
                 else if (sessions.TryGet(to, out var target) && !await blocklists.EitherBlocksAsync(user, to, ct).ConfigureAwait(false)) target.TryDeliver(copy);
             }
         }
+    }
+
+    // §4.3.2: the contact's server answers a probe from the user's server: unsubscribed when the user is not
+    // entitled to the contact's presence; unavailable from the bare JID, stamped with the last logout, when the
+    // contact has no available resource; otherwise the last presence of each available resource (only of the
+    // probed one for a probe to a full JID). A block in either direction means no answer at all (XEP-0191).
+    private async Task AnswerProbeAsync(Jid contact, Jid user, Func<Element, ValueTask> answer, CancellationToken ct)
+    {
+        if (await blocklists.EitherBlocksAsync(user, contact, ct).ConfigureAwait(false)) return;
+        var bare = contact.Bare;
+        var entitled = await storage.Accounts.GetAsync(bare, ct).ConfigureAwait(false) is not null
+            && Sub(await roster.GetAsync(bare, user, ct).ConfigureAwait(false)) is "from" or "both";
+        if (!entitled)
+        {
+            await ReplyAsync(bare, user, "unsubscribed", ct).ConfigureAwait(false);
+            return;
+        }
+        var any = false;
+        foreach (var resource in sessions.Resources(bare))
+        {
+            if (resource.Presence is not { IsAvailable: true, Last: { } last }) continue;
+            if (contact.Resource is not null && resource.Jid != contact) continue;
+            any = true;
+            await answer(last.Clone().SetAttribute("from", resource.Jid.ToString()).SetAttribute("to", user.ToString())).ConfigureAwait(false);
+        }
+        if (any) return;
+        var unavailable = Presence(bare, user, "unavailable");
+        if (await LastActivity.LastActivityModule.LastLogoutAsync(storage, bare, ct).ConfigureAwait(false) is { } at)
+            unavailable.Add(new Element("delay", Ns.Delay).SetAttribute("from", addresses.Domain)
+                .SetAttribute("stamp", at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)));
+        await answer(unavailable).ConfigureAwait(false);
     }
 
     // §3.1.5: the current presence of each available resource of the user, to a contact.

@@ -150,4 +150,28 @@ public sealed class SubscriptionTests
         var refused = await mallory.RequestAsync(Last("bob@example.test"));
         Assert.NotNull(refused.Child("error", Ns.Client)?.Child("forbidden", Ns.Stanzas));
     }
+
+    [Fact]
+    public async Task Rfc6121_4_3_2_a_probe_of_a_contact_with_no_available_resource_is_answered_unavailable_with_the_time()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var alice = await server.LoginAsync("alice", "phone");
+        var bob = await server.LoginAsync("bob", "desk");
+        await alice.SendAsync(Presence());
+        await bob.SendAsync(Presence());
+        await SyncAsync(alice);
+        await SyncAsync(bob);
+        await BefriendAsync(alice, bob);
+        await bob.SendAsync(Presence("unavailable"));
+        await SyncAsync(bob);
+        await bob.DisposeAsync();
+
+        await using var laptop = await server.LoginAsync("alice", "laptop");
+        await laptop.SendAsync(Presence());
+        Element answer;
+        do answer = await NextAsync(laptop, "presence");
+        while (answer.GetAttribute("from") != "bob@example.test");
+        Assert.Equal("unavailable", answer.GetAttribute("type"));
+        Assert.NotNull(answer.Child("delay", Ns.Delay)?.GetAttribute("stamp"));
+    }
 }

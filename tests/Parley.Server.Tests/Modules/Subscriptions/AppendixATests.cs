@@ -90,6 +90,31 @@ public sealed class AppendixATests(AppendixATests.Fixture fixture) : IClassFixtu
             Assert.Equal(reply == answer, fixture.Remote.SentTo(contact, answer));
     }
 
+    [Theory]
+    [InlineData("From", "available")]
+    [InlineData("Both", "available")]
+    [InlineData("None", "unsubscribed")]
+    [InlineData("To", "unsubscribed")]
+    public async Task Rfc6121_4_3_2_a_probe_from_another_server_is_answered_by_subscription(string existing, string answer)
+    {
+        var contact = fixture.NextContact();
+        await fixture.SetStateAsync(contact, existing);
+        var probe = new Element("presence", Ns.Client).SetAttribute("type", "probe").SetAttribute("from", contact.ToString()).SetAttribute("to", fixture.Alice.BoundJid.Bare.ToString());
+        await fixture.Router.RouteAsync(Stanza.Create(probe), fixture.RemoteServer, CancellationToken.None);
+        if (answer == "available")
+        {
+            var presence = Assert.Single(fixture.Remote.To(contact));
+            Assert.Null(presence.GetAttribute("type"));
+            Assert.Equal(fixture.Alice.BoundJid.ToString(), presence.GetAttribute("from"));   // §4.3.2 step 4: each resource's full JID
+        }
+        else
+        {
+            var presence = Assert.Single(fixture.Remote.To(contact));
+            Assert.Equal("unsubscribed", presence.GetAttribute("type"));
+            Assert.Equal(fixture.Alice.BoundJid.Bare.ToString(), presence.GetAttribute("from"));   // step 1: never a full JID
+        }
+    }
+
     /// <summary>Records what would go to other servers.</summary>
     public sealed class RecordingRemote : IRemoteRouter
     {
@@ -99,6 +124,14 @@ public sealed class AppendixATests(AppendixATests.Fixture fixture) : IClassFixtu
         {
             _sent.Enqueue(stanza.Element.Clone());
             return ValueTask.CompletedTask;
+        }
+
+        public List<Element> To(Jid contact)
+        {
+            var list = new List<Element>();
+            foreach (var e in _sent)
+                if (e.GetAttribute("to") == contact.ToString()) list.Add(e);
+            return list;
         }
 
         public bool SentTo(Jid contact, string type)
