@@ -45,6 +45,8 @@ public static class Ns
     public const string PrivateXml = "jabber:iq:private";
     /// <summary>XEP-0054: vcard-temp.</summary>
     public const string VCard = "vcard-temp";
+    /// <summary>XEP-0198: stream management.</summary>
+    public const string StreamManagement = "urn:xmpp:sm:3";
     /// <summary>XEP-0191: blocking command.</summary>
     public const string Blocking = "urn:xmpp:blocking";
     /// <summary>XEP-0191 §3.5: the application error for stanzas to a blocked entity.</summary>

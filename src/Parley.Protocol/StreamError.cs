@@ -44,6 +44,9 @@ public sealed record StreamError(StreamErrorCondition Condition, string? Text = 
     /// <summary>RFC 6120 §4.9.3.21</summary>
     public static StreamError UndefinedCondition(string? text = null) => new(StreamErrorCondition.UndefinedCondition, text);
 
+    /// <summary>An application-specific condition (RFC 6120 §4.9.4), e.g. XEP-0198's &lt;handled-count-too-high/&gt;.</summary>
+    public Element? ApplicationCondition { get; init; }
+
     /// <summary>The condition's element name, e.g. <c>not-well-formed</c>.</summary>
     public string ConditionName => ConditionNames.ToName(Condition);
 
@@ -54,6 +57,7 @@ public sealed record StreamError(StreamErrorCondition Condition, string? Text = 
         error.Add(new Element(ConditionName, Ns.StreamErrors));
         if (Text is not null)
             error.Add(new Element("text", Ns.StreamErrors).SetAttribute("lang", Ns.Xml, "en").AddText(Text));
+        if (ApplicationCondition is not null) error.Add(ApplicationCondition.Clone());
         return error;
     }
 

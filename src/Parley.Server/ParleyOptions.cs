@@ -46,6 +46,9 @@ public sealed class ParleyOptions
     /// </summary>
     public string BareJidMessages { get; set; } = "highest";
 
+    /// <summary>XEP-0198 stream management.</summary>
+    public StreamManagementOptions StreamManagement { get; set; } = new();
+
     /// <summary>In-band registration (XEP-0077) of new accounts by anyone who connects; off by default.</summary>
     public RegistrationOptions Registration { get; set; } = new();
 
@@ -75,6 +78,8 @@ public sealed class ParleyOptions
         Auth.Validate(errors);
         if (Registration.PerAddressPerHour < 1) errors.Add($"Registration:PerAddressPerHour: must be at least 1 (got {Registration.PerAddressPerHour})");
         Limits.Validate(errors);
+        if (StreamManagement.ResumeTimeoutSeconds is < 0 or > 86400)
+            errors.Add($"StreamManagement:ResumeTimeoutSeconds: must be between 0 (no resumption) and 86400 (got {StreamManagement.ResumeTimeoutSeconds})");
         return errors;
     }
 }
@@ -94,6 +99,13 @@ public sealed class AdminSocketOptions
 
     /// <summary>The path in effect for these options.</summary>
     public string ResolvePath(string dataDirectory) => System.IO.Path.GetFullPath(Path ?? System.IO.Path.Combine(dataDirectory, "run", "parley.sock"));
+}
+
+/// <summary>XEP-0198 stream management.</summary>
+public sealed class StreamManagementOptions
+{
+    /// <summary>Seconds a session whose connection was lost waits to be resumed (0: resumption is not offered).</summary>
+    public int ResumeTimeoutSeconds { get; set; } = 300;
 }
 
 /// <summary>One TCP listener.</summary>

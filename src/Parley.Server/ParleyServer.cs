@@ -107,6 +107,7 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<TlsCertificateProvider>();
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<StreamRegistry>();
+        services.AddSingleton<ResumableSessions>();
         services.AddSingleton<ComponentRegistry>();
         services.AddSingleton<IComponentRouter>(sp => sp.GetRequiredService<ComponentRegistry>());
         services.AddSingleton<IRemoteRouter, NoFederation>();

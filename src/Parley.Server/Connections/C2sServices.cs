@@ -13,6 +13,8 @@ public sealed class C2sServices(
     Router router,
     SessionRegistry sessions,
     StreamRegistry streams,
+    ResumableSessions resumable,
+    ServerOrigin serverOrigin,
     TlsCertificateProvider certificates,
     HookBus hooks,
     Addresses addresses,
@@ -24,6 +26,8 @@ public sealed class C2sServices(
     internal Router Router { get; } = router;
     internal SessionRegistry Sessions { get; } = sessions;
     internal StreamRegistry Streams { get; } = streams;
+    internal ResumableSessions Resumable { get; } = resumable;
+    internal ServerOrigin ServerOrigin { get; } = serverOrigin;
     internal TlsCertificateProvider Certificates { get; } = certificates;
     internal HookBus Hooks { get; } = hooks;
     internal Addresses Addresses { get; } = addresses;

@@ -11,13 +11,15 @@ namespace Parley.Server.Connections;
 public sealed class StreamHeartbeat : BackgroundService
 {
     private readonly StreamRegistry streams;
+    private readonly ResumableSessions resumable;
     private readonly IOptions<ParleyOptions> options;
     private readonly TimeProvider time;
 
     /// <summary>Creates the heartbeat and arranges for every stream to hear of a shutdown before Kestrel stops.</summary>
-    public StreamHeartbeat(StreamRegistry streams, IOptions<ParleyOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
+    public StreamHeartbeat(StreamRegistry streams, ResumableSessions resumable, IOptions<ParleyOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
     {
         this.streams = streams;
+        this.resumable = resumable;
         this.options = options;
         this.time = time;
         // ApplicationStopping fires before the server stops accepting and aborts connections.
@@ -37,6 +39,7 @@ public sealed class StreamHeartbeat : BackgroundService
                 var now = time.GetTimestamp();
                 foreach (var stream in streams.Snapshot())
                     await stream.TickAsync(now).ConfigureAwait(false);
+                await resumable.ExpireAsync(now).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -52,11 +55,13 @@ public sealed class StreamHeartbeat : BackgroundService
         await CloseAllAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
     }
 
-    private Task CloseAllAsync()
+    private async Task CloseAllAsync()
     {
         var closing = new List<Task>();
         foreach (var stream in streams.Snapshot())
             closing.Add(stream.CloseAsync(StreamError.SystemShutdown("The server is shutting down"), CancellationToken.None).AsTask());
-        return Task.WhenAll(closing);
+        await Task.WhenAll(closing).ConfigureAwait(false);
+        // XEP-0198: sessions waiting to be resumed end too, and what they hold goes to offline storage.
+        await resumable.EndDetachedAsync().ConfigureAwait(false);
     }
 }

@@ -20,7 +20,7 @@ namespace Parley.Server.Connections;
 /// It is the connection's single error boundary.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "The semaphore and token source hold no unmanaged resources (no wait handle, no timer); other threads may still touch them while the stream winds down.")]
-public sealed class XmppStream : IStreamContext, IClientSession
+public sealed class XmppStream : IStreamContext
 {
     private static readonly SslApplicationProtocol XmppClientAlpn = new("xmpp-client"u8.ToArray());
 
@@ -43,6 +43,9 @@ public sealed class XmppStream : IStreamContext, IClientSession
     private long _lastInput;
     private long _lastOutput;
     private Dictionary<object, object?>? _items;
+    private ClientSession? _session;
+    private bool _clientClosed;
+    private int _ackRequested;
 
     internal XmppStream(ConnectionContext connection, C2sServices services, bool directTls)
     {
@@ -86,16 +89,11 @@ public sealed class XmppStream : IStreamContext, IClientSession
     /// <inheritdoc />
     public IDictionary<object, object?> Items => _items ??= [];
 
-    /// <inheritdoc />
-    public DateTimeOffset BoundAt { get; private set; }
-
-    /// <inheritdoc />
-    public SessionPresence Presence { get; } = new();
+    /// <summary>The bound session (which may outlive this connection with XEP-0198), or null before binding.</summary>
+    internal ClientSession? Session => _session;
 
     /// <summary>Whether plaintext negotiation is allowed for this connection (loopback only, and only when configured).</summary>
     public bool PlaintextAllowed => _s.Options.Tls.AllowPlaintextOnLoopback && RemoteAddress is not null && IPAddress.IsLoopback(RemoteAddress);
-
-    Jid ISession.Jid => BoundJid ?? default;
 
     internal long OpenedAt { get; }
 
@@ -208,7 +206,8 @@ public sealed class XmppStream : IStreamContext, IClientSession
                 await OpenAsync(frame.Header!, ct).ConfigureAwait(false);
                 break;
             case XmlFrameKind.StreamClose:
-                // RFC 6120 §4.4: answer the peer's close with ours, then end.
+                // RFC 6120 §4.4: answer the peer's close with ours, then end (XEP-0198 §5: no resumption after it).
+                _clientClosed = true;
                 await CloseAsync(null, ct).ConfigureAwait(false);
                 break;
             default:
@@ -293,7 +292,8 @@ public sealed class XmppStream : IStreamContext, IClientSession
     {
         if (!Stanza.TryCreate(element, out var stanza, out var error))
         {
-            if (element.GetAttribute("type") != "error") TryDeliver(ErrorReply(element, error!));
+            if (_session!.Managed) _session.Handled++;
+            if (element.GetAttribute("type") != "error") _session.TryDeliver(ErrorReply(element, error!));
             return;
         }
         var self = BoundJid!.Value;
@@ -301,13 +301,16 @@ public sealed class XmppStream : IStreamContext, IClientSession
         if (stanza.From is { } from && from != self && from != self.Bare)
             throw new XmlStreamException(StreamError.InvalidFrom("A client may only send from its own address"));
         stanza.From = self;
+        var session = _session!;
+        // XEP-0198 §4: every stanza from the client counts as handled once it is taken in.
+        if (session.Managed) session.Handled++;
         if (stanza.Kind == StanzaKind.Iq && !IsValidIq(stanza, out var iqError))
         {
-            Router.Bounce(stanza, iqError!, this);
+            Router.Bounce(stanza, iqError!, session);
             return;
         }
         C2sLog.StanzaIn(_s.Log, StreamId, element.LocalName, stanza.Id);
-        await _s.Router.RouteAsync(stanza, this, ct).ConfigureAwait(false);
+        await _s.Router.RouteAsync(stanza, session, ct).ConfigureAwait(false);
     }
 
     // RFC 6120 §8.2.3: the IQ rules every entity enforces.
@@ -345,14 +348,14 @@ public sealed class XmppStream : IStreamContext, IClientSession
     {
         if (_outbox is not null)
         {
-            TryDeliver(element);
+            Enqueue(element);
             return;
         }
         await WriteAsync(static (w, e) => ElementWriter.Write(w, e, Ns.Client), element, ct).ConfigureAwait(false);
     }
 
-    /// <inheritdoc />
-    public bool TryDeliver(Element stanza)
+    /// <summary>Queues an element for this connection (stanzas come through the session, which counts them).</summary>
+    internal bool Enqueue(Element stanza)
     {
         if (_outbox is null || Volatile.Read(ref _closing) != 0) return false;
         if (_outbox.Writer.TryWrite(stanza)) return true;
@@ -392,6 +395,9 @@ public sealed class XmppStream : IStreamContext, IClientSession
                         ElementWriter.Write(_output, element, Ns.Client);
                         n++;
                     }
+                    // XEP-0198 §4: ask for an acknowledgement of what was sent, one request at a time.
+                    if (_session is { Managed: true, HasUnacked: true } && Interlocked.Exchange(ref _ackRequested, 1) == 0)
+                        ElementWriter.Write(_output, new Element("r", Ns.StreamManagement), Ns.Client);
                     await _output.FlushAsync(ct).ConfigureAwait(false);
                     Volatile.Write(ref _lastOutput, _s.Time.GetTimestamp());
                 }
@@ -422,28 +428,111 @@ public sealed class XmppStream : IStreamContext, IClientSession
     /// <inheritdoc />
     async ValueTask<bool> IStreamContext.BindAsync(Jid fullJid, CancellationToken ct)
     {
-        BoundJid = fullJid;
-        if (!_s.Sessions.TryAdd(this, _s.Options.Limits.MaxResourcesPerAccount, out var replaced))
-        {
-            BoundJid = null;
+        var session = new ClientSession(this, fullJid, _s);
+        if (!_s.Sessions.TryAdd(session, _s.Options.Limits.MaxResourcesPerAccount, out var replaced))
             return false;
-        }
-        BoundAt = _s.Time.GetUtcNow();
-        _outbox = Channel.CreateBounded<Element>(new BoundedChannelOptions(_s.Options.Limits.OutboundQueueStanzas)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        _writerLoop = WriterLoopAsync(_outbox.Reader, _aborted.Token);
+        BoundJid = fullJid;
+        _session = session;
+        StartOutput();
         if (replaced is not null)
         {
             // RFC 6120 §7.7.2.2: the new session wins; the old one gets <conflict/>.
             await replaced.CloseAsync(StreamError.Conflict("Replaced by a new connection for this resource"), ct).ConfigureAwait(false);
         }
         C2sLog.Bound(_s.Log, StreamId, fullJid.ToString());
-        await _s.Hooks.RunAsync(new SessionBound(this), ct).ConfigureAwait(false);
+        await _s.Hooks.RunAsync(new SessionBound(session), ct).ConfigureAwait(false);
         return true;
     }
+
+    private void StartOutput()
+    {
+        _outbox = Channel.CreateBounded<Element>(new BoundedChannelOptions(_s.Options.Limits.OutboundQueueStanzas)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _writerLoop = WriterLoopAsync(_outbox.Reader, _aborted.Token);
+    }
+
+    /// <summary>XEP-0198 §3: &lt;enable/&gt; on a bound stream.</summary>
+    internal async ValueTask EnableManagementAsync(bool resume, int? requestedSeconds, CancellationToken ct)
+    {
+        var session = _session!;
+        if (session.Managed)
+        {
+            await SendAsync(SmFailed("unexpected-request", null), ct).ConfigureAwait(false);
+            return;
+        }
+        var enabled = new Element("enabled", Ns.StreamManagement);
+        string? id = null;
+        var seconds = _s.Options.StreamManagement.ResumeTimeoutSeconds;
+        if (resume && seconds > 0)
+        {
+            if (requestedSeconds is > 0 && requestedSeconds < seconds) seconds = requestedSeconds.Value;
+            id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(18)).Replace('+', '-').Replace('/', '_');
+            _s.Resumable.Add(id, session);
+            enabled.SetAttribute("id", id).SetAttribute("resume", "true")
+                .SetAttribute("max", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        // The reply goes out before anything is counted: only stanzas after it are.
+        await SendAsync(enabled, ct).ConfigureAwait(false);
+        session.Enable(id, seconds);
+    }
+
+    /// <summary>XEP-0198 §4: the client's &lt;a h=''/&gt;.</summary>
+    internal async ValueTask AcknowledgedAsync(uint h, CancellationToken ct)
+    {
+        var session = _session!;
+        Interlocked.Exchange(ref _ackRequested, 0);
+        if (!session.Acknowledge(h, out var sent))
+            await CloseAsync(HandledCountTooHigh(h, sent), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>XEP-0198 §4: the client's &lt;r/&gt;, answered with how many of its stanzas were handled.</summary>
+    internal ValueTask AckRequestedAsync(CancellationToken ct) =>
+        SendAsync(new Element("a", Ns.StreamManagement).SetAttribute("h", _session!.Handled.ToString(System.Globalization.CultureInfo.InvariantCulture)), ct);
+
+    /// <summary>XEP-0198 §5: &lt;resume/&gt; after authentication, in place of binding.</summary>
+    internal async ValueTask ResumeAsync(string previd, uint h, CancellationToken ct)
+    {
+        if (!_s.Resumable.TryGet(previd, out var session) || session.Jid.Bare != Account)
+        {
+            await SendAsync(SmFailed("item-not-found", null), ct).ConfigureAwait(false);
+            return;
+        }
+        BoundJid = session.Jid;
+        _session = session;
+        StartOutput();
+        var resumed = new Element("resumed", Ns.StreamManagement).SetAttribute("previd", previd)
+            .SetAttribute("h", session.Handled.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (!session.Resume(this, h, resumed, out var previous))
+        {
+            _session = null;
+            BoundJid = null;
+            _outbox!.Writer.TryComplete();
+            _outbox = null;
+            await WriteAsync(static (w, e) => ElementWriter.Write(w, e, Ns.Client), SmFailed("item-not-found", null), ct).ConfigureAwait(false);
+            return;
+        }
+        C2sLog.Bound(_s.Log, StreamId, session.Jid.ToString());
+        // The old connection, if the server had not yet noticed it was gone, is closed without ending the session.
+        if (previous is not null) await previous.CloseAsync(StreamError.Conflict("The session was resumed on another connection"), ct).ConfigureAwait(false);
+    }
+
+    private static Element SmFailed(string condition, uint? h)
+    {
+        var failed = new Element("failed", Ns.StreamManagement);
+        if (h is { } handled) failed.SetAttribute("h", handled.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return failed.Add(new Element(condition, Ns.Stanzas));
+    }
+
+    private static StreamError HandledCountTooHigh(uint h, uint sent) =>
+        StreamError.UndefinedCondition("The acknowledged count is higher than what was sent") with
+        {
+            ApplicationCondition = new Element("handled-count-too-high", Ns.StreamManagement)
+                .SetAttribute("h", h.ToString(System.Globalization.CultureInfo.InvariantCulture))
+                .SetAttribute("send-count", sent.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        };
 
     /// <summary>Closes the stream: an optional stream error, then the closing tag (RFC 6120 §4.4, §4.9.1).</summary>
     public async ValueTask CloseAsync(StreamError? error, CancellationToken ct)
@@ -487,9 +576,6 @@ public sealed class XmppStream : IStreamContext, IClientSession
             _aborted.Cancel();
         }
     }
-
-    /// <inheritdoc />
-    ValueTask IClientSession.CloseAsync(StreamError error, CancellationToken ct) => CloseAsync(error, ct);
 
     /// <inheritdoc />
     ValueTask IStreamContext.CloseAsync(StreamError error, CancellationToken ct) => CloseAsync(error, ct);
@@ -536,8 +622,14 @@ public sealed class XmppStream : IStreamContext, IClientSession
         _aborted.Cancel();
         _outbox?.Writer.TryComplete();
         _s.Streams.Remove(this);
-        if (BoundJid is not null && _s.Sessions.Remove(this))
-            await _s.Hooks.RunAsync(new SessionClosed(this, _closeError), CancellationToken.None).ConfigureAwait(false);
+        if (_session is { } session && ReferenceEquals(session.Stream, this))
+        {
+            // XEP-0198 §5: a lost connection (or one that timed out) leaves a resumable session waiting; a clean
+            // close by the client or a deliberate stream error by the server ends it.
+            var lost = _closeError is null ? !_clientClosed : _closeError.Condition == StreamErrorCondition.ConnectionTimeout;
+            if (lost && session.ResumeId is not null) session.Detach(this);
+            else await session.EndAsync(_closeError).ConfigureAwait(false);
+        }
         try
         {
             if (_ssl is not null) await _ssl.DisposeAsync().ConfigureAwait(false);

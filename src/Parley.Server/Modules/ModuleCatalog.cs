@@ -14,6 +14,7 @@ using Parley.Server.Modules.Register;
 using Parley.Server.Modules.Roster;
 using Parley.Server.Modules.Sasl;
 using Parley.Server.Modules.Session;
+using Parley.Server.Modules.StreamManagement;
 using Parley.Server.Modules.Subscriptions;
 using Parley.Server.Modules.Tls;
 
@@ -29,6 +30,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<SaslModule>(),
         ModuleEntry.Of<BindModule>(),
         ModuleEntry.Of<SessionModule>(),
+        ModuleEntry.Of<StreamManagementModule>(),
         ModuleEntry.Of<PingModule>(),
         ModuleEntry.Of<RosterModule>(),
         ModuleEntry.Of<DiscoModule>(),

@@ -103,6 +103,13 @@ public sealed class RawConnection : IAsyncDisposable
 
     public void ClearReceived() => _received.Clear();
 
+    /// <summary>Drops the TCP connection with a reset, as a phone losing its network does: no closing tag, no TLS close.</summary>
+    public void Cut()
+    {
+        _tcp.Client.LingerState = new System.Net.Sockets.LingerOption(true, 0);
+        _tcp.Client.Close();
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _stream.DisposeAsync();
@@ -129,8 +136,8 @@ public static class RawNegotiation
         return raw;
     }
 
-    /// <summary>Opens a stream, STARTTLS, PLAIN, bind; returns the connection with the bind result read.</summary>
-    public static async Task<RawConnection> LoginAsync(TestServer server, string user, string resource = "raw")
+    /// <summary>Opens a stream, STARTTLS, PLAIN; returns with the features after authentication read (in Received).</summary>
+    public static async Task<RawConnection> AuthenticateAsync(TestServer server, string user)
     {
         await server.EnsureAccountAsync(user);
         var raw = await SecureAsync(server);
@@ -140,6 +147,13 @@ public static class RawNegotiation
         raw.ClearReceived();
         await raw.SendAsync(Header);
         await raw.ReadUntilAsync("</stream:features>");
+        return raw;
+    }
+
+    /// <summary>Opens a stream, STARTTLS, PLAIN, bind; returns the connection with the bind result read.</summary>
+    public static async Task<RawConnection> LoginAsync(TestServer server, string user, string resource = "raw")
+    {
+        var raw = await AuthenticateAsync(server, user);
         await raw.SendAsync($"<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>{resource}</resource></bind></iq>");
         await raw.ReadUntilAsync("</iq>");
         raw.ClearReceived();

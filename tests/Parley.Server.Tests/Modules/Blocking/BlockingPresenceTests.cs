@@ -37,8 +37,11 @@ public sealed class BlockingPresenceTests
         await bob.SendAsync(Presence("subscribed", "alice@example.test"));
         await bob.SendAsync(Presence("subscribe", "alice@example.test"));
         await alice.SendAsync(Presence("subscribed", "bob@example.test"));
+        // Connections are not ordered with each other: bob's stanzas are all handled when his marker returns,
+        // alice's when hers does, and what hers caused for bob is drained by his second marker.
         await PresencesSoFarAsync(bob);
         await PresencesSoFarAsync(alice);
+        await PresencesSoFarAsync(bob);
         return (alice, bob);
     }
 
