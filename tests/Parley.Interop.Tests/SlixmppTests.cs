@@ -142,4 +142,17 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
         Assert.Contains("REMOVED", output, StringComparison.Ordinal);
         Assert.Contains("AFTER REMOVAL not-authorized", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Xep0198_slixmpp_resumes_its_session_after_the_tcp_connection_is_cut_and_gets_what_arrived_meanwhile()
+    {
+        var args = Args("smresume", "peggy@localhost/phone", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--to", "victor@localhost/desk"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("SM ENABLED", output, StringComparison.Ordinal);
+        Assert.Contains("GOT before the cut", output, StringComparison.Ordinal);
+        Assert.Contains("RESUMED", output, StringComparison.Ordinal);
+        Assert.Contains("GOT while you were cut off", output, StringComparison.Ordinal);
+    }
 }

@@ -311,9 +311,45 @@ async def register(args):
     return 0
 
 
+async def smresume(args):
+    """XEP-0198 through slixmpp's xep_0198 plugin: stream management is enabled with resumption, the TCP
+    connection is cut, a message is sent to the session meanwhile, and the reconnected client resumes the session
+    and receives it."""
+    loop = asyncio.get_running_loop()
+    alice = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    alice.register_plugin('xep_0198')
+    bob = make_client(args.to, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    enabled, resumed = loop.create_future(), loop.create_future()
+    bodies = asyncio.Queue()
+    alice.add_event_handler('sm_enabled', lambda s: enabled.done() or enabled.set_result(s['id']))
+    alice.add_event_handler('session_resumed', lambda s: resumed.done() or resumed.set_result(True))
+    alice.add_event_handler('message', lambda m: m['body'] and bodies.put_nowait(m['body']))
+    await connected(alice, args)
+    await asyncio.wait_for(enabled, args.timeout)
+    print("SM ENABLED", flush=True)
+    await connected(bob, args)
+    bob.send_message(mto=alice.boundjid.full, mbody='before the cut', mtype='chat')
+    print(f"GOT {await asyncio.wait_for(bodies.get(), args.timeout)}", flush=True)
+
+    lost = loop.create_future()
+    alice.add_event_handler('disconnected', lambda _: lost.done() or lost.set_result(True))
+    alice.transport.abort()                 # the connection drops: no closing tag, no TLS close
+    await asyncio.wait_for(lost, args.timeout)
+    bob.send_message(mto=alice.boundjid.full, mbody='while you were cut off', mtype='chat')
+    await bob.plugin['xep_0199'].ping(jid=bob.boundjid.domain) if 'xep_0199' in bob.plugin else await asyncio.sleep(0.5)
+
+    connect(alice, args)
+    await asyncio.wait_for(resumed, args.timeout)
+    print("RESUMED", flush=True)
+    print(f"GOT {await asyncio.wait_for(bodies.get(), args.timeout)}", flush=True)
+    alice.disconnect()
+    bob.disconnect()
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register'])
+    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register', 'smresume'])
     parser.add_argument('--jid', required=True)
     parser.add_argument('--to')
     parser.add_argument('--password', required=True)
@@ -327,7 +363,7 @@ def main():
     parser.add_argument('--timeout', type=float, default=30)
     args = parser.parse_args()
     command = {'login': login, 'message': message, 'subscribe': subscribe, 'offline': offline, 'roster': roster,
-               'priority': priority, 'block': block, 'register': register}[args.command]
+               'priority': priority, 'block': block, 'register': register, 'smresume': smresume}[args.command]
     try:
         return asyncio.run(asyncio.wait_for(command(args), args.timeout + 5))
     except asyncio.TimeoutError:
