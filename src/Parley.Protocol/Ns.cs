@@ -45,6 +45,20 @@ public static class Ns
     public const string PrivateXml = "jabber:iq:private";
     /// <summary>XEP-0054: vcard-temp.</summary>
     public const string VCard = "vcard-temp";
+    /// <summary>XEP-0280: message carbons.</summary>
+    public const string Carbons = "urn:xmpp:carbons:2";
+    /// <summary>XEP-0297: stanza forwarding.</summary>
+    public const string Forward = "urn:xmpp:forward:0";
+    /// <summary>XEP-0334: message processing hints.</summary>
+    public const string Hints = "urn:xmpp:hints";
+    /// <summary>XEP-0184: message delivery receipts.</summary>
+    public const string Receipts = "urn:xmpp:receipts";
+    /// <summary>XEP-0085: chat state notifications.</summary>
+    public const string ChatStates = "http://jabber.org/protocol/chatstates";
+    /// <summary>XEP-0333: chat markers.</summary>
+    public const string ChatMarkers = "urn:xmpp:chat-markers:0";
+    /// <summary>XEP-0045: the user namespace of multi-user chat.</summary>
+    public const string MucUser = "http://jabber.org/protocol/muc#user";
     /// <summary>XEP-0198: stream management.</summary>
     public const string StreamManagement = "urn:xmpp:sm:3";
     /// <summary>XEP-0191: blocking command.</summary>

@@ -155,4 +155,16 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
         Assert.Contains("RESUMED", output, StringComparison.Ordinal);
         Assert.Contains("GOT while you were cut off", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Xep0280_a_slixmpp_resource_with_carbons_gets_received_and_sent_copies()
+    {
+        var args = Args("carbons", "trent@localhost", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--to", "walter@localhost/desk"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("CARBONS ENABLED", output, StringComparison.Ordinal);
+        Assert.Contains("RECEIVED COPY from=walter@localhost/desk to=trent@localhost/phone body=to the phone", output, StringComparison.Ordinal);
+        Assert.Contains("SENT COPY from=trent@localhost/phone to=walter@localhost/desk body=from the phone", output, StringComparison.Ordinal);
+    }
 }

@@ -31,6 +31,12 @@ public sealed record Routing(Stanza Stanza, ISession Origin) : IHook
     public void Drop() => Dropped = true;
 }
 
+/// <summary>
+/// A message for a local account was handed to these of its sessions (RFC 6121 §8.5): message carbons
+/// (XEP-0280) copy it to the account's other sessions.
+/// </summary>
+public sealed record MessageDelivered(Stanza Stanza, Jid Account, IReadOnlyList<IClientSession> Recipients) : IHook;
+
 /// <summary>A session sent its initial available presence (RFC 6121 §4.2): offline messages are delivered now.</summary>
 public sealed record InitialPresence(IClientSession Session) : IHook;
 

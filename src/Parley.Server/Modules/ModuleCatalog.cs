@@ -1,6 +1,7 @@
 using Parley.Server.Modules.Admin;
 using Parley.Server.Modules.Bind;
 using Parley.Server.Modules.Blocking;
+using Parley.Server.Modules.Carbons;
 using Parley.Server.Modules.Disco;
 using Parley.Server.Modules.LastActivity;
 using Parley.Server.Modules.PrivateXml;
@@ -42,6 +43,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<PresenceModule>(),
         ModuleEntry.Of<SubscriptionModule>(),
         ModuleEntry.Of<OfflineModule>(),
+        ModuleEntry.Of<CarbonsModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),

@@ -50,7 +50,7 @@ public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs, Ho
     public ValueTask ToResourceAsync(Stanza stanza, Jid fullJid, ISession origin, CancellationToken ct)
     {
         if (sessions.TryGet(fullJid, out var session) && session.TryDeliver(stanza.Element))
-            return ValueTask.CompletedTask;
+            return stanza.Kind == StanzaKind.Message ? hooks.RunAsync(new MessageDelivered(stanza, fullJid.Bare, [session]), ct) : ValueTask.CompletedTask;
 
         // RFC 6121 §8.5.3.2: no such resource.
         switch (stanza.Kind)
@@ -87,7 +87,7 @@ public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs, Ho
     {
         var type = stanza.Type ?? "normal";
         if (type == "error") return;             // §8.5.2.1.1: errors to a bare JID are silently ignored
-        var delivered = 0;
+        List<IClientSession>? recipients = null;
         if (type != "groupchat")
         {
             var resources = sessions.Resources(account);
@@ -98,10 +98,14 @@ public sealed class LocalDelivery(SessionRegistry sessions, IqDispatcher iqs, Ho
             {
                 if (session.Presence is not { IsAvailable: true, Priority: >= 0 } p) continue;
                 if (type != "headline" && !_allNonNegative && p.Priority != best) continue;
-                if (session.TryDeliver(stanza.Element)) delivered++;
+                if (session.TryDeliver(stanza.Element)) (recipients ??= new List<IClientSession>(resources.Length)).Add(session);
             }
         }
-        if (delivered > 0) return;
+        if (recipients is not null)
+        {
+            await hooks.RunAsync(new MessageDelivered(stanza, account, recipients), ct).ConfigureAwait(false);
+            return;
+        }
         if (type is "chat" or "normal")
         {
             var offline = new OfflineMessage(stanza, account);

@@ -347,9 +347,37 @@ async def smresume(args):
     return 0
 
 
+async def carbons(args):
+    """XEP-0280 through slixmpp's xep_0280 plugin: a second resource enables carbons and gets a received copy of
+    a message delivered to the first resource and a sent copy of one the first resource sends."""
+    loop = asyncio.get_running_loop()
+    bare = args.jid.split('/')[0]
+    phone = make_client(bare + '/phone', args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    laptop = make_client(bare + '/laptop', args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    laptop.register_plugin('xep_0280')
+    bob = make_client(args.to, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    received, sent = loop.create_future(), loop.create_future()
+    laptop.add_event_handler('carbon_received', lambda m: received.done() or received.set_result(m['carbon_received']))
+    laptop.add_event_handler('carbon_sent', lambda m: sent.done() or sent.set_result(m['carbon_sent']))
+    await connected(phone, args)
+    await connected(laptop, args)
+    await connected(bob, args)
+    await laptop['xep_0280'].enable()
+    print("CARBONS ENABLED", flush=True)
+    bob.send_message(mto=phone.boundjid.full, mbody='to the phone', mtype='chat')
+    inner = await asyncio.wait_for(received, args.timeout)
+    print(f"RECEIVED COPY from={inner['from'].full} to={inner['to'].full} body={inner['body']}", flush=True)
+    phone.send_message(mto=bob.boundjid.full, mbody='from the phone', mtype='chat')
+    inner = await asyncio.wait_for(sent, args.timeout)
+    print(f"SENT COPY from={inner['from'].full} to={inner['to'].full} body={inner['body']}", flush=True)
+    for c in (phone, laptop, bob):
+        c.disconnect()
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register', 'smresume'])
+    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register', 'smresume', 'carbons'])
     parser.add_argument('--jid', required=True)
     parser.add_argument('--to')
     parser.add_argument('--password', required=True)
@@ -363,7 +391,8 @@ def main():
     parser.add_argument('--timeout', type=float, default=30)
     args = parser.parse_args()
     command = {'login': login, 'message': message, 'subscribe': subscribe, 'offline': offline, 'roster': roster,
-               'priority': priority, 'block': block, 'register': register, 'smresume': smresume}[args.command]
+               'priority': priority, 'block': block, 'register': register, 'smresume': smresume,
+               'carbons': carbons}[args.command]
     try:
         return asyncio.run(asyncio.wait_for(command(args), args.timeout + 5))
     except asyncio.TimeoutError:
