@@ -1,10 +1,13 @@
 namespace Parley.Server.Storage;
 
-/// <summary>The storage back end: accounts, and elements by (account, key); the archive shape joins when a module needs it.</summary>
+/// <summary>The storage back end: accounts, elements by (account, key), and the message archive.</summary>
 public interface IStorage : IAsyncDisposable
 {
     /// <summary>Accounts and credentials.</summary>
     IAccountStore Accounts { get; }
+
+    /// <summary>The message archive (XEP-0313).</summary>
+    IArchiveStore Archive { get; }
 
     /// <summary>The map store of this name (for example "roster").</summary>
     IMapStore Map(string name);

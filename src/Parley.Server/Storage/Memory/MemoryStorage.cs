@@ -17,6 +17,9 @@ public sealed class MemoryStorage : IStorage, IAccountStore
     public IAccountStore Accounts => this;
 
     /// <inheritdoc />
+    public IArchiveStore Archive { get; } = new MemoryArchiveStore();
+
+    /// <inheritdoc />
     public Task InitializeAsync(CancellationToken ct) => Task.CompletedTask;
 
     /// <inheritdoc />

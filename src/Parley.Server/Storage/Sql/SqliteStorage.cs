@@ -43,6 +43,22 @@ public sealed class SqliteStorage : IStorage, IAccountStore
             PRIMARY KEY (store, account, key)
         ) WITHOUT ROWID;
         """,
+        // 3: the message archive (XEP-0313); seq orders it, the indexes keep queries to one account's range.
+        """
+        CREATE TABLE archive (
+            seq INTEGER PRIMARY KEY,
+            account TEXT NOT NULL,
+            id TEXT NOT NULL,
+            ts INTEGER NOT NULL,
+            with_bare TEXT NOT NULL,
+            with_resource TEXT NOT NULL,
+            message TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX archive_id ON archive (account, id);
+        CREATE INDEX archive_account ON archive (account, seq);
+        CREATE INDEX archive_with ON archive (account, with_bare, seq);
+        CREATE INDEX archive_ts ON archive (account, ts);
+        """,
     ];
 
     private readonly string _connectionString;
@@ -70,6 +86,11 @@ public sealed class SqliteStorage : IStorage, IAccountStore
 
     /// <inheritdoc />
     public IAccountStore Accounts => this;
+
+    /// <inheritdoc />
+    public IArchiveStore Archive => _archive ??= new SqliteArchiveStore(this);
+
+    private SqliteArchiveStore? _archive;
 
     /// <inheritdoc />
     public IMapStore Map(string name) => _maps.GetOrAdd(name, n => new SqliteMapStore(this, n));

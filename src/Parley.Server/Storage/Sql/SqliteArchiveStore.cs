@@ -1,0 +1,190 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Parley.Protocol;
+
+namespace Parley.Server.Storage.Sql;
+
+/// <summary>
+/// The archive in SQLite's archive table. Order is the row number (seq); indexes on (account, seq), (account,
+/// with, seq), (account, ts) and (account, id) keep every query a range scan of one account's rows, so a page or
+/// a count over a large archive touches only what it returns (docs/performance.md has the figures).
+/// </summary>
+internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
+{
+    public async Task AppendAsync(Jid account, ArchivedMessage message, CancellationToken ct)
+    {
+        await storage.WriteLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO archive (account, id, ts, with_bare, with_resource, message)
+                VALUES ($a, $id, $ts, $wb, $wr, $m);
+                """;
+            command.Parameters.AddWithValue("$a", account.Bare.ToString());
+            command.Parameters.AddWithValue("$id", message.Id);
+            command.Parameters.AddWithValue("$ts", message.Timestamp.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$wb", message.With.Bare.ToString());
+            command.Parameters.AddWithValue("$wr", message.With.Resource ?? "");
+            command.Parameters.AddWithValue("$m", ElementCodec.Encode(message.Message));
+            await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            storage.WriteLock.Release();
+        }
+    }
+
+    public async Task<ArchivePage?> QueryAsync(Jid account, ArchiveQuery q, CancellationToken ct)
+    {
+        await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
+        var a = account.Bare.ToString();
+        long? afterId = null, beforeId = null, pageAfter = null, pageBefore = null;
+        foreach (var (id, set) in new (string?, Action<long>)[]
+                 {
+                     (q.AfterId, v => afterId = v), (q.BeforeId, v => beforeId = v),
+                     (q.PageAfter, v => pageAfter = v), (q.PageBefore, v => pageBefore = v),
+                 })
+        {
+            if (id is null) continue;
+            var seq = await SeqAsync(connection, a, id, ct).ConfigureAwait(false);
+            if (seq is null) return null;
+            set(seq.Value);
+        }
+        if (q.Ids is not null)
+            foreach (var id in q.Ids)
+                if (await SeqAsync(connection, a, id, ct).ConfigureAwait(false) is null) return null;
+
+        // The result set: every filter of the form, none of the paging.
+        var filter = new StringBuilder("account = $a");
+        var parameters = new List<(string, object)> { ("$a", a) };
+        if (q.With is { } with)
+        {
+            filter.Append(" AND with_bare = $wb");
+            parameters.Add(("$wb", with.Bare.ToString()));
+            if (with.Resource is not null)
+            {
+                filter.Append(" AND with_resource = $wr");
+                parameters.Add(("$wr", with.Resource));
+            }
+        }
+        if (q.Start is { } start)
+        {
+            filter.Append(" AND ts >= $start");
+            parameters.Add(("$start", start.ToUnixTimeMilliseconds()));
+        }
+        if (q.End is { } end)
+        {
+            filter.Append(" AND ts <= $end");
+            parameters.Add(("$end", end.ToUnixTimeMilliseconds()));
+        }
+        if (afterId is { } af)
+        {
+            filter.Append(" AND seq > $afterId");
+            parameters.Add(("$afterId", af));
+        }
+        if (beforeId is { } bf)
+        {
+            filter.Append(" AND seq < $beforeId");
+            parameters.Add(("$beforeId", bf));
+        }
+        if (q.Ids is not null)
+        {
+            filter.Append(" AND id IN (");
+            for (var i = 0; i < q.Ids.Count; i++)
+            {
+                if (i > 0) filter.Append(", ");
+                filter.Append("$id").Append(i);
+                parameters.Add(("$id" + i, q.Ids[i]));
+            }
+            filter.Append(')');
+        }
+        var count = (int)(long)(await ScalarAsync(connection, "SELECT COUNT(*) FROM archive WHERE " + filter, parameters, ct).ConfigureAwait(false))!;
+        if (q.Max <= 0) return new ArchivePage([], count, count == 0, 0);
+
+        var window = new StringBuilder(filter.ToString());
+        if (pageAfter is { } pa)
+        {
+            window.Append(" AND seq > $pageAfter");
+            parameters.Add(("$pageAfter", pa));
+        }
+        if (pageBefore is { } pb)
+        {
+            window.Append(" AND seq < $pageBefore");
+            parameters.Add(("$pageBefore", pb));
+        }
+        var items = new List<(long Seq, ArchivedMessage Message)>(Math.Min(q.Max + 1, 1024));
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = $"SELECT seq, id, ts, with_bare, with_resource, message FROM archive WHERE {window} ORDER BY seq {(q.FromEnd ? "DESC" : "ASC")} LIMIT $limit;";
+            foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+            command.Parameters.AddWithValue("$limit", q.Max + 1);
+            await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+            {
+                var bare = Jid.Parse(reader.GetString(3));
+                var resource = reader.GetString(4);
+                var withJid = resource.Length == 0 ? bare : bare.WithResource(resource);
+                items.Add((reader.GetInt64(0), new ArchivedMessage(reader.GetString(1), DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(2)), withJid, ElementCodec.Decode(reader.GetString(5)))));
+            }
+        }
+        var complete = items.Count <= q.Max;
+        if (!complete) items.RemoveAt(items.Count - 1);
+        if (q.FromEnd) items.Reverse();
+        var firstIndex = 0;
+        if (items.Count > 0)
+        {
+            parameters.Add(("$firstSeq", items[0].Seq));
+            firstIndex = (int)(long)(await ScalarAsync(connection, "SELECT COUNT(*) FROM archive WHERE " + filter + " AND seq < $firstSeq", parameters, ct).ConfigureAwait(false))!;
+        }
+        return new ArchivePage(items.ConvertAll(i => i.Message), count, complete, firstIndex);
+    }
+
+    public async Task<(ArchivedMessage? First, ArchivedMessage? Last)> BoundsAsync(Jid account, CancellationToken ct)
+    {
+        var first = await QueryAsync(account, new ArchiveQuery { Max = 1 }, ct).ConfigureAwait(false);
+        var last = await QueryAsync(account, new ArchiveQuery { Max = 1, FromEnd = true }, ct).ConfigureAwait(false);
+        return (first?.Items.Count > 0 ? first.Items[0] : null, last?.Items.Count > 0 ? last.Items[0] : null);
+    }
+
+    public async Task DeleteAllAsync(Jid account, CancellationToken ct) =>
+        await WriteAsync("DELETE FROM archive WHERE account = $a;", ("$a", account.Bare.ToString()), ct).ConfigureAwait(false);
+
+    public Task<int> DeleteOlderThanAsync(DateTimeOffset cutoff, CancellationToken ct) =>
+        WriteAsync("DELETE FROM archive WHERE ts < $cutoff;", ("$cutoff", cutoff.ToUnixTimeMilliseconds()), ct);
+
+    private async Task<int> WriteAsync(string sql, (string Name, object Value) parameter, CancellationToken ct)
+    {
+        await storage.WriteLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddWithValue(parameter.Name, parameter.Value);
+            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            storage.WriteLock.Release();
+        }
+    }
+
+    private static async Task<long?> SeqAsync(SqliteConnection connection, string account, string id, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq FROM archive WHERE account = $a AND id = $id;";
+        command.Parameters.AddWithValue("$a", account);
+        command.Parameters.AddWithValue("$id", id);
+        return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) as long?;
+    }
+
+    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, List<(string, object)> parameters, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        return await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
+    }
+}
