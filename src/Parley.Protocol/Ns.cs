@@ -45,6 +45,14 @@ public static class Ns
     public const string PrivateXml = "jabber:iq:private";
     /// <summary>XEP-0054: vcard-temp.</summary>
     public const string VCard = "vcard-temp";
+    /// <summary>XEP-0313: message archive management.</summary>
+    public const string Mam = "urn:xmpp:mam:2";
+    /// <summary>XEP-0313 §6.1: before-id, after-id, ids, flip-page and metadata.</summary>
+    public const string MamExtended = "urn:xmpp:mam:2#extended";
+    /// <summary>XEP-0059: result set management.</summary>
+    public const string Rsm = "http://jabber.org/protocol/rsm";
+    /// <summary>XEP-0359: unique and stable stanza ids.</summary>
+    public const string StanzaId = "urn:xmpp:sid:0";
     /// <summary>XEP-0280: message carbons.</summary>
     public const string Carbons = "urn:xmpp:carbons:2";
     /// <summary>XEP-0297: stanza forwarding.</summary>

@@ -49,6 +49,9 @@ public sealed class ParleyOptions
     /// <summary>XEP-0198 stream management.</summary>
     public StreamManagementOptions StreamManagement { get; set; } = new();
 
+    /// <summary>XEP-0313 message archive.</summary>
+    public ArchiveOptions Archive { get; set; } = new();
+
     /// <summary>In-band registration (XEP-0077) of new accounts by anyone who connects; off by default.</summary>
     public RegistrationOptions Registration { get; set; } = new();
 
@@ -78,6 +81,9 @@ public sealed class ParleyOptions
         Auth.Validate(errors);
         if (Registration.PerAddressPerHour < 1) errors.Add($"Registration:PerAddressPerHour: must be at least 1 (got {Registration.PerAddressPerHour})");
         Limits.Validate(errors);
+        if (Archive.RetentionDays < 0) errors.Add($"Archive:RetentionDays: must be at least 0 (0 keeps messages forever; got {Archive.RetentionDays})");
+        if (Archive.MaxPageSize is < 1 or > 10000) errors.Add($"Archive:MaxPageSize: must be between 1 and 10000 (got {Archive.MaxPageSize})");
+        if (Archive.DefaultMode is not ("always" or "roster" or "never")) errors.Add($"Archive:DefaultMode: must be 'always', 'roster' or 'never' (got '{Archive.DefaultMode}')");
         if (StreamManagement.ResumeTimeoutSeconds is < 0 or > 86400)
             errors.Add($"StreamManagement:ResumeTimeoutSeconds: must be between 0 (no resumption) and 86400 (got {StreamManagement.ResumeTimeoutSeconds})");
         return errors;
@@ -99,6 +105,19 @@ public sealed class AdminSocketOptions
 
     /// <summary>The path in effect for these options.</summary>
     public string ResolvePath(string dataDirectory) => System.IO.Path.GetFullPath(Path ?? System.IO.Path.Combine(dataDirectory, "run", "parley.sock"));
+}
+
+/// <summary>XEP-0313 message archive management.</summary>
+public sealed class ArchiveOptions
+{
+    /// <summary>Days a message stays in the archive (0: forever).</summary>
+    public int RetentionDays { get; set; }
+
+    /// <summary>Most messages one query page returns (also the page size when the client names none).</summary>
+    public int MaxPageSize { get; set; } = 100;
+
+    /// <summary>What is archived for an account that set no preferences: "always", "roster" or "never".</summary>
+    public string DefaultMode { get; set; } = "always";
 }
 
 /// <summary>XEP-0198 stream management.</summary>

@@ -130,6 +130,7 @@ public sealed class ParleyServer : IAsyncDisposable
             return registry;
         });
         services.AddHostedService<StreamHeartbeat>();
+        if (!options.DisabledModules.Contains(Modules.Mam.MamModule.Info.Name)) services.AddHostedService<Modules.Mam.ArchiveRetention>();
     }
 
     private static void Listen(KestrelServerOptions k, string name, ListenerOptions o, Action<ListenOptions> configure, List<(string, ListenOptions)> listeners)

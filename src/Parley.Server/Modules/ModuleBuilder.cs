@@ -33,6 +33,9 @@ public sealed class ModuleBuilder
     /// <summary>Advertises a disco feature of every account's bare JID (XEP-0030 on behalf of accounts).</summary>
     public void AccountFeature(string featureNamespace) => _registry.AddAccountFeature(featureNamespace);
 
+    /// <summary>Advertises a feature of an account's bare JID only to the account itself (e.g. its own archive).</summary>
+    public void OwnAccountFeature(string featureNamespace) => _registry.AddOwnAccountFeature(featureNamespace);
+
     /// <summary>Lists items under a disco#items node of the server, per requester (XEP-0030 §4).</summary>
     public void DiscoItems(string node, Func<Jid, IReadOnlyList<Element>> items) => _registry.AddDiscoItems(node, items);
 

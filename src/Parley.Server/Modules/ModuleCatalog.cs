@@ -4,6 +4,7 @@ using Parley.Server.Modules.Blocking;
 using Parley.Server.Modules.Carbons;
 using Parley.Server.Modules.Disco;
 using Parley.Server.Modules.LastActivity;
+using Parley.Server.Modules.Mam;
 using Parley.Server.Modules.PrivateXml;
 using Parley.Server.Modules.Time;
 using Parley.Server.Modules.VCard;
@@ -44,6 +45,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<SubscriptionModule>(),
         ModuleEntry.Of<OfflineModule>(),
         ModuleEntry.Of<CarbonsModule>(),
+        ModuleEntry.Of<MamModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),

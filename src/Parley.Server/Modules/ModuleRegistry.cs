@@ -20,6 +20,7 @@ public sealed class ModuleRegistry
     private readonly List<Func<IStreamContext, Element?>>[] _streamFeatures = [[], [], [], []];
     private readonly SortedSet<string> _features = new(StringComparer.Ordinal);
     private readonly SortedSet<string> _accountFeatures = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _ownAccountFeatures = new(StringComparer.Ordinal);
     private readonly List<DiscoIdentity> _identities = [];
     private readonly Dictionary<string, Func<Jid, IReadOnlyList<Element>>> _discoItems = new(StringComparer.Ordinal);
     private readonly List<ModuleInfo> _modules = [];
@@ -58,6 +59,8 @@ public sealed class ModuleRegistry
 
     internal void AddAccountFeature(string feature) => _accountFeatures.Add(feature);
 
+    internal void AddOwnAccountFeature(string feature) => _ownAccountFeatures.Add(feature);
+
     internal void AddIdentity(DiscoIdentity identity) => _identities.Add(identity);
 
     internal void AddDiscoItems(string node, Func<Jid, IReadOnlyList<Element>> items) => _discoItems.Add(node, items);
@@ -73,6 +76,11 @@ public sealed class ModuleRegistry
 
     /// <summary>The disco features of accounts' bare JIDs.</summary>
     public IReadOnlyCollection<string> AccountFeatures => _accountFeatures;
+
+    /// <summary>The account features and those shown only to the account itself, sorted.</summary>
+    public IReadOnlyCollection<string> OwnAccountFeatures => _ownAll ??= new SortedSet<string>(_accountFeatures.Concat(_ownAccountFeatures), StringComparer.Ordinal);
+
+    private SortedSet<string>? _ownAll;
 
     /// <summary>The disco identities of the server.</summary>
     public IReadOnlyList<DiscoIdentity> Identities => _identities;

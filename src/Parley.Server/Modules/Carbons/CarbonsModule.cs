@@ -40,8 +40,9 @@ public sealed class CarbonsModule(SessionRegistry sessions) : IModule
             _enabled.TryRemove(e.Session, out _);
             return ValueTask.CompletedTask;
         });
-        // After blocking (100) has had its say: a message it drops is not copied either.
-        m.Hook<Hooks.Routing>(OnSentAsync, priority: -100);
+        // After blocking (100) has had its say (a message it drops is not copied either), and before the archive
+        // (-50) stamps the recipient's stanza-id, which is no business of the sender's other sessions.
+        m.Hook<Hooks.Routing>(OnSentAsync, priority: -40);
         m.Hook<MessageDelivered>(OnDeliveredAsync);
     }
 

@@ -67,7 +67,8 @@ public sealed class DiscoModule(IStorage storage) : IModule
     {
         if (await storage.Accounts.GetAsync(iq.To, ct).ConfigureAwait(false) is null) return StanzaError.ServiceUnavailable;
         if (iq.Payload.Node is not null) return StanzaError.ItemNotFound();
-        return IqReply.Ok(BuildInfo([new DiscoIdentity("account", "registered")], registry.AccountFeatures));
+        var own = iq.From.Bare == iq.To.Bare;
+        return IqReply.Ok(BuildInfo([new DiscoIdentity("account", "registered")], own ? registry.OwnAccountFeatures : registry.AccountFeatures));
     }
 
     private async ValueTask<IqReply> AccountItemsAsync(IqRequest<DiscoItemsQuery> iq, CancellationToken ct)

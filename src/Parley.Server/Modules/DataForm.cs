@@ -1,6 +1,6 @@
 using Parley.Protocol;
 
-namespace Parley.Server.Modules.Admin;
+namespace Parley.Server.Modules;
 
 /// <summary>XEP-0004 data forms: just what the administrative commands need.</summary>
 internal static class DataForm
