@@ -167,4 +167,16 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
         Assert.Contains("RECEIVED COPY from=walter@localhost/desk to=trent@localhost/phone body=to the phone", output, StringComparison.Ordinal);
         Assert.Contains("SENT COPY from=trent@localhost/phone to=walter@localhost/desk body=from the phone", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Xep0313_slixmpp_pages_through_the_archive_forwards_and_backwards()
+    {
+        var args = Args("mam", "yvonne@localhost/phone", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--to", "zed@localhost/desk"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("FORWARD m0 m1 m2 m3 m4 m5 m6", output, StringComparison.Ordinal);
+        Assert.Contains("BACKWARD m6 m5 m4 m3 m2 m1 m0", output, StringComparison.Ordinal);
+        Assert.Contains("WITH 7", output, StringComparison.Ordinal);
+    }
 }

@@ -375,9 +375,67 @@ async def carbons(args):
     return 0
 
 
+async def backwards(client, page_size, timeout):
+    """Pages backwards with RSM <before/> through slixmpp's own RSM iterator, newest first. slixmpp 1.8 stops that
+    iterator after the first backward page (its end test, first index + items == count, only fits forward paging),
+    so this loop asks for pages until the server says the result set is complete."""
+    mam_plugin = client['xep_0313']
+    iq, mask = mam_plugin._pre_mam_retrieve()
+    collected = {}
+
+    def pre_cb(query):
+        mask['mam_result']['queryid'] = query['id']
+        query['mam']['queryid'] = query['id']
+        collector = slixmpp.xmlstream.handler.Collector('MAM_back_%s' % query['id'], slixmpp.xmlstream.matcher.MatchXMLMask(str(mask)))
+        client.register_handler(collector)
+        collected['c'] = collector
+
+    def post_cb(result):
+        result['mam']['results'] = collected['c'].stop()
+
+    pages = client['xep_0059'].iterate(iq, 'mam', 'results', amount=page_size, reverse=True, recv_interface='mam_fin',
+                                       pre_cb=pre_cb, post_cb=post_cb)
+    bodies = []
+    for _ in range(100):
+        page = await asyncio.wait_for(pages.next(), timeout)
+        bodies.extend(reversed([m['mam_result']['forwarded']['stanza']['body'] for m in page['mam']['results']]))
+        if page['mam_fin'].xml.get('complete') == 'true':
+            return bodies
+        pages._stop = False
+    return bodies
+
+
+async def mam(args):
+    """XEP-0313 through slixmpp's xep_0313 plugin: seven messages are exchanged, then a new session of the account
+    pages through its archive three at a time, forwards and backwards (XEP-0059)."""
+    alice = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    bob = make_client(args.to, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    for c in (alice, bob):
+        c.register_plugin('xep_0313')
+    got = asyncio.Queue()
+    alice.add_event_handler('message', lambda m: m['body'] and got.put_nowait(m['body']))
+    bob.add_event_handler('message', lambda m: m['body'] and got.put_nowait(m['body']))
+    await connected(alice, args)
+    await connected(bob, args)
+    for i in range(7):
+        (bob if i % 2 == 0 else alice).send_message(mto=(alice if i % 2 == 0 else bob).boundjid.full, mbody=f'm{i}', mtype='chat')
+        await asyncio.wait_for(got.get(), args.timeout)        # one at a time, so the archive order is known
+    reader = make_client(args.jid.split('/')[0] + '/reader', args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    reader.register_plugin('xep_0313')
+    await connected(reader, args)
+    forward = [m['mam_result']['forwarded']['stanza']['body'] async for m in reader['xep_0313'].iterate(rsm={'max': 3})]
+    print(f"FORWARD {' '.join(forward)}", flush=True)
+    print(f"BACKWARD {' '.join(await backwards(reader, 3, args.timeout))}", flush=True)
+    with_bob = [m['mam_result']['forwarded']['stanza']['body'] async for m in reader['xep_0313'].iterate(with_jid=bob.boundjid.bare, rsm={'max': 10})]
+    print(f"WITH {len(with_bob)}", flush=True)
+    for c in (alice, bob, reader):
+        c.disconnect()
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register', 'smresume', 'carbons'])
+    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register', 'smresume', 'carbons', 'mam'])
     parser.add_argument('--jid', required=True)
     parser.add_argument('--to')
     parser.add_argument('--password', required=True)
@@ -392,7 +450,7 @@ def main():
     args = parser.parse_args()
     command = {'login': login, 'message': message, 'subscribe': subscribe, 'offline': offline, 'roster': roster,
                'priority': priority, 'block': block, 'register': register, 'smresume': smresume,
-               'carbons': carbons}[args.command]
+               'carbons': carbons, 'mam': mam}[args.command]
     try:
         return asyncio.run(asyncio.wait_for(command(args), args.timeout + 5))
     except asyncio.TimeoutError:
