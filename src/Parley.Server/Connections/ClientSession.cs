@@ -89,26 +89,108 @@ public sealed class ClientSession : IClientSession
         }
     }
 
+    /// <summary>
+    /// XEP-0352: while the client says it is inactive, presence updates and chat states wait (only the newest
+    /// presence of each sender is kept) and go out, in order, before the next stanza that matters or when it is
+    /// active again.
+    /// </summary>
+    internal void SetActive(bool active)
+    {
+        lock (_gate)
+        {
+            _inactive = !active;
+            if (active) FlushHeld();
+        }
+    }
+
+    /// <summary>How many stanzas wait while the client is inactive.</summary>
+    internal int HeldCount
+    {
+        get
+        {
+            lock (_gate) return _held?.Count ?? 0;
+        }
+    }
+
+    private bool _inactive;
+    private List<Element>? _held;
+
+    private void FlushHeld()
+    {
+        if (_held is null || _held.Count == 0) return;
+        var held = _held;
+        _held = null;
+        foreach (var stanza in held) Send(stanza);
+    }
+
+    // Presence (but not subscription requests and answers) and messages that carry only a chat state can wait.
+    internal static bool CanWait(Element stanza)
+    {
+        if (stanza.LocalName == "presence")
+            return stanza.GetAttribute("type") is null or "unavailable";
+        if (stanza.LocalName != "message") return false;
+        var inner = stanza;
+        // A carbon of a chat state is no more urgent than the chat state.
+        var carbon = stanza.Child("received", Ns.Carbons) ?? stanza.Child("sent", Ns.Carbons);
+        if (carbon?.Child("forwarded", Ns.Forward)?.Child("message", Ns.Client) is { } forwarded) inner = forwarded;
+        var chatState = false;
+        foreach (var child in inner.Children)
+        {
+            if (child.Namespace == Ns.ChatStates) chatState = true;
+            else if (child.LocalName == "body" || child.Namespace is Ns.Receipts or Ns.ChatMarkers) return false;
+        }
+        return chatState;
+    }
+
+    private bool Hold(Element stanza)
+    {
+        _held ??= [];
+        if (stanza.LocalName == "presence")
+        {
+            // Only the newest presence of a sender matters.
+            var from = stanza.GetAttribute("from");
+            _held.RemoveAll(e => e.LocalName == "presence" && e.GetAttribute("from") == from);
+        }
+        if (_held.Count >= _s.Options.Limits.OutboundQueueStanzas) FlushHeld();
+        else
+        {
+            _held.Add(stanza);
+            return true;
+        }
+        return Send(stanza);
+    }
+
     /// <inheritdoc />
     public bool TryDeliver(Element stanza)
     {
         lock (_gate)
         {
             if (_ended) return false;
-            if (Managed)
+            if (_inactive)
             {
-                if (_unacked.Count >= _s.Options.Limits.OutboundQueueStanzas)
-                {
-                    // A client that never acknowledges is treated like one that cannot keep up.
-                    _ = CloseAsync(StreamError.ResourceConstraint("Too many stanzas wait for acknowledgement"), CancellationToken.None).AsTask();
-                    return false;
-                }
-                _unacked.Enqueue((++_sent, stanza));
+                if (CanWait(stanza)) return Hold(stanza);
+                FlushHeld();
             }
-            if (_stream is { } stream && stream.Enqueue(stanza)) return true;
-            // Without a connection a managed session keeps the stanza for the resumption (or hands it back at the end).
-            return Managed;
+            return Send(stanza);
         }
+    }
+
+    // Under _gate: counts the stanza for stream management and hands it to the connection.
+    private bool Send(Element stanza)
+    {
+        if (Managed)
+        {
+            if (_unacked.Count >= _s.Options.Limits.OutboundQueueStanzas)
+            {
+                // A client that never acknowledges is treated like one that cannot keep up.
+                _ = CloseAsync(StreamError.ResourceConstraint("Too many stanzas wait for acknowledgement"), CancellationToken.None).AsTask();
+                return false;
+            }
+            _unacked.Enqueue((++_sent, stanza));
+        }
+        if (_stream is { } stream && stream.Enqueue(stanza)) return true;
+        // Without a connection a managed session keeps the stanza for the resumption (or hands it back at the end).
+        return Managed;
     }
 
     /// <summary>

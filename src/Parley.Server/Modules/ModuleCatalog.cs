@@ -2,6 +2,7 @@ using Parley.Server.Modules.Admin;
 using Parley.Server.Modules.Bind;
 using Parley.Server.Modules.Blocking;
 using Parley.Server.Modules.Carbons;
+using Parley.Server.Modules.Csi;
 using Parley.Server.Modules.Disco;
 using Parley.Server.Modules.LastActivity;
 using Parley.Server.Modules.Mam;
@@ -46,6 +47,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<OfflineModule>(),
         ModuleEntry.Of<CarbonsModule>(),
         ModuleEntry.Of<MamModule>(),
+        ModuleEntry.Of<CsiModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),
