@@ -52,6 +52,9 @@ public sealed class ParleyOptions
     /// <summary>XEP-0313 message archive.</summary>
     public ArchiveOptions Archive { get; set; } = new();
 
+    /// <summary>XEP-0215: STUN and TURN servers offered to clients (for Jingle calls); none by default.</summary>
+    public List<ExternalServiceOptions> ExternalServices { get; set; } = [];
+
     /// <summary>In-band registration (XEP-0077) of new accounts by anyone who connects; off by default.</summary>
     public RegistrationOptions Registration { get; set; } = new();
 
@@ -81,6 +84,7 @@ public sealed class ParleyOptions
         Auth.Validate(errors);
         if (Registration.PerAddressPerHour < 1) errors.Add($"Registration:PerAddressPerHour: must be at least 1 (got {Registration.PerAddressPerHour})");
         Limits.Validate(errors);
+        for (var i = 0; i < ExternalServices.Count; i++) ExternalServices[i].Validate($"ExternalServices:{i}", errors);
         if (Archive.RetentionDays < 0) errors.Add($"Archive:RetentionDays: must be at least 0 (0 keeps messages forever; got {Archive.RetentionDays})");
         if (Archive.MaxPageSize is < 1 or > 10000) errors.Add($"Archive:MaxPageSize: must be between 1 and 10000 (got {Archive.MaxPageSize})");
         if (Archive.DefaultMode is not ("always" or "roster" or "never")) errors.Add($"Archive:DefaultMode: must be 'always', 'roster' or 'never' (got '{Archive.DefaultMode}')");
@@ -105,6 +109,41 @@ public sealed class AdminSocketOptions
 
     /// <summary>The path in effect for these options.</summary>
     public string ResolvePath(string dataDirectory) => System.IO.Path.GetFullPath(Path ?? System.IO.Path.Combine(dataDirectory, "run", "parley.sock"));
+}
+
+/// <summary>
+/// One external service (XEP-0215). With <see cref="Secret"/>, clients get time-limited TURN credentials in the
+/// shared-secret REST scheme (username "expiry:jid", password base64 HMAC-SHA1 of the username) that a TURN server
+/// such as coturn with use-auth-secret checks without knowing the accounts.
+/// </summary>
+public sealed class ExternalServiceOptions
+{
+    /// <summary>stun, turn, stuns or turns.</summary>
+    public string Type { get; set; } = "stun";
+
+    /// <summary>The service's host name or address.</summary>
+    public string Host { get; set; } = "";
+
+    /// <summary>The port (0: the protocol's default, 3478 or 5349).</summary>
+    public int Port { get; set; }
+
+    /// <summary>udp or tcp.</summary>
+    public string Transport { get; set; } = "udp";
+
+    /// <summary>The TURN REST shared secret (never logged, never sent); unset: no credentials.</summary>
+    public string? Secret { get; set; }
+
+    /// <summary>How long issued credentials are valid, in seconds.</summary>
+    public int CredentialSeconds { get; set; } = 86400;
+
+    internal void Validate(string key, List<string> errors)
+    {
+        if (Type is not ("stun" or "turn" or "stuns" or "turns")) errors.Add($"{key}:Type: must be stun, turn, stuns or turns (got '{Type}')");
+        if (string.IsNullOrWhiteSpace(Host)) errors.Add($"{key}:Host: must be set");
+        if (Port is < 0 or > 65535) errors.Add($"{key}:Port: must be between 0 and 65535 (got {Port})");
+        if (Transport is not ("udp" or "tcp")) errors.Add($"{key}:Transport: must be udp or tcp (got '{Transport}')");
+        if (CredentialSeconds is < 60 or > 30 * 86400) errors.Add($"{key}:CredentialSeconds: must be between 60 and 2592000 (got {CredentialSeconds})");
+    }
 }
 
 /// <summary>XEP-0313 message archive management.</summary>

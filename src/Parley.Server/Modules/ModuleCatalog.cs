@@ -4,6 +4,7 @@ using Parley.Server.Modules.Blocking;
 using Parley.Server.Modules.Carbons;
 using Parley.Server.Modules.Csi;
 using Parley.Server.Modules.Disco;
+using Parley.Server.Modules.ExternalServices;
 using Parley.Server.Modules.LastActivity;
 using Parley.Server.Modules.Mam;
 using Parley.Server.Modules.PrivateXml;
@@ -48,6 +49,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<CarbonsModule>(),
         ModuleEntry.Of<MamModule>(),
         ModuleEntry.Of<CsiModule>(),
+        ModuleEntry.Of<ExternalServicesModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),
