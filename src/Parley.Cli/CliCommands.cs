@@ -235,7 +235,8 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
                 }
             }
 
-            foreach (var (name, listener) in new[] { ("c2s", options.C2s), ("c2s direct TLS", options.C2sDirectTls) })
+            var upload = new ListenerOptions { Enabled = options.Upload.Enabled, Address = options.Upload.Address, Port = options.Upload.Port };
+            foreach (var (name, listener) in new[] { ("c2s", options.C2s), ("c2s direct TLS", options.C2sDirectTls), ("HTTP upload", upload) })
             {
                 if (!listener.Enabled) continue;
                 var free = PortFree(listener);

@@ -52,6 +52,9 @@ public sealed class ParleyOptions
     /// <summary>XEP-0313 message archive.</summary>
     public ArchiveOptions Archive { get; set; } = new();
 
+    /// <summary>XEP-0363 HTTP file upload on upload.&lt;Domain&gt; with its HTTPS listener.</summary>
+    public UploadOptions Upload { get; set; } = new();
+
     /// <summary>XEP-0215: STUN and TURN servers offered to clients (for Jingle calls); none by default.</summary>
     public List<ExternalServiceOptions> ExternalServices { get; set; } = [];
 
@@ -84,6 +87,7 @@ public sealed class ParleyOptions
         Auth.Validate(errors);
         if (Registration.PerAddressPerHour < 1) errors.Add($"Registration:PerAddressPerHour: must be at least 1 (got {Registration.PerAddressPerHour})");
         Limits.Validate(errors);
+        Upload.Validate(errors);
         for (var i = 0; i < ExternalServices.Count; i++) ExternalServices[i].Validate($"ExternalServices:{i}", errors);
         if (Archive.RetentionDays < 0) errors.Add($"Archive:RetentionDays: must be at least 0 (0 keeps messages forever; got {Archive.RetentionDays})");
         if (Archive.MaxPageSize is < 1 or > 10000) errors.Add($"Archive:MaxPageSize: must be between 1 and 10000 (got {Archive.MaxPageSize})");
@@ -143,6 +147,47 @@ public sealed class ExternalServiceOptions
         if (Port is < 0 or > 65535) errors.Add($"{key}:Port: must be between 0 and 65535 (got {Port})");
         if (Transport is not ("udp" or "tcp")) errors.Add($"{key}:Transport: must be udp or tcp (got '{Transport}')");
         if (CredentialSeconds is < 60 or > 30 * 86400) errors.Add($"{key}:CredentialSeconds: must be between 60 and 2592000 (got {CredentialSeconds})");
+    }
+}
+
+/// <summary>XEP-0363 HTTP file upload.</summary>
+public sealed class UploadOptions
+{
+    /// <summary>Whether the upload service and its HTTPS listener run.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The HTTPS listener's address ("any", "loopback" or an IP address).</summary>
+    public string Address { get; set; } = "any";
+
+    /// <summary>The HTTPS listener's port (0 picks a free one, for tests).</summary>
+    public int Port { get; set; } = 5443;
+
+    /// <summary>The base URL clients are given (e.g. behind a reverse proxy); unset: https://&lt;Domain&gt;:&lt;Port&gt;.</summary>
+    public string? PublicUrl { get; set; }
+
+    /// <summary>The largest file, in bytes.</summary>
+    public long MaxFileBytes { get; set; } = 100L * 1024 * 1024;
+
+    /// <summary>The most bytes one account may have stored.</summary>
+    public long QuotaBytesPerAccount { get; set; } = 1024L * 1024 * 1024;
+
+    /// <summary>Seconds a slot's PUT URL stays valid.</summary>
+    public int SlotSeconds { get; set; } = 300;
+
+    /// <summary>Days a file is kept (0: forever).</summary>
+    public int RetentionDays { get; set; } = 30;
+
+    internal void Validate(List<string> errors)
+    {
+        if (Port is < 0 or > 65535) errors.Add($"Upload:Port: must be between 0 and 65535 (got {Port})");
+        if (Address is not ("any" or "loopback") && !System.Net.IPAddress.TryParse(Address, out _))
+            errors.Add($"Upload:Address: must be an IP address, 'any' or 'loopback' (got '{Address}')");
+        if (PublicUrl is not null && (!Uri.TryCreate(PublicUrl, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http")))
+            errors.Add($"Upload:PublicUrl: must be an absolute http(s) URL (got '{PublicUrl}')");
+        if (MaxFileBytes < 1) errors.Add($"Upload:MaxFileBytes: must be at least 1 (got {MaxFileBytes})");
+        if (QuotaBytesPerAccount < MaxFileBytes) errors.Add("Upload:QuotaBytesPerAccount: must be at least Upload:MaxFileBytes");
+        if (SlotSeconds is < 10 or > 86400) errors.Add($"Upload:SlotSeconds: must be between 10 and 86400 (got {SlotSeconds})");
+        if (RetentionDays < 0) errors.Add($"Upload:RetentionDays: must be at least 0 (got {RetentionDays})");
     }
 }
 

@@ -73,6 +73,12 @@ public sealed class ParleyServer : IAsyncDisposable
             k.Limits.MaxConcurrentUpgradedConnections = options.Limits.MaxConnections;
             if (options.C2s.Enabled) Listen(k, "c2s", options.C2s, l => l.UseConnectionHandler<C2sListener>(), listeners);
             if (options.C2sDirectTls.Enabled) Listen(k, "c2s-direct-tls", options.C2sDirectTls, l => l.UseConnectionHandler<DirectTlsC2sListener>(), listeners);
+            if (UploadOn(options))
+            {
+                var upload = new ListenerOptions { Address = options.Upload.Address, Port = options.Upload.Port };
+                Listen(k, "upload", upload, l => l.UseHttps(https => https.ServerCertificateSelector = (_, _) =>
+                    l.ApplicationServices.GetRequiredService<TlsCertificateProvider>().Certificate), listeners);
+            }
             if (options.AdminSocket.Enabled)
             {
                 var path = options.AdminSocket.ResolvePath(options.DataDirectory);
@@ -81,6 +87,7 @@ public sealed class ParleyServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
+        if (UploadOn(options)) Modules.Upload.UploadEndpoints.Map(app);
         return new ParleyServer(app, listeners);
     }
 
@@ -121,6 +128,7 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<Modules.Roster.RosterStore>();
         services.AddSingleton<Modules.Blocking.Blocklists>();
         services.AddSingleton<AdminOperations>();
+        services.AddSingleton<Modules.Upload.UploadStore>();
         services.AddSingleton(sp =>
         {
             var registry = new ModuleRegistry(sp.GetRequiredService<HookBus>());
@@ -131,7 +139,11 @@ public sealed class ParleyServer : IAsyncDisposable
         });
         services.AddHostedService<StreamHeartbeat>();
         if (!options.DisabledModules.Contains(Modules.Mam.MamModule.Info.Name)) services.AddHostedService<Modules.Mam.ArchiveRetention>();
+        if (UploadOn(options)) services.AddHostedService<Modules.Upload.UploadCleanup>();
     }
+
+    private static bool UploadOn(ParleyOptions options) =>
+        options.Upload.Enabled && !options.DisabledModules.Contains(Modules.Upload.UploadModule.Info.Name);
 
     private static void Listen(KestrelServerOptions k, string name, ListenerOptions o, Action<ListenOptions> configure, List<(string, ListenOptions)> listeners)
     {
@@ -162,11 +174,13 @@ public sealed class ParleyServer : IAsyncDisposable
         _ = _app.Services.GetRequiredService<ModuleRegistry>();
         await _app.StartAsync(ct).ConfigureAwait(false);
         var o = Options;
+        if (UploadOn(o) && o.Upload.PublicUrl is null)
+            _app.Services.GetRequiredService<Modules.Upload.UploadStore>().BaseUrl = $"https://{o.Domain}:{Port("upload")}";
         if (o.AdminSocket.Enabled && !OperatingSystem.IsWindows())
             File.SetUnixFileMode(o.AdminSocket.ResolvePath(o.DataDirectory), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
-    /// <summary>The port a listener is bound to ("c2s" or "c2s-direct-tls"), after start.</summary>
+    /// <summary>The port a listener is bound to ("c2s", "c2s-direct-tls" or "upload"), after start.</summary>
     public int Port(string listener)
     {
         foreach (var (name, l) in _listeners)

@@ -34,6 +34,8 @@ public sealed class InteropServer : IAsyncLifetime
             ["C2s:Port"] = "0",
             ["C2sDirectTls:Address"] = "127.0.0.1",
             ["C2sDirectTls:Port"] = "0",
+            ["Upload:Address"] = "127.0.0.1",
+            ["Upload:Port"] = "0",
             ["Auth:FailureDelayMilliseconds"] = "50",
             ["Auth:MaxFailureDelayMilliseconds"] = "200",
             ["Registration:Enabled"] = "true",

@@ -179,4 +179,15 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
         Assert.Contains("BACKWARD m6 m5 m4 m3 m2 m1 m0", output, StringComparison.Ordinal);
         Assert.Contains("WITH 7", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Xep0363_slixmpp_uploads_a_file_that_downloads_byte_for_byte()
+    {
+        var args = Args("upload", "alice@localhost/upload", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("SERVICE upload.localhost max=104857600", output, StringComparison.Ordinal);
+        Assert.Contains("UPLOADED interop_test.bin", output, StringComparison.Ordinal);
+        Assert.Contains("DOWNLOADED 200 application/octet-stream 100000 bytes identical", output, StringComparison.Ordinal);
+    }
 }

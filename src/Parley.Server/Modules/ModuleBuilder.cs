@@ -33,6 +33,9 @@ public sealed class ModuleBuilder
     /// <summary>Advertises a disco feature of every account's bare JID (XEP-0030 on behalf of accounts).</summary>
     public void AccountFeature(string featureNamespace) => _registry.AddAccountFeature(featureNamespace);
 
+    /// <summary>Lists a service of this server (a subdomain) in the server's disco#items (XEP-0030 §4).</summary>
+    public void ServiceItem(string jid, string? name) => _registry.AddServiceItem(jid, name);
+
     /// <summary>Advertises a feature of an account's bare JID only to the account itself (e.g. its own archive).</summary>
     public void OwnAccountFeature(string featureNamespace) => _registry.AddOwnAccountFeature(featureNamespace);
 

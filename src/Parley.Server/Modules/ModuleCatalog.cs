@@ -21,6 +21,7 @@ using Parley.Server.Modules.Session;
 using Parley.Server.Modules.StreamManagement;
 using Parley.Server.Modules.Subscriptions;
 using Parley.Server.Modules.Tls;
+using Parley.Server.Modules.Upload;
 
 namespace Parley.Server.Modules;
 
@@ -50,6 +51,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<MamModule>(),
         ModuleEntry.Of<CsiModule>(),
         ModuleEntry.Of<ExternalServicesModule>(),
+        ModuleEntry.Of<UploadModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),

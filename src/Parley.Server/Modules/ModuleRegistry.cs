@@ -61,6 +61,13 @@ public sealed class ModuleRegistry
 
     internal void AddOwnAccountFeature(string feature) => _ownAccountFeatures.Add(feature);
 
+    internal void AddServiceItem(string jid, string? name) => _serviceItems.Add((jid, name));
+
+    /// <summary>The services listed in the server's disco#items.</summary>
+    public IReadOnlyList<(string Jid, string? Name)> ServiceItems => _serviceItems;
+
+    private readonly List<(string Jid, string? Name)> _serviceItems = [];
+
     internal void AddIdentity(DiscoIdentity identity) => _identities.Add(identity);
 
     internal void AddDiscoItems(string node, Func<Jid, IReadOnlyList<Element>> items) => _discoItems.Add(node, items);

@@ -49,6 +49,8 @@ public sealed class TestServer : IAsyncDisposable
             ["C2s:Port"] = "0",
             ["C2sDirectTls:Address"] = "127.0.0.1",
             ["C2sDirectTls:Port"] = "0",
+            ["Upload:Address"] = "127.0.0.1",
+            ["Upload:Port"] = "0",
             ["Auth:ScramIterations"] = "4096",
             ["Auth:FailureDelayMilliseconds"] = "10",
             ["Auth:MaxFailureDelayMilliseconds"] = "40",

@@ -59,8 +59,18 @@ public sealed class DiscoModule(IStorage storage) : IModule
         return IqReply.Ok(query);
     }
 
-    private static IqReply Items(string? node) =>
-        node is null ? IqReply.Ok(new Element("query", Ns.DiscoItems)) : StanzaError.ItemNotFound();
+    private IqReply Items(string? node)
+    {
+        if (node is not null) return StanzaError.ItemNotFound();
+        var query = new Element("query", Ns.DiscoItems);
+        foreach (var (jid, name) in registry.ServiceItems)
+        {
+            var item = new Element("item", Ns.DiscoItems).SetAttribute("jid", jid);
+            if (name is not null) item.SetAttribute("name", name);
+            query.Add(item);
+        }
+        return IqReply.Ok(query);
+    }
 
     // RFC 6121 §8.5.1 / XEP-0030: the server answers for an account that exists.
     private async ValueTask<IqReply> AccountInfoAsync(IqRequest<DiscoInfoQuery> iq, CancellationToken ct)
@@ -74,7 +84,7 @@ public sealed class DiscoModule(IStorage storage) : IModule
     private async ValueTask<IqReply> AccountItemsAsync(IqRequest<DiscoItemsQuery> iq, CancellationToken ct)
     {
         if (await storage.Accounts.GetAsync(iq.To, ct).ConfigureAwait(false) is null) return StanzaError.ServiceUnavailable;
-        return Items(iq.Payload.Node);
+        return iq.Payload.Node is null ? IqReply.Ok(new Element("query", Ns.DiscoItems)) : StanzaError.ItemNotFound();
     }
 
     private static Element BuildInfo(IEnumerable<DiscoIdentity> identities, IEnumerable<string> features)
