@@ -13,6 +13,7 @@ namespace Parley.Server.Modules.Subscriptions;
 /// wait for an offline contact (§3.1.3); pre-approval (§3.4). §4: presence broadcast to contacts with a
 /// subscription from the user, probes of contacts the user subscribes to, and directed presence (§4.6).
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "A semaphore without a wait handle holds nothing to free; the module lives as long as the server.")]
 public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists, IStorage storage, SessionRegistry sessions, Addresses addresses, ServerOrigin server, IServiceProvider services) : IModule
 {
     private readonly IMapStore _pending = storage.Map("roster.pending");
@@ -33,7 +34,30 @@ public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists
         m.Hook<AccountDeleted>((e, ct) => new ValueTask(_pending.DeleteAllAsync(e.Account, ct)));
     }
 
+    // Subscription state spans two accounts (both halves, auto-replies, pre-approvals), and two connections can
+    // change it at once: one request and its approval crossing each other must not leave a pending request next to a
+    // pre-approval. Subscription stanzas are rare, so they are handled one at a time, server-wide.
+    private readonly SemaphoreSlim _subscriptionGate = new(1, 1);
+
     private async ValueTask OnRoutingAsync(Hooks.Routing routing, CancellationToken ct)
+    {
+        if (routing.Stanza.Kind != StanzaKind.Presence || routing.Stanza.Type is not ("subscribe" or "subscribed" or "unsubscribe" or "unsubscribed" or "probe"))
+        {
+            await OnRoutingCoreAsync(routing, ct).ConfigureAwait(false);
+            return;
+        }
+        await _subscriptionGate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await OnRoutingCoreAsync(routing, ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            _subscriptionGate.Release();
+        }
+    }
+
+    private async ValueTask OnRoutingCoreAsync(Hooks.Routing routing, CancellationToken ct)
     {
         var stanza = routing.Stanza;
         if (stanza.Kind != StanzaKind.Presence || stanza.From is not { } from) return;
@@ -267,11 +291,19 @@ public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists
                     await DeliverToAvailableAsync(contact, Presence(user, contact, "probe"), ct).ConfigureAwait(false);
                     continue;
                 }
-                await AnswerProbeAsync(contact, user, p =>
+                await _subscriptionGate.WaitAsync(ct).ConfigureAwait(false);
+                try
                 {
-                    session.TryDeliver(p.SetAttribute("to", session.Jid.ToString()));
-                    return ValueTask.CompletedTask;
-                }, ct).ConfigureAwait(false);
+                    await AnswerProbeAsync(contact, user, p =>
+                    {
+                        session.TryDeliver(p.SetAttribute("to", session.Jid.ToString()));
+                        return ValueTask.CompletedTask;
+                    }, ct).ConfigureAwait(false);
+                }
+                finally
+                {
+                    _subscriptionGate.Release();
+                }
             }
         }
         if (e.Initial)

@@ -27,6 +27,10 @@ public sealed class SubscriptionTests
         Assert.Equal("subscribe", (await NextAsync(b, "presence")).GetAttribute("type"));
         await b.SendAsync(Presence("subscribed", a.BoundJid.Bare.ToString()));
         await b.SendAsync(Presence("subscribe", a.BoundJid.Bare.ToString()));
+        // As a client does: approve b's request once it has arrived.
+        Element request;
+        do request = await NextAsync(a, "presence");
+        while (request.GetAttribute("type") != "subscribe");
         await a.SendAsync(Presence("subscribed", b.BoundJid.Bare.ToString()));
         await SyncAsync(a);
         await SyncAsync(b);
@@ -173,5 +177,34 @@ public sealed class SubscriptionTests
         while (answer.GetAttribute("from") != "bob@example.test");
         Assert.Equal("unavailable", answer.GetAttribute("type"));
         Assert.NotNull(answer.Child("delay", Ns.Delay)?.GetAttribute("stamp"));
+    }
+
+    [Fact]
+    public async Task Rfc6121_3_a_request_and_an_approval_that_cross_on_two_connections_still_end_in_both()
+    {
+        // Bob's subscribed and subscribe, and alice's subscribed sent before bob's request reaches her: handled
+        // concurrently, they once left a pending request beside a pre-approval. Ten pairs make the race likely.
+        await using var server = await TestServer.StartAsync();
+        for (var i = 0; i < 10; i++)
+        {
+            await using var a = await server.LoginAsync("a" + i);
+            await using var b = await server.LoginAsync("b" + i);
+            await a.SendAsync(Presence());
+            await b.SendAsync(Presence());
+            await SyncAsync(a);
+            await SyncAsync(b);
+            await a.SendAsync(Presence("subscribe", b.BoundJid.Bare.ToString()));
+            Assert.Equal("subscribe", (await NextAsync(b, "presence")).GetAttribute("type"));
+            await Task.WhenAll(
+                b.SendAsync(Presence("subscribed", a.BoundJid.Bare.ToString())).ContinueWith(_ => b.SendAsync(Presence("subscribe", a.BoundJid.Bare.ToString()))).Unwrap(),
+                a.SendAsync(Presence("subscribed", b.BoundJid.Bare.ToString())));
+            await SyncAsync(a);
+            await SyncAsync(b);
+            foreach (var c in new[] { a, b })
+            {
+                var roster = await c.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").Add(new Element("query", Ns.Roster)));
+                Assert.Equal("both", roster.Child("query", Ns.Roster)!.Child("item", Ns.Roster)!.GetAttribute("subscription"));
+            }
+        }
     }
 }
