@@ -45,6 +45,14 @@ public static class Ns
     public const string PrivateXml = "jabber:iq:private";
     /// <summary>XEP-0054: vcard-temp.</summary>
     public const string VCard = "vcard-temp";
+    /// <summary>XEP-0060: publish-subscribe.</summary>
+    public const string PubSub = "http://jabber.org/protocol/pubsub";
+    /// <summary>XEP-0060 §12: the owner use cases.</summary>
+    public const string PubSubOwner = "http://jabber.org/protocol/pubsub#owner";
+    /// <summary>XEP-0060 §7: event notifications.</summary>
+    public const string PubSubEvent = "http://jabber.org/protocol/pubsub#event";
+    /// <summary>XEP-0060 §14: application-specific error conditions.</summary>
+    public const string PubSubErrors = "http://jabber.org/protocol/pubsub#errors";
     /// <summary>XEP-0313: message archive management.</summary>
     public const string Mam = "urn:xmpp:mam:2";
     /// <summary>XEP-0313 §6.1: before-id, after-id, ids, flip-page and metadata.</summary>

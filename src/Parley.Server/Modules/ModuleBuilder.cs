@@ -33,6 +33,12 @@ public sealed class ModuleBuilder
     /// <summary>Advertises a disco feature of every account's bare JID (XEP-0030 on behalf of accounts).</summary>
     public void AccountFeature(string featureNamespace) => _registry.AddAccountFeature(featureNamespace);
 
+    /// <summary>Adds an identity to every account's bare JID (e.g. pubsub/pep, XEP-0163 §4).</summary>
+    public void AccountIdentity(string category, string type) => _registry.AddAccountIdentity(new DiscoIdentity(category, type, null));
+
+    /// <summary>Lists items (e.g. PEP nodes) in an account's disco#items, per requester.</summary>
+    public void AccountItems(Func<Jid, Jid, CancellationToken, Task<IReadOnlyList<Element>>> items) => _registry.AddAccountItems(items);
+
     /// <summary>Lists a service of this server (a subdomain) in the server's disco#items (XEP-0030 §4).</summary>
     public void ServiceItem(string jid, string? name) => _registry.AddServiceItem(jid, name);
 

@@ -12,6 +12,7 @@ using Parley.Server.Modules.Time;
 using Parley.Server.Modules.VCard;
 using Parley.Server.Modules.Version;
 using Parley.Server.Modules.Offline;
+using Parley.Server.Modules.Pep;
 using Parley.Server.Modules.Ping;
 using Parley.Server.Modules.Presence;
 using Parley.Server.Modules.Register;
@@ -52,6 +53,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<CsiModule>(),
         ModuleEntry.Of<ExternalServicesModule>(),
         ModuleEntry.Of<UploadModule>(),
+        ModuleEntry.Of<PepModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),

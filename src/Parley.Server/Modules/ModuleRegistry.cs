@@ -63,6 +63,19 @@ public sealed class ModuleRegistry
 
     internal void AddServiceItem(string jid, string? name) => _serviceItems.Add((jid, name));
 
+    internal void AddAccountIdentity(DiscoIdentity identity) => _accountIdentities.Add(identity);
+
+    internal void AddAccountItems(Func<Jid, Jid, CancellationToken, Task<IReadOnlyList<Element>>> items) => _accountItems.Add(items);
+
+    /// <summary>Identities of every account's bare JID, besides account/registered.</summary>
+    public IReadOnlyList<DiscoIdentity> AccountIdentities => _accountIdentities;
+
+    /// <summary>Providers of disco#items of an account (account, requester).</summary>
+    public IReadOnlyList<Func<Jid, Jid, CancellationToken, Task<IReadOnlyList<Element>>>> AccountItemProviders => _accountItems;
+
+    private readonly List<DiscoIdentity> _accountIdentities = [];
+    private readonly List<Func<Jid, Jid, CancellationToken, Task<IReadOnlyList<Element>>>> _accountItems = [];
+
     /// <summary>The services listed in the server's disco#items.</summary>
     public IReadOnlyList<(string Jid, string? Name)> ServiceItems => _serviceItems;
 

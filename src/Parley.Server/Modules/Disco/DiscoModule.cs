@@ -78,13 +78,19 @@ public sealed class DiscoModule(IStorage storage) : IModule
         if (await storage.Accounts.GetAsync(iq.To, ct).ConfigureAwait(false) is null) return StanzaError.ServiceUnavailable;
         if (iq.Payload.Node is not null) return StanzaError.ItemNotFound();
         var own = iq.From.Bare == iq.To.Bare;
-        return IqReply.Ok(BuildInfo([new DiscoIdentity("account", "registered")], own ? registry.OwnAccountFeatures : registry.AccountFeatures));
+        List<DiscoIdentity> identities = [new DiscoIdentity("account", "registered"), .. registry.AccountIdentities];
+        return IqReply.Ok(BuildInfo(identities, own ? registry.OwnAccountFeatures : registry.AccountFeatures));
     }
 
     private async ValueTask<IqReply> AccountItemsAsync(IqRequest<DiscoItemsQuery> iq, CancellationToken ct)
     {
         if (await storage.Accounts.GetAsync(iq.To, ct).ConfigureAwait(false) is null) return StanzaError.ServiceUnavailable;
-        return iq.Payload.Node is null ? IqReply.Ok(new Element("query", Ns.DiscoItems)) : StanzaError.ItemNotFound();
+        if (iq.Payload.Node is not null) return StanzaError.ItemNotFound();
+        var query = new Element("query", Ns.DiscoItems);
+        foreach (var provider in registry.AccountItemProviders)
+            foreach (var item in await provider(iq.To.Bare, iq.From, ct).ConfigureAwait(false))
+                query.Add(item);
+        return IqReply.Ok(query);
     }
 
     private static Element BuildInfo(IEnumerable<DiscoIdentity> identities, IEnumerable<string> features)
