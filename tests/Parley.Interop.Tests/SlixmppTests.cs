@@ -190,4 +190,15 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
         Assert.Contains("UPLOADED interop_test.bin", output, StringComparison.Ordinal);
         Assert.Contains("DOWNLOADED 200 application/octet-stream 100000 bytes identical", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Xep0163_a_nickname_published_with_slixmpp_reaches_a_subscribed_contact_whose_caps_ask_for_it()
+    {
+        var args = Args("pep", "nina@localhost/phone", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--to", "otto@localhost/desk"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("EVENT from=nina@localhost nick=Ali from slixmpp", output, StringComparison.Ordinal);
+        Assert.Contains("ITEMS 1", output, StringComparison.Ordinal);
+    }
 }

@@ -470,9 +470,38 @@ async def upload(args):
     return 0
 
 
+async def pep(args):
+    """XEP-0163 through slixmpp's xep_0172 (user nickname) and xep_0115 plugins: two contacts subscribe to each
+    other, the contact's client announces nick+notify in its caps (and answers the server's disco#info), and a
+    nickname the user publishes reaches it as a PEP event; the contact can also read the node back."""
+    loop = asyncio.get_running_loop()
+    alice = make_client(args.jid, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    bob = make_client(args.to, args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+    for c in (alice, bob):
+        c.register_plugin('xep_0172')
+    nick = loop.create_future()
+    bob.add_event_handler('user_nick_publish', lambda m: nick.done() or nick.set_result((m['from'].bare, m['pubsub_event']['items']['item']['nick']['nick'])))
+    await connected(alice, args)
+    await connected(bob, args)
+    alice.send_presence(pto=bob.boundjid.bare, ptype='subscribe')
+    a, b = alice.boundjid.bare, bob.boundjid.bare
+    await wait_until(lambda: alice.client_roster[b]['subscription'] == 'both' and bob.client_roster[a]['subscription'] == 'both', args.timeout)
+    bob.send_presence()                      # with caps: the server learns nick+notify
+    await asyncio.sleep(0)
+    await bob.plugin['xep_0199'].ping(jid=bob.boundjid.domain) if 'xep_0199' in bob.plugin else await asyncio.sleep(0.5)
+    await alice['xep_0172'].publish_nick('Ali from slixmpp')
+    who, value = await asyncio.wait_for(nick, args.timeout)
+    print(f"EVENT from={who} nick={value}", flush=True)
+    items = await bob['xep_0060'].get_items(alice.boundjid.bare, 'http://jabber.org/protocol/nick')
+    print(f"ITEMS {len(items['pubsub']['items'])}", flush=True)
+    alice.disconnect()
+    bob.disconnect()
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register', 'smresume', 'carbons', 'mam', 'upload'])
+    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register', 'smresume', 'carbons', 'mam', 'upload', 'pep'])
     parser.add_argument('--jid', required=True)
     parser.add_argument('--to')
     parser.add_argument('--password', required=True)
@@ -487,7 +516,7 @@ def main():
     args = parser.parse_args()
     command = {'login': login, 'message': message, 'subscribe': subscribe, 'offline': offline, 'roster': roster,
                'priority': priority, 'block': block, 'register': register, 'smresume': smresume,
-               'carbons': carbons, 'mam': mam, 'upload': upload}[args.command]
+               'carbons': carbons, 'mam': mam, 'upload': upload, 'pep': pep}[args.command]
     try:
         return asyncio.run(asyncio.wait_for(command(args), args.timeout + 5))
     except asyncio.TimeoutError:
