@@ -52,6 +52,9 @@ public sealed class ParleyOptions
     /// <summary>XEP-0313 message archive.</summary>
     public ArchiveOptions Archive { get; set; } = new();
 
+    /// <summary>XEP-0357 push notifications: what they may reveal.</summary>
+    public PushOptions Push { get; set; } = new();
+
     /// <summary>XEP-0363 HTTP file upload on upload.&lt;Domain&gt; with its HTTPS listener.</summary>
     public UploadOptions Upload { get; set; } = new();
 
@@ -148,6 +151,16 @@ public sealed class ExternalServiceOptions
         if (Transport is not ("udp" or "tcp")) errors.Add($"{key}:Transport: must be udp or tcp (got '{Transport}')");
         if (CredentialSeconds is < 60 or > 30 * 86400) errors.Add($"{key}:CredentialSeconds: must be between 60 and 2592000 (got {CredentialSeconds})");
     }
+}
+
+/// <summary>XEP-0357: push notifications go through the app vendor's servers, so by default they say only that a message came.</summary>
+public sealed class PushOptions
+{
+    /// <summary>Include the sender's JID (last-message-sender).</summary>
+    public bool IncludeSender { get; set; }
+
+    /// <summary>Include the message body (last-message-body).</summary>
+    public bool IncludeBody { get; set; }
 }
 
 /// <summary>XEP-0363 HTTP file upload.</summary>

@@ -15,6 +15,7 @@ using Parley.Server.Modules.Offline;
 using Parley.Server.Modules.Pep;
 using Parley.Server.Modules.Ping;
 using Parley.Server.Modules.Presence;
+using Parley.Server.Modules.Push;
 using Parley.Server.Modules.Register;
 using Parley.Server.Modules.Roster;
 using Parley.Server.Modules.Sasl;
@@ -54,6 +55,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<ExternalServicesModule>(),
         ModuleEntry.Of<UploadModule>(),
         ModuleEntry.Of<PepModule>(),
+        ModuleEntry.Of<PushModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),
