@@ -78,11 +78,15 @@ public sealed class ClientSession : IClientSession
         }
     }
 
-    /// <summary>XEP-0198 §3: turns stream management on; with <paramref name="resumeId"/>, resumption too.</summary>
-    internal void Enable(string? resumeId, int resumeSeconds)
+    /// <summary>
+    /// XEP-0198 §3: turns stream management on (with <paramref name="resumeId"/>, resumption too). The reply, when
+    /// given, is queued under the same lock, so that every stanza after it on the wire is counted and none before.
+    /// </summary>
+    internal void Enable(string? resumeId, int resumeSeconds, Element? reply = null)
     {
         lock (_gate)
         {
+            if (reply is not null) _stream?.Enqueue(reply);
             Managed = true;
             ResumeId = resumeId;
             ResumeSeconds = resumeSeconds;
@@ -231,11 +235,11 @@ public sealed class ClientSession : IClientSession
 
     /// <summary>
     /// XEP-0198 §5: a new connection takes the session over. The client has handled <paramref name="h"/>
-    /// stanzas; <paramref name="resumed"/> goes out first, then every stanza still unacknowledged, in order.
+    /// stanzas; <paramref name="first"/> goes out first, then every stanza still unacknowledged, in order.
     /// Returns the connection it was taken from (still open when the client came back before the server noticed
     /// the loss), or null; false when the session has ended or <paramref name="h"/> is impossible.
     /// </summary>
-    internal bool Resume(XmppStream stream, uint h, Element resumed, out XmppStream? previous)
+    internal bool Resume(XmppStream stream, uint h, Element[] first, out XmppStream? previous)
     {
         lock (_gate)
         {
@@ -246,7 +250,7 @@ public sealed class ClientSession : IClientSession
             while (_unacked.Count > 0 && Covers(h, _unacked.Peek().Seq)) _unacked.Dequeue();
             previous = _stream;
             _stream = stream;
-            stream.Enqueue(resumed);
+            foreach (var e in first) stream.Enqueue(e);
             foreach (var (_, stanza) in _unacked) stream.Enqueue(stanza);
             return true;
         }

@@ -463,6 +463,13 @@ public sealed class XmppStream : IStreamContext
             await SendAsync(SmFailed("unexpected-request", null), ct).ConfigureAwait(false);
             return;
         }
+        var (enabled, id, seconds) = CreateEnabled(session, resume, requestedSeconds);
+        session.Enable(id, seconds, enabled);
+    }
+
+    // The <enabled/> answer, registering the session for resumption when asked and allowed.
+    private (Element Enabled, string? Id, int Seconds) CreateEnabled(ClientSession session, bool resume, int? requestedSeconds)
+    {
         var enabled = new Element("enabled", Ns.StreamManagement);
         string? id = null;
         var seconds = _s.Options.StreamManagement.ResumeTimeoutSeconds;
@@ -474,9 +481,81 @@ public sealed class XmppStream : IStreamContext
             enabled.SetAttribute("id", id).SetAttribute("resume", "true")
                 .SetAttribute("max", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
-        // The reply goes out before anything is counted: only stanzas after it are.
-        await SendAsync(enabled, ct).ConfigureAwait(false);
-        session.Enable(id, seconds);
+        return (enabled, id, seconds);
+    }
+
+    /// <summary>XEP-0388 §2.6.1 without inline requests: authenticated, no restart, the new features follow at once.</summary>
+    internal async ValueTask AuthenticatedInlineAsync(Jid account, Element success, CancellationToken ct)
+    {
+        Account = account.Bare;
+        Items.Clear();
+        await SendAsync(success, ct).ConfigureAwait(false);
+        await SendAsync(_s.Modules.BuildFeatures(Stage, this), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// XEP-0386 Bind2: the session exists, with stream management and carbons enabled as asked, before anything can
+    /// be delivered to it; &lt;success/&gt; (with &lt;bound/&gt;) and the features are queued first.
+    /// </summary>
+    internal async ValueTask BindInlineAsync(Jid account, Jid full, Element success, Element? smEnable, bool carbons, CancellationToken ct)
+    {
+        Account = account.Bare;
+        Items.Clear();
+        if (_s.Sessions.Resources(account).Length >= _s.Options.Limits.MaxResourcesPerAccount)
+        {
+            await CloseAsync(StreamError.ResourceConstraint("Too many sessions for this account"), ct).ConfigureAwait(false);
+            return;
+        }
+        var session = new ClientSession(this, full, _s);
+        BoundJid = full;
+        _session = session;
+        StartOutput();
+        var bound = new Element("bound", "urn:xmpp:bind:0");
+        if (smEnable is not null)
+        {
+            var resume = smEnable.GetAttribute("resume") is "true" or "1";
+            int? max = int.TryParse(smEnable.GetAttribute("max"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var m) ? m : null;
+            var (enabled, id, seconds) = CreateEnabled(session, resume, max);
+            bound.Add(enabled);
+            session.Enable(id, seconds);
+        }
+        success.Add(bound);
+        Enqueue(success);
+        Enqueue(_s.Modules.BuildFeatures(Stage, this));
+        if (!_s.Sessions.TryAdd(session, _s.Options.Limits.MaxResourcesPerAccount, out var replaced))
+        {
+            await CloseAsync(StreamError.ResourceConstraint("Too many sessions for this account"), ct).ConfigureAwait(false);
+            return;
+        }
+        if (replaced is not null)
+            await replaced.CloseAsync(StreamError.Conflict("Replaced by a new connection for this resource"), ct).ConfigureAwait(false);
+        C2sLog.Bound(_s.Log, StreamId, full.ToString());
+        await _s.Hooks.RunAsync(new SessionBound(session), ct).ConfigureAwait(false);
+        if (carbons) await _s.Hooks.RunAsync(new InlineEnable(session, Ns.Carbons), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>XEP-0388 with XEP-0198 inline: resumption inside &lt;success/&gt;; false (nothing sent) when it cannot be resumed.</summary>
+    internal async ValueTask<bool> ResumeInlineAsync(Jid account, string previd, uint h, Element success, CancellationToken ct)
+    {
+        if (!_s.Resumable.TryGet(previd, out var session) || session.Jid.Bare != account.Bare) return false;
+        Account = account.Bare;
+        Items.Clear();
+        BoundJid = session.Jid;
+        _session = session;
+        StartOutput();
+        success.Add(new Element("resumed", Ns.StreamManagement).SetAttribute("previd", previd)
+            .SetAttribute("h", session.Handled.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (!session.Resume(this, h, [success, _s.Modules.BuildFeatures(Stage, this)], out var previous))
+        {
+            _session = null;
+            BoundJid = null;
+            _outbox!.Writer.TryComplete();
+            _outbox = null;
+            return false;
+        }
+        C2sLog.Bound(_s.Log, StreamId, session.Jid.ToString());
+        if (previous is not null) await previous.CloseAsync(StreamError.Conflict("The session was resumed on another connection"), ct).ConfigureAwait(false);
+        return true;
     }
 
     /// <summary>XEP-0198 §4: the client's &lt;a h=''/&gt;.</summary>
@@ -505,7 +584,7 @@ public sealed class XmppStream : IStreamContext
         StartOutput();
         var resumed = new Element("resumed", Ns.StreamManagement).SetAttribute("previd", previd)
             .SetAttribute("h", session.Handled.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (!session.Resume(this, h, resumed, out var previous))
+        if (!session.Resume(this, h, [resumed], out var previous))
         {
             _session = null;
             BoundJid = null;

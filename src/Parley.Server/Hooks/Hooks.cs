@@ -37,6 +37,9 @@ public sealed record Routing(Stanza Stanza, ISession Origin) : IHook
 /// </summary>
 public sealed record MessageDelivered(Stanza Stanza, Jid Account, IReadOnlyList<IClientSession> Recipients) : IHook;
 
+/// <summary>XEP-0386 Bind2: the client asked to have a feature (by namespace, e.g. carbons) enabled as it bound.</summary>
+public sealed record InlineEnable(IClientSession Session, string Feature) : IHook;
+
 /// <summary>A session sent its initial available presence (RFC 6121 §4.2): offline messages are delivered now.</summary>
 public sealed record InitialPresence(IClientSession Session) : IHook;
 

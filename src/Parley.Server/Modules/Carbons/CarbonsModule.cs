@@ -35,6 +35,11 @@ public sealed class CarbonsModule(SessionRegistry sessions) : IModule
             if (iq.Origin is IClientSession session) _enabled.TryRemove(session, out _);
             return ValueTask.FromResult(IqReply.Empty);
         });
+        m.Hook<InlineEnable>((e, ct) =>
+        {
+            if (e.Feature == Ns.Carbons) _enabled[e.Session] = 0;
+            return ValueTask.CompletedTask;
+        });
         m.Hook<SessionClosed>((e, ct) =>
         {
             _enabled.TryRemove(e.Session, out _);

@@ -18,13 +18,17 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
     private static readonly QName Auth = new(Ns.Sasl, "auth");
     private static readonly QName Response = new(Ns.Sasl, "response");
     private static readonly QName Abort = new(Ns.Sasl, "abort");
+    private static readonly QName Authenticate = new(Sasl2.Namespace, "authenticate");
+    private static readonly QName Response2 = new(Sasl2.Namespace, "response");
+    private static readonly QName Abort2 = new(Sasl2.Namespace, "abort");
+    private static readonly object Sasl2Key = new();
     private static readonly object ExchangeKey = new();
     private static readonly object FailuresKey = new();
     private static readonly ScramHash[] Hashes = [ScramHash.Sha512, ScramHash.Sha256, ScramHash.Sha1];
     private readonly ILogger _log = loggers.CreateLogger("Parley.C2s");
 
     /// <inheritdoc />
-    public static ModuleInfo Info { get; } = new("sasl", Xeps: [440, 474], Required: true);
+    public static ModuleInfo Info { get; } = new("sasl", Xeps: [440, 474, 388, 386], Required: true);
 
     /// <inheritdoc />
     public void Register(ModuleBuilder m)
@@ -38,7 +42,41 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
             m.OnStreamElement(Response, stage, OnResponseAsync);
             m.OnStreamElement(Abort, stage, OnAbortAsync);
         }
+        // XEP-0388 SASL2 (only over TLS), with XEP-0386 Bind2 and XEP-0198 resumption inline.
+        m.StreamFeature(Stage.PreAuth, Sasl2Feature);
+        m.OnStreamElement(Authenticate, Stage.PreAuth, OnAuthenticateAsync);
+        m.OnStreamElement(Response2, Stage.PreAuth, OnResponseAsync);
+        m.OnStreamElement(Abort2, Stage.PreAuth, OnAbortAsync);
     }
+
+    private Element? Sasl2Feature(IStreamContext stream)
+    {
+        if (!stream.IsSecure) return null;
+        var feature = new Element("authentication", Sasl2.Namespace);
+        foreach (var name in Offered(stream))
+            feature.Add(new Element("mechanism", Sasl2.Namespace).AddText(name));
+        feature.Add(new Element("inline", Sasl2.Namespace)
+            .Add(new Element("bind", Sasl2.Bind2).Add(new Element("inline", Sasl2.Bind2)
+                .Add(new Element("feature", Sasl2.Bind2).SetAttribute("var", Ns.StreamManagement))
+                .Add(new Element("feature", Sasl2.Bind2).SetAttribute("var", Ns.Carbons))))
+            .Add(new Element("sm", Ns.StreamManagement)));
+        return feature;
+    }
+
+    // XEP-0388 §2.3: <authenticate/> is <auth/> with the request for the final stream state attached.
+    private ValueTask OnAuthenticateAsync(Element authenticate, IStreamContext stream, CancellationToken ct)
+    {
+        stream.Items[Sasl2Key] = authenticate;
+        var auth = new Element("auth", Ns.Sasl).SetAttribute("mechanism", authenticate.GetAttribute("mechanism"));
+        // No initial response is different from an empty one (§2.2): "=" stands for the empty one in RFC 6120 terms.
+        var initial = authenticate.Child("initial-response", Sasl2.Namespace);
+        if (initial is not null) auth.AddText(initial.Text.Trim().Length == 0 ? "=" : initial.Text);
+        return OnAuthAsync(auth, stream, ct);
+    }
+
+    private static bool IsSasl2(IStreamContext stream) => stream.Items.ContainsKey(Sasl2Key);
+
+    private static string SaslNs(IStreamContext stream) => IsSasl2(stream) ? Sasl2.Namespace : Ns.Sasl;
 
     /// <summary>The mechanisms this stream is offered, strongest first.</summary>
     internal List<string> Offered(IStreamContext stream)
@@ -123,7 +161,7 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
         }
         var serverFirst = scram.CreateServerFirst(credential);
         stream.Items[ExchangeKey] = new Exchange(scram, mechanism, credential is null ? null : account);
-        await stream.SendAsync(new Element("challenge", Ns.Sasl).AddText(Convert.ToBase64String(serverFirst)), ct).ConfigureAwait(false);
+        await stream.SendAsync(new Element("challenge", SaslNs(stream)).AddText(Convert.ToBase64String(serverFirst)), ct).ConfigureAwait(false);
     }
 
     private async ValueTask OnResponseAsync(Element response, IStreamContext stream, CancellationToken ct)
@@ -154,6 +192,7 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
     {
         stream.Items.Remove(ExchangeKey);
         await SendFailureAsync(stream, SaslFailure.Aborted, ct).ConfigureAwait(false);
+        stream.Items.Remove(Sasl2Key);
     }
 
     private async ValueTask PlainAsync(byte[] message, IStreamContext stream, CancellationToken ct)
@@ -206,11 +245,17 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
     private async ValueTask SucceedAsync(IStreamContext stream, Jid account, string mechanism, byte[]? additional, CancellationToken ct)
     {
         throttle.Succeeded(stream.RemoteAddress, account.Local!);
+        C2sLog.Authenticated(_log, stream.StreamId, account.ToString(), mechanism);
+        if (stream.Items.TryGetValue(Sasl2Key, out var request) && request is Element authenticate)
+        {
+            stream.Items.Remove(Sasl2Key);
+            await Sasl2.SucceedAsync((XmppStream)stream, account, authenticate, additional, ct).ConfigureAwait(false);
+            return;
+        }
         var success = new Element("success", Ns.Sasl);
         if (additional is not null) success.AddText(Convert.ToBase64String(additional));
         await stream.SendAsync(success, ct).ConfigureAwait(false);
         stream.Authenticated(account);
-        C2sLog.Authenticated(_log, stream.StreamId, account.ToString(), mechanism);
     }
 
     private async ValueTask FailAsync(IStreamContext stream, SaslFailure failure, string? username, string mechanism, CancellationToken ct)
@@ -226,8 +271,13 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
             await stream.CloseAsync(StreamError.PolicyViolation("Too many failed authentication attempts"), ct).ConfigureAwait(false);
     }
 
-    private static ValueTask SendFailureAsync(IStreamContext stream, SaslFailure failure, CancellationToken ct) =>
-        stream.SendAsync(new Element("failure", Ns.Sasl).Add(new Element(Name(failure), Ns.Sasl)), ct);
+    // XEP-0388 §2.6.2: the SASL2 failure carries the RFC 6120 condition; inline requests are forgotten.
+    private static ValueTask SendFailureAsync(IStreamContext stream, SaslFailure failure, CancellationToken ct)
+    {
+        var ns = SaslNs(stream);
+        stream.Items.Remove(Sasl2Key);
+        return stream.SendAsync(new Element("failure", ns).Add(new Element(Name(failure), Ns.Sasl)), ct);
+    }
 
     // RFC 6120 §6.4.2: "=" is an empty response; anything else must be valid base64.
     private static bool TryDecode(string text, out byte[] bytes)
