@@ -28,8 +28,13 @@ public sealed class Accounts(IStorage storage, HookBus hooks, IOptions<ParleyOpt
     }
 
     /// <summary>Replaces an account's credentials; false when it does not exist.</summary>
-    public Task<bool> SetPasswordAsync(Jid account, string password, CancellationToken ct) =>
-        storage.Accounts.SetCredentialsAsync(account, Derive(password), ct);
+    public async Task<bool> SetPasswordAsync(Jid account, string password, CancellationToken ct)
+    {
+        var changed = await storage.Accounts.SetCredentialsAsync(account, Derive(password), ct).ConfigureAwait(false);
+        // Whatever was granted with the old password (FAST tokens) goes with it.
+        if (changed) await hooks.RunAsync(new PasswordChanged(account.Bare), ct).ConfigureAwait(false);
+        return changed;
+    }
 
     /// <summary>Deletes an account and, through the AccountDeleted hook, everything modules keep for it.</summary>
     public async Task<bool> DeleteAsync(Jid account, CancellationToken ct)

@@ -15,6 +15,9 @@ public sealed record SessionClosed(IClientSession Session, StreamError? Error) :
 /// <summary>An account was created.</summary>
 public sealed record AccountCreated(Jid Account) : IHook;
 
+/// <summary>An account's password was changed; credentials derived from the old one are revoked.</summary>
+public sealed record PasswordChanged(Jid Account) : IHook;
+
 /// <summary>An account was deleted; modules delete what they keep for it.</summary>
 public sealed record AccountDeleted(Jid Account) : IHook;
 

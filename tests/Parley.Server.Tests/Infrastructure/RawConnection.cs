@@ -51,6 +51,32 @@ public sealed class RawConnection : IAsyncDisposable
         _received.Clear();
     }
 
+    /// <summary>Reads until the received text contains one of <paramref name="markers"/>.</summary>
+    public async Task<string> ReadUntilAnyAsync(params string[] markers)
+    {
+        using var cts = new CancellationTokenSource(5000);
+        var buffer = new byte[8192];
+        var decoder = Encoding.UTF8.GetDecoder();
+        var chars = new char[8192];
+        while (true)
+        {
+            var text = _received.ToString();
+            foreach (var marker in markers)
+                if (text.Contains(marker, StringComparison.Ordinal)) return text;
+            int n;
+            try
+            {
+                n = await _stream.ReadAsync(buffer, cts.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException("None of " + string.Join(", ", markers) + " arrived; got: " + text);
+            }
+            if (n == 0) throw new EndOfStreamException("Closed; got: " + text);
+            _received.Append(chars, 0, decoder.GetChars(buffer, 0, n, chars, 0));
+        }
+    }
+
     /// <summary>Reads until the received text contains <paramref name="marker"/>; returns everything received so far.</summary>
     public async Task<string> ReadUntilAsync(string marker, int timeoutMs = 5000)
     {

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Parley.Protocol;
 using Parley.Protocol.Sasl;
+using Microsoft.Extensions.DependencyInjection;
 using Parley.Server.Tests.Infrastructure;
 
 namespace Parley.Server.Tests.Modules;
@@ -105,5 +106,80 @@ public sealed partial class Sasl2Tests
         await raw.SendAsync($"<authenticate xmlns='{Sasl2}' mechanism='PLAIN'><initial-response>{Plain("alice", "wrong")}</initial-response>{Bind("X")}</authenticate>");
         var failure = await raw.ReadUntilAsync("</failure>");
         Assert.Contains($"<failure xmlns='{Sasl2}'><not-authorized xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/></failure>", failure, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>XEP-0484 FAST tokens over SASL2.</summary>
+public sealed partial class FastTests
+{
+    private const string Sasl2 = "urn:xmpp:sasl:2";
+    private const string Agent = "<user-agent id='0a3b6f2e-5a1c-4b8e-9f7d-2c1e4d5f6a7b'><software>Test</software></user-agent>";
+
+    [GeneratedRegex("<token xmlns='urn:xmpp:fast:0' token='([^']+)' expiry='([^']+)'/>")]
+    private static partial Regex Token();
+
+    private static string FastResponse(string user, string token, byte[] binding) =>
+        Convert.ToBase64String([.. Encoding.UTF8.GetBytes(user + "\0"), .. Parley.Server.Modules.Sasl.FastTokens.Hmac(Encoding.UTF8.GetBytes(token), "Initiator", binding)]);
+
+    private static async Task<string> RequestTokenAsync(TestServer server, string mechanism)
+    {
+        await server.EnsureAccountAsync("alice");
+        await using var raw = await RawNegotiation.SecureAsync(server);
+        Assert.Contains($"<mechanism>{mechanism}</mechanism>", raw.Received, StringComparison.Ordinal);
+        raw.ClearReceived();
+        var plain = Convert.ToBase64String(Encoding.UTF8.GetBytes("\0alice\0" + TestServer.Password));
+        await raw.SendAsync($"<authenticate xmlns='{Sasl2}' mechanism='PLAIN'><initial-response>{plain}</initial-response>{Agent}"
+            + $"<request-token xmlns='urn:xmpp:fast:0' mechanism='{mechanism}'/></authenticate>");
+        var success = await raw.ReadUntilAsync("</success>");
+        var match = Token().Match(success);
+        Assert.True(match.Success, success);
+        Assert.True(DateTimeOffset.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture) > DateTimeOffset.UtcNow.AddDays(7));
+        return match.Groups[1].Value;
+    }
+
+    private static async Task<string> FastAsync(TestServer server, string mechanism, string token, byte[] binding, string extra = "", string agent = Agent)
+    {
+        await using var raw = await RawNegotiation.SecureAsync(server);
+        raw.ClearReceived();
+        await raw.SendAsync($"<authenticate xmlns='{Sasl2}' mechanism='{mechanism}'><initial-response>{FastResponse("alice", token, binding)}</initial-response>{agent}"
+            + $"<fast xmlns='urn:xmpp:fast:0' count='1'{extra}/><bind xmlns='urn:xmpp:bind:0'><tag>Fast</tag></bind></authenticate>");
+        return await raw.ReadUntilAnyAsync("</success>", "</failure>");
+    }
+
+    [Fact]
+    public async Task Xep0484_a_token_from_a_password_login_logs_in_in_one_round_trip_and_the_server_proves_it_knows_the_token()
+    {
+        await using var server = await TestServer.StartAsync();
+        var token = await RequestTokenAsync(server, "HT-SHA-256-NONE");
+        var success = await FastAsync(server, "HT-SHA-256-NONE", token, []);
+        Assert.Contains("<authorization-identifier>alice@example.test/Fast.", success, StringComparison.Ordinal);
+        var expected = Convert.ToBase64String(Parley.Server.Modules.Sasl.FastTokens.Hmac(Encoding.UTF8.GetBytes(token), "Responder", []));
+        Assert.Contains($"<additional-data>{expected}</additional-data>", success, StringComparison.Ordinal);
+
+        Assert.Contains("<not-authorized", await FastAsync(server, "HT-SHA-256-NONE", token + "x", []), StringComparison.Ordinal);
+        Assert.Contains("<not-authorized", await FastAsync(server, "HT-SHA-256-NONE", token, [], agent: Agent.Replace("0a3b", "ffff", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Xep0484_a_channel_bound_token_uses_tls_server_end_point_and_invalidation_ends_it()
+    {
+        await using var server = await TestServer.StartAsync();
+        var token = await RequestTokenAsync(server, "HT-SHA-256-ENDP");
+        var certificate = server.Services.GetRequiredService<Parley.Server.Connections.TlsCertificateProvider>().Certificate;
+        var binding = Parley.Protocol.Sasl.ChannelBinding.ComputeTlsServerEndPoint(certificate);
+        Assert.DoesNotContain("<success", await FastAsync(server, "HT-SHA-256-ENDP", token, []), StringComparison.Ordinal);   // the binding is part of the proof
+        Assert.Contains("<success", await FastAsync(server, "HT-SHA-256-ENDP", token, binding), StringComparison.Ordinal);
+        Assert.Contains("<invalid-mechanism", await FastAsync(server, "HT-SHA-256-NOPE", token, binding), StringComparison.Ordinal);
+        Assert.Contains("<success", await FastAsync(server, "HT-SHA-256-ENDP", token, binding, " invalidate='true'"), StringComparison.Ordinal);
+        Assert.Contains("<not-authorized", await FastAsync(server, "HT-SHA-256-ENDP", token, binding), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Xep0484_a_password_change_revokes_the_tokens()
+    {
+        await using var server = await TestServer.StartAsync();
+        var token = await RequestTokenAsync(server, "HT-SHA-256-NONE");
+        await server.Services.GetRequiredService<Accounts>().SetPasswordAsync(server.Jid("alice"), "a new password", CancellationToken.None);
+        Assert.Contains("<not-authorized", await FastAsync(server, "HT-SHA-256-NONE", token, []), StringComparison.Ordinal);
     }
 }

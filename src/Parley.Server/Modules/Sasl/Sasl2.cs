@@ -14,10 +14,11 @@ internal static class Sasl2
     public const string Namespace = "urn:xmpp:sasl:2";
     public const string Bind2 = "urn:xmpp:bind:0";
 
-    public static async ValueTask SucceedAsync(XmppStream stream, Jid account, Element authenticate, byte[]? additional, CancellationToken ct)
+    public static async ValueTask SucceedAsync(XmppStream stream, Jid account, Element authenticate, byte[]? additional, Element? token, CancellationToken ct)
     {
         var success = new Element("success", Namespace);
         if (additional is not null) success.Add(new Element("additional-data", Namespace).AddText(Convert.ToBase64String(additional)));
+        if (token is not null) success.Add(token);
 
         // §2.6.1 with XEP-0198 inline: resume instead of binding.
         if (authenticate.Child("resume", Ns.StreamManagement) is { } resume
@@ -29,6 +30,7 @@ internal static class Sasl2
             // Resumption failed: the client is authenticated all the same and goes on to bind.
             success = new Element("success", Namespace);
             if (additional is not null) success.Add(new Element("additional-data", Namespace).AddText(Convert.ToBase64String(additional)));
+            if (token is not null) success.Add(token);
             success.Add(new Element("authorization-identifier", Namespace).AddText(account.ToString()));
             success.Add(new Element("failed", Ns.StreamManagement).Add(new Element("item-not-found", Ns.Stanzas)));
             await stream.AuthenticatedInlineAsync(account, success, ct).ConfigureAwait(false);

@@ -13,8 +13,9 @@ namespace Parley.Server.Modules.Sasl;
 /// RFC 5929), PLAIN only over TLS (RFC 4616), the XEP-0440 channel-binding list, and XEP-0474 downgrade
 /// protection inside SCRAM. Failures are answered after a delay that grows with repeated failures.
 /// </summary>
-public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions<ParleyOptions> options, ILoggerFactory loggers) : IModule
+public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions<ParleyOptions> options, ILoggerFactory loggers, TimeProvider time) : IModule
 {
+    private readonly FastTokens _fast = new(storage, time);
     private static readonly QName Auth = new(Ns.Sasl, "auth");
     private static readonly QName Response = new(Ns.Sasl, "response");
     private static readonly QName Abort = new(Ns.Sasl, "abort");
@@ -47,6 +48,20 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
         m.OnStreamElement(Authenticate, Stage.PreAuth, OnAuthenticateAsync);
         m.OnStreamElement(Response2, Stage.PreAuth, OnResponseAsync);
         m.OnStreamElement(Abort2, Stage.PreAuth, OnAbortAsync);
+        m.Hook<Hooks.AccountDeleted>((e, ct) => new ValueTask(_fast.DeleteAllAsync(e.Account, ct)));
+        m.Hook<Hooks.PasswordChanged>((e, ct) => new ValueTask(_fast.DeleteAllAsync(e.Account, ct)));
+    }
+
+    // XEP-0484 §3.1: the HT mechanisms this connection can do (the bound ones only where the binding exists).
+    private static List<string> FastOffered(IStreamContext stream)
+    {
+        var list = new List<string>(3);
+        foreach (var mechanism in FastTokens.Mechanisms)
+        {
+            var type = FastTokens.BindingType(mechanism)!;
+            if (type.Length == 0 || (stream.ChannelBinding is { } cb && cb.Types.Contains(type))) list.Add(mechanism);
+        }
+        return list;
     }
 
     private Element? Sasl2Feature(IStreamContext stream)
@@ -59,14 +74,24 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
             .Add(new Element("bind", Sasl2.Bind2).Add(new Element("inline", Sasl2.Bind2)
                 .Add(new Element("feature", Sasl2.Bind2).SetAttribute("var", Ns.StreamManagement))
                 .Add(new Element("feature", Sasl2.Bind2).SetAttribute("var", Ns.Carbons))))
-            .Add(new Element("sm", Ns.StreamManagement)));
+            .Add(new Element("sm", Ns.StreamManagement))
+            .Add(FastFeature(stream)));
         return feature;
+    }
+
+    private static Element FastFeature(IStreamContext stream)
+    {
+        var fast = new Element("fast", FastTokens.Namespace);
+        foreach (var mechanism in FastOffered(stream)) fast.Add(new Element("mechanism", FastTokens.Namespace).AddText(mechanism));
+        return fast;
     }
 
     // XEP-0388 §2.3: <authenticate/> is <auth/> with the request for the final stream state attached.
     private ValueTask OnAuthenticateAsync(Element authenticate, IStreamContext stream, CancellationToken ct)
     {
         stream.Items[Sasl2Key] = authenticate;
+        if (FastTokens.BindingType(authenticate.GetAttribute("mechanism") ?? "") is not null)
+            return new ValueTask(FastAsync(authenticate, stream, ct));
         var auth = new Element("auth", Ns.Sasl).SetAttribute("mechanism", authenticate.GetAttribute("mechanism"));
         // No initial response is different from an empty one (§2.2): "=" stands for the empty one in RFC 6120 terms.
         var initial = authenticate.Child("initial-response", Sasl2.Namespace);
@@ -249,7 +274,8 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
         if (stream.Items.TryGetValue(Sasl2Key, out var request) && request is Element authenticate)
         {
             stream.Items.Remove(Sasl2Key);
-            await Sasl2.SucceedAsync((XmppStream)stream, account, authenticate, additional, ct).ConfigureAwait(false);
+            var token = await RequestedTokenAsync(stream, account, authenticate, ct).ConfigureAwait(false);
+            await Sasl2.SucceedAsync((XmppStream)stream, account, authenticate, additional, token, ct).ConfigureAwait(false);
             return;
         }
         var success = new Element("success", Ns.Sasl);
@@ -310,4 +336,53 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
     };
 
     private sealed record Exchange(ScramServer Scram, string Mechanism, Jid? Account);
+
+    // XEP-0484 §3.2: a token for the installation named by the user agent id, for one of the offered mechanisms.
+    private async Task<Element?> RequestedTokenAsync(IStreamContext stream, Jid account, Element authenticate, CancellationToken ct)
+    {
+        if (authenticate.Child("request-token", FastTokens.Namespace)?.GetAttribute("mechanism") is not { } mechanism) return null;
+        if (!FastOffered(stream).Contains(mechanism) || ClientId(authenticate) is not { } client) return null;
+        return await _fast.IssueAsync(account, client, mechanism, ct).ConfigureAwait(false);
+    }
+
+    private static string? ClientId(Element authenticate) =>
+        authenticate.Child("user-agent", Sasl2.Namespace)?.GetAttribute("id") is { Length: > 0 and <= 64 } id ? id : null;
+
+    // XEP-0484 §3.4: one round trip with an HT mechanism: authcid NUL HMAC(token, "Initiator" || binding data).
+    private async Task FastAsync(Element authenticate, IStreamContext stream, CancellationToken ct)
+    {
+        var mechanism = authenticate.GetAttribute("mechanism")!;
+        if (!FastOffered(stream).Contains(mechanism) || authenticate.Child("fast", FastTokens.Namespace) is not { } fast)
+        {
+            await SendFailureAsync(stream, SaslFailure.InvalidMechanism, ct).ConfigureAwait(false);
+            return;
+        }
+        if (!TryDecode(authenticate.ChildText("initial-response", Sasl2.Namespace) ?? "", out var initial) || Array.IndexOf(initial, (byte)0) is var nul && nul <= 0)
+        {
+            await SendFailureAsync(stream, SaslFailure.MalformedRequest, ct).ConfigureAwait(false);
+            return;
+        }
+        var username = System.Text.Encoding.UTF8.GetString(initial, 0, nul);
+        var type = FastTokens.BindingType(mechanism)!;
+        var binding = type.Length == 0 ? [] : stream.ChannelBinding?.GetBindingData(type) ?? [];
+        if (ClientId(authenticate) is not { } client || !TryAccount(username, out var account))
+        {
+            await FailAsync(stream, SaslFailure.NotAuthorized, username, mechanism, ct).ConfigureAwait(false);
+            return;
+        }
+        var invalidate = fast.GetAttribute("invalidate") is "true" or "1";
+        var (ok, responder, rotate) = await _fast.VerifyAsync(account, client, mechanism, initial[(nul + 1)..], binding, invalidate, ct).ConfigureAwait(false);
+        if (!ok)
+        {
+            await FailAsync(stream, SaslFailure.NotAuthorized, username, mechanism, ct).ConfigureAwait(false);
+            return;
+        }
+        throttle.Succeeded(stream.RemoteAddress, account.Local!);
+        C2sLog.Authenticated(_log, stream.StreamId, account.ToString(), mechanism);
+        stream.Items.Remove(Sasl2Key);
+        // §3.5 / §3.6: a new token when one is asked for, or when this one is due for rotation (never after an invalidation).
+        var token = await RequestedTokenAsync(stream, account, authenticate, ct).ConfigureAwait(false);
+        if (token is null && rotate && !invalidate) token = await _fast.IssueAsync(account, client, mechanism, ct).ConfigureAwait(false);
+        await Sasl2.SucceedAsync((XmppStream)stream, account, authenticate, responder, token, ct).ConfigureAwait(false);
+    }
 }
