@@ -40,4 +40,23 @@ internal static class DataForm
         var values = Values(form, var);
         return values.Count == 0 ? null : string.Join("\n", values);
     }
+
+    /// <summary>Each field of a submitted form with its first value ("" when it has none).</summary>
+    public static List<(string Var, string Value)> FirstValues(Element form)
+    {
+        var list = new List<(string, string)>();
+        foreach (var field in form.Children)
+        {
+            if (field.LocalName != "field") continue;
+            var value = "";
+            foreach (var v in field.Children)
+            {
+                if (v.LocalName != "value") continue;
+                value = v.Text;
+                break;
+            }
+            list.Add((field.GetAttribute("var") ?? "", value));
+        }
+        return list;
+    }
 }

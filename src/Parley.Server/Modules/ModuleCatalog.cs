@@ -15,6 +15,7 @@ using Parley.Server.Modules.Offline;
 using Parley.Server.Modules.Pep;
 using Parley.Server.Modules.Ping;
 using Parley.Server.Modules.Presence;
+using Parley.Server.Modules.PubSub;
 using Parley.Server.Modules.Push;
 using Parley.Server.Modules.Register;
 using Parley.Server.Modules.Roster;
@@ -56,6 +57,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<UploadModule>(),
         ModuleEntry.Of<PepModule>(),
         ModuleEntry.Of<PushModule>(),
+        ModuleEntry.Of<PubSubServiceModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Parley.Protocol;
 using Parley.Server.Hooks;
 using Parley.Server.Modules.Blocking;
+using Parley.Server.Modules.PubSub;
 using Parley.Server.Modules.Roster;
 using Parley.Server.Routing;
 using Parley.Server.Storage;
@@ -348,13 +349,7 @@ public sealed class PepModule(IStorage storage, RosterStore roster, SessionRegis
 
     private static long Seq(Element item) => long.TryParse(item.GetAttribute("seq"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : 0;
 
-    // The stored item as clients see it: without the server's ordering attribute, in the given namespace.
-    private static Element Public(Element stored, string ns)
-    {
-        var item = new Element("item", ns).SetAttribute("id", stored.GetAttribute("id"));
-        if (stored.FirstChild() is { } payload) item.Add(payload.Clone());
-        return item;
-    }
+    private static Element Public(Element stored, string ns) => PubSubErrors.PublicItem(stored, ns);
 
     private static Element ToElement(NodeConfig c) =>
         new Element("node", "urn:parley:pep").SetAttribute("access", c.Access).SetAttribute("max", c.MaxItems.ToString(CultureInfo.InvariantCulture))
@@ -378,21 +373,17 @@ public sealed class PepModule(IStorage storage, RosterStore roster, SessionRegis
     {
         why = "";
         var config = basis;
-        foreach (var field in form.Children)
+        foreach (var (field, value) in DataForm.FirstValues(form))
         {
-            if (field.LocalName != "field") continue;
-            var values = DataForm.Values(form, field.GetAttribute("var") ?? "");
-            var value = values.Count == 0 ? "" : values[0];
-            switch (field.GetAttribute("var"))
+            switch (field)
             {
                 case "pubsub#access_model":
                     if (value is not ("presence" or "open" or "roster" or "whitelist")) { why = "Unsupported access model " + value; return null; }
                     config = config with { Access = value };
                     break;
                 case "pubsub#max_items":
-                    if (value == "max") config = config with { MaxItems = MaxItemsCap };
-                    else if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max >= 1) config = config with { MaxItems = Math.Min(max, MaxItemsCap) };
-                    else { why = "max_items must be a positive number or 'max'"; return null; }
+                    if (!PubSubErrors.TryMaxItems(value, MaxItemsCap, out var max)) { why = "max_items must be a positive number or 'max'"; return null; }
+                    config = config with { MaxItems = max };
                     break;
                 case "pubsub#persist_items":
                     config = config with { Persist = value is "1" or "true" };
@@ -406,14 +397,9 @@ public sealed class PepModule(IStorage storage, RosterStore roster, SessionRegis
         return config;
     }
 
-    private static StanzaError PubSubError(StanzaError error, string condition) =>
-        error with { ApplicationCondition = new Element(condition, Ns.PubSubErrors) };
+    private static StanzaError PubSubError(StanzaError error, string condition) => PubSubErrors.With(error, condition);
 
-    private static StanzaError Unsupported(string feature) =>
-        StanzaError.FeatureNotImplemented("Not supported on PEP: " + feature) with
-        {
-            ApplicationCondition = new Element("unsupported", Ns.PubSubErrors).SetAttribute("feature", feature),
-        };
+    private static StanzaError Unsupported(string feature) => PubSubErrors.Unsupported(feature, "on PEP");
 }
 
 /// <summary>XEP-0060 &lt;pubsub/&gt; (read as an element).</summary>
