@@ -40,6 +40,19 @@ public sealed record Routing(Stanza Stanza, ISession Origin) : IHook
 /// </summary>
 public sealed record MessageDelivered(Stanza Stanza, Jid Account, IReadOnlyList<IClientSession> Recipients) : IHook;
 
+/// <summary>XEP-0049: an account stored a private XML element (XEP-0402 §5.3 bookmark unification listens).</summary>
+public sealed record PrivateXmlStored(Jid Account, Element Item) : IHook;
+
+/// <summary>
+/// XEP-0049: an account reads a private XML element; a handler may answer it instead of the stored copy
+/// (XEP-0402 §5.3: bookmarks kept in PEP are shown as storage:bookmarks).
+/// </summary>
+public sealed record PrivateXmlRead(Jid Account, Element Wanted, Element? Stored) : IHook
+{
+    /// <summary>The element to answer with, when a handler provides it.</summary>
+    public Element? Result { get; set; }
+}
+
 /// <summary>XEP-0386 Bind2: the client asked to have a feature (by namespace, e.g. carbons) enabled as it bound.</summary>
 public sealed record InlineEnable(IClientSession Session, string Feature) : IHook;
 

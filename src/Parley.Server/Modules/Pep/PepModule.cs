@@ -64,6 +64,76 @@ public sealed class PepModule(IStorage storage, RosterStore roster, SessionRegis
             await _items.DeleteAllAsync(e.Account, ct).ConfigureAwait(false);
         });
         m.AccountItems(VisibleNodesAsync);
+        // XEP-0402 §5.3: bookmarks in PEP and in private XML storage (XEP-0049 / XEP-0048) are one list.
+        m.OwnAccountFeature(Bookmarks + "#compat");
+        m.Hook<PrivateXmlStored>((e, ct) => e.Item.Name == LegacyBookmarks ? new ValueTask(FromPrivateAsync(e.Account, e.Item, ct)) : ValueTask.CompletedTask);
+        m.Hook<PrivateXmlRead>(async (e, ct) =>
+        {
+            if (e.Wanted.Name == LegacyBookmarks && await ConfigAsync(e.Account, Bookmarks, ct).ConfigureAwait(false) is not null)
+                e.Result = await ToPrivateAsync(e.Account, e.Stored, ct).ConfigureAwait(false);
+        });
+    }
+
+    // ---- XEP-0402 §5.3 bookmark unification ----
+
+    private const string Bookmarks = "urn:xmpp:bookmarks:1";
+    private static readonly QName LegacyBookmarks = new("storage:bookmarks", "storage");
+    private static readonly NodeConfig BookmarksConfig = new("whitelist", MaxItemsCap, true, "never");
+
+    // §5.3.2: a list stored the old way updates the PEP items one by one, notifying only what changed.
+    private async Task FromPrivateAsync(Jid owner, Element storage, CancellationToken ct)
+    {
+        var config = await ConfigAsync(owner, Bookmarks, ct).ConfigureAwait(false);
+        if (config is null)
+        {
+            config = BookmarksConfig;
+            await _nodes.SetAsync(owner, Bookmarks, ToElement(config), ct).ConfigureAwait(false);
+        }
+        var existing = new Dictionary<string, Element>(StringComparer.Ordinal);
+        foreach (var item in await NodeItemsAsync(owner, Bookmarks, ct).ConfigureAwait(false)) existing[item.GetAttribute("id")!] = item;
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var conference in storage.Children)
+        {
+            if (conference.LocalName != "conference" || !Jid.TryParse(conference.GetAttribute("jid"), out var room)) continue;
+            var id = room.ToString();
+            listed.Add(id);
+            var payload = new Element("conference", Bookmarks);
+            if (conference.GetAttribute("name") is { } name) payload.SetAttribute("name", name);
+            payload.SetAttribute("autojoin", conference.GetAttribute("autojoin") is "true" or "1" ? "true" : "false");
+            if (conference.ChildText("nick", "storage:bookmarks") is { } nick) payload.Add(new Element("nick", Bookmarks).AddText(nick));
+            if (conference.ChildText("password", "storage:bookmarks") is { } password) payload.Add(new Element("password", Bookmarks).AddText(password));
+            if (existing.TryGetValue(id, out var old) && old.FirstChild()?.ToString() == payload.ToString()) continue;
+            var stored = new Element("item", Ns.PubSub).SetAttribute("id", id)
+                .SetAttribute("seq", Interlocked.Increment(ref _sequence).ToString(CultureInfo.InvariantCulture)).Add(payload);
+            await _items.SetAsync(owner, Bookmarks + Separator + id, stored, ct).ConfigureAwait(false);
+            await NotifyAsync(owner, Bookmarks, config, new Element("items", Ns.PubSubEvent).SetAttribute("node", Bookmarks).Add(Public(stored, Ns.PubSubEvent)), ct).ConfigureAwait(false);
+        }
+        foreach (var id in existing.Keys)
+        {
+            if (listed.Contains(id)) continue;
+            await _items.SetAsync(owner, Bookmarks + Separator + id, null, ct).ConfigureAwait(false);
+            await NotifyAsync(owner, Bookmarks, config, new Element("items", Ns.PubSubEvent).SetAttribute("node", Bookmarks).Add(new Element("retract", Ns.PubSubEvent).SetAttribute("id", id)), ct).ConfigureAwait(false);
+        }
+    }
+
+    // §5.3.1: the PEP items shown as one storage:bookmarks element (keeping the stored copy's other children, such as urls).
+    private async Task<Element> ToPrivateAsync(Jid owner, Element? stored, CancellationToken ct)
+    {
+        var storage = new Element("storage", "storage:bookmarks");
+        if (stored is not null)
+            foreach (var child in stored.Children)
+                if (child.LocalName != "conference") storage.Add(child.Clone());
+        foreach (var item in await NodeItemsAsync(owner, Bookmarks, ct).ConfigureAwait(false))
+        {
+            if (item.FirstChild() is not { LocalName: "conference" } c) continue;
+            var conference = new Element("conference", "storage:bookmarks").SetAttribute("jid", item.GetAttribute("id"));
+            if (c.GetAttribute("name") is { } name) conference.SetAttribute("name", name);
+            conference.SetAttribute("autojoin", c.GetAttribute("autojoin") is "true" or "1" ? "true" : "false");
+            if (c.ChildText("nick", Bookmarks) is { } nick) conference.Add(new Element("nick", "storage:bookmarks").AddText(nick));
+            if (c.ChildText("password", Bookmarks) is { } password) conference.Add(new Element("password", "storage:bookmarks").AddText(password));
+            storage.Add(conference);
+        }
+        return storage;
     }
 
     // ---- publish and retract (XEP-0060 §7.1, §7.2) ----

@@ -7,7 +7,7 @@ using Parley.Server.Storage;
 namespace Parley.Server.Modules.PrivateXml;
 
 /// <summary>XEP-0049: private XML storage, one stored element per (account, namespace and name).</summary>
-public sealed class PrivateXmlModule(IStorage storage, IOptions<ParleyOptions> options) : IModule
+public sealed class PrivateXmlModule(IStorage storage, HookBus hooks, IOptions<ParleyOptions> options) : IModule
 {
     private readonly IMapStore _store = storage.Map("private");
 
@@ -25,7 +25,9 @@ public sealed class PrivateXmlModule(IStorage storage, IOptions<ParleyOptions> o
             var wanted = iq.Payload.Items[0];
             if (!Allowed(wanted)) return StanzaError.NotAcceptable("jabber: namespaces are reserved");
             var saved = await _store.GetAsync(iq.From, Key(wanted), ct).ConfigureAwait(false);
-            return IqReply.Ok(new PrivateQuery([saved ?? wanted]));
+            var read = new PrivateXmlRead(iq.From.Bare, wanted, saved);
+            await hooks.RunAsync(read, ct).ConfigureAwait(false);
+            return IqReply.Ok(new PrivateQuery([read.Result ?? saved ?? wanted]));
         });
         m.OnIq<PrivateQuery>(IqType.Set, IqTarget.Self, async (iq, ct) =>
         {
@@ -37,7 +39,10 @@ public sealed class PrivateXmlModule(IStorage storage, IOptions<ParleyOptions> o
                     return StanzaError.NotAcceptable("The element is too large");
             }
             foreach (var item in iq.Payload.Items)
+            {
                 await _store.SetAsync(iq.From, Key(item), item, ct).ConfigureAwait(false);
+                await hooks.RunAsync(new PrivateXmlStored(iq.From.Bare, item), ct).ConfigureAwait(false);
+            }
             return IqReply.Empty;
         });
         // §3: another account's private storage is not reachable.

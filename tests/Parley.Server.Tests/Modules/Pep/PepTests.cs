@@ -202,4 +202,42 @@ public sealed class PepTests
         var gone = await alice.RequestAsync(Items("alice@example.test", Nick));
         Assert.NotNull(gone.Child("error", Ns.Client)?.Child("item-not-found", Ns.Stanzas));
     }
+
+    private static Element PrivateIq(string type, Element content) =>
+        new Element("iq", Ns.Client).SetAttribute("type", type).Add(new Element("query", Ns.PrivateXml).Add(content));
+
+    [Fact]
+    public async Task Xep0402_5_3_bookmarks_in_pep_and_in_private_storage_are_one_list()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var modern = await server.LoginAsync("alice", "modern");
+        await AnnounceCapsAsync(modern, ClientInfo("urn:xmpp:bookmarks:1"));
+        await using var legacy = await server.LoginAsync("alice", "legacy");
+        var own = await modern.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", "alice@example.test").Add(new Element("query", Ns.DiscoInfo)));
+        Assert.Contains("var='urn:xmpp:bookmarks:1#compat'", own.ToString(), StringComparison.Ordinal);
+
+        // A client of the old kind stores two conferences in private XML storage: they appear as PEP items, notified.
+        var storage = new Element("storage", "storage:bookmarks")
+            .Add(new Element("conference", "storage:bookmarks").SetAttribute("jid", "council@conference.example.test").SetAttribute("name", "Council").SetAttribute("autojoin", "true")
+                .Add(new Element("nick", "storage:bookmarks").AddText("Puck")))
+            .Add(new Element("conference", "storage:bookmarks").SetAttribute("jid", "orchard@conference.example.test").SetAttribute("autojoin", "false"))
+            .Add(new Element("url", "storage:bookmarks").SetAttribute("name", "Site").SetAttribute("url", "https://example.test/"));
+        Assert.Equal("result", (await legacy.RequestAsync(PrivateIq("set", storage))).GetAttribute("type"));
+        var first = (await NextEventAsync(modern)).Child("items", Ns.PubSubEvent)!.Child("item", Ns.PubSubEvent)!;
+        Assert.Equal("council@conference.example.test", first.GetAttribute("id"));
+        Assert.Equal("Puck", first.Child("conference", "urn:xmpp:bookmarks:1")!.ChildText("nick", "urn:xmpp:bookmarks:1"));
+        await NextEventAsync(modern);
+
+        // The modern client retracts one via PEP; the old kind reads the list and finds one conference and its url.
+        await modern.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "set").Add(new Element("pubsub", Ns.PubSub)
+            .Add(new Element("retract", Ns.PubSub).SetAttribute("node", "urn:xmpp:bookmarks:1").SetAttribute("notify", "true")
+                .Add(new Element("item", Ns.PubSub).SetAttribute("id", "orchard@conference.example.test")))));
+        var read = (await legacy.RequestAsync(PrivateIq("get", new Element("storage", "storage:bookmarks")))).Child("query", Ns.PrivateXml)!.Child("storage", "storage:bookmarks")!;
+        Assert.Equal("<storage xmlns='storage:bookmarks'><url name='Site' url='https://example.test/'/><conference jid='council@conference.example.test' name='Council' autojoin='true'><nick>Puck</nick></conference></storage>", read.ToString());
+
+        // Storing the list again with the council gone retracts it.
+        await NextEventAsync(modern);                       // the retraction of the orchard, notified above
+        Assert.Equal("result", (await legacy.RequestAsync(PrivateIq("set", new Element("storage", "storage:bookmarks")))).GetAttribute("type"));
+        Assert.Equal("council@conference.example.test", (await NextEventAsync(modern)).Child("items", Ns.PubSubEvent)!.Child("retract", Ns.PubSubEvent)!.GetAttribute("id"));
+    }
 }
