@@ -63,6 +63,26 @@ public sealed partial class Sasl2Tests
     }
 
     [Fact]
+    public async Task Xep0386_the_same_installation_gets_the_same_resource_again()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.EnsureAccountAsync("alice");
+        var resources = new List<string>();
+        foreach (var agent in new[] { "d4565fa7-4d72-4749-b3d3-740edbf87770", "d4565fa7-4d72-4749-b3d3-740edbf87770", "11111111-2222-4333-8444-555555555555" })
+        {
+            await using var raw = await RawNegotiation.SecureAsync(server);
+            raw.ClearReceived();
+            await raw.SendAsync($"<authenticate xmlns='{Sasl2}' mechanism='PLAIN'><initial-response>{Plain("alice", TestServer.Password)}</initial-response>"
+                + $"<user-agent id='{agent}'/><bind xmlns='urn:xmpp:bind:0'><tag>Phone</tag></bind></authenticate>");
+            resources.Add(Identifier().Match(await raw.ReadUntilAsync("</success>")).Groups[1].Value);
+            await raw.SendAsync("</stream:stream>");
+            await raw.ReadToEndAsync();
+        }
+        Assert.Equal(resources[0], resources[1]);
+        Assert.NotEqual(resources[0], resources[2]);
+    }
+
+    [Fact]
     public async Task Xep0388_with_scram_and_an_inline_resumption_after_a_cut()
     {
         await using var server = await TestServer.StartAsync();

@@ -43,7 +43,13 @@ internal static class Sasl2
             var tag = bind.ChildText("tag", Bind2);
             var prefix = string.IsNullOrWhiteSpace(tag) ? "parley" : tag.Trim();
             if (prefix.Length > 64) prefix = prefix[..64];
-            if (!Jid.TryCreate(account.Local, account.Domain, prefix + "." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)), out var full))
+            // XEP-0388 §2.3 / XEP-0386 §3: the same installation (user agent id) gets the same resource each time,
+            // so its session continues where it was; without an id the suffix is random.
+            var agent = authenticate.Child("user-agent", Namespace)?.GetAttribute("id");
+            var suffix = string.IsNullOrEmpty(agent)
+                ? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4))
+                : Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(account.Bare + "\n" + agent)))[..8];
+            if (!Jid.TryCreate(account.Local, account.Domain, prefix + "." + suffix, out var full))
                 full = account.WithResource("parley." + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
             success.Add(new Element("authorization-identifier", Namespace).AddText(full.ToString()));
             Element? smEnable = null;
