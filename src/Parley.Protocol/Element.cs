@@ -14,6 +14,16 @@ public sealed class Element
     /// <summary>Creates an element with the given expanded name.</summary>
     public Element(QName name) => Name = name;
 
+    /// <summary>For the parser: an element whose attributes (already checked for duplicates) follow.</summary>
+    internal Element(QName name, int attributeCount)
+    {
+        Name = name;
+        if (attributeCount > 0) _attributes = new List<XAttribute>(attributeCount);
+    }
+
+    /// <summary>For the parser: appends an attribute it has already checked for duplicates.</summary>
+    internal void AddParsedAttribute(string name, string ns, string value) => _attributes!.Add(new XAttribute(name, value, ns));
+
     /// <summary>Creates an element with the given local name and namespace.</summary>
     public Element(string localName, string ns) => Name = new QName(ns, localName);
 

@@ -328,7 +328,8 @@ internal sealed class XmlElementParser
         SplitName(rawName, colon, out var prefix, out var local);
         var ns = Lookup(prefix);
         if (ns is null) XmlThrow.BadNamespacePrefix("Undeclared prefix '" + prefix + "'");
-        var element = new Element(_qnames.Get(ns, local));
+        // Duplicates were refused while the tag was read, so the attributes go in as they are, in one exact-size list.
+        var element = new Element(_qnames.Get(ns, local), _attrCount - _declarationCount);
         var namespaced = false;
         for (var i = 0; i < _attrCount; i++)
         {
@@ -336,12 +337,12 @@ internal sealed class XmlElementParser
             if (a.IsDeclaration) continue;
             if (a.Prefix.Length == 0)
             {
-                element.SetAttribute(a.Local, "", a.Value);
+                element.AddParsedAttribute(a.Local, "", a.Value);
             }
             else
             {
                 namespaced = true;
-                element.SetAttribute(a.Local, ResolveAttributePrefix(a.Prefix), a.Value);
+                element.AddParsedAttribute(a.Local, ResolveAttributePrefix(a.Prefix), a.Value);
             }
         }
         if (namespaced) CheckExpandedDuplicates();
