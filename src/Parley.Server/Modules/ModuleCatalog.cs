@@ -7,6 +7,7 @@ using Parley.Server.Modules.Disco;
 using Parley.Server.Modules.ExternalServices;
 using Parley.Server.Modules.LastActivity;
 using Parley.Server.Modules.Mam;
+using Parley.Server.Modules.Muc;
 using Parley.Server.Modules.PrivateXml;
 using Parley.Server.Modules.Time;
 using Parley.Server.Modules.VCard;
@@ -58,6 +59,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<PepModule>(),
         ModuleEntry.Of<PushModule>(),
         ModuleEntry.Of<PubSubServiceModule>(),
+        ModuleEntry.Of<MucModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),

@@ -1,0 +1,661 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Options;
+using Parley.Protocol;
+using Parley.Server.Routing;
+using Parley.Server.Storage;
+
+namespace Parley.Server.Modules.Muc;
+
+/// <summary>
+/// XEP-0045 multi-user chat on conference.&lt;Domain&gt; — the core a client exercises first: rooms created on
+/// first entry (locked until the owner configures them or accepts the defaults, §10.1), entering with the XEP's
+/// checks and errors, the occupants' presence with every status code of that flow (110, 100, 201, 303, 307, 301),
+/// discussion history and the subject on entry, groupchat and private messages, nickname changes, changing the
+/// subject, leaving; moderators kick and grant voice, admins ban and grant membership, owners configure (the
+/// muc#roomconfig form), list affiliations and destroy rooms; persistent rooms survive a restart.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "A semaphore without a wait handle holds nothing to free; the module lives as long as the server.")]
+public sealed class MucModule(IStorage storage, ComponentRegistry components, Addresses addresses, TimeProvider time, IServiceProvider services, IOptions<ParleyOptions> options) : IModule, IComponent
+{
+    /// <summary>XEP-0045's namespaces.</summary>
+    public const string Muc = "http://jabber.org/protocol/muc";
+    private const string User = Muc + "#user";
+    private const string Admin = Muc + "#admin";
+    private const string Owner = Muc + "#owner";
+    private const int HistorySize = 20;
+    private readonly IMapStore _stored = storage.Map("muc.rooms");
+    private readonly Dictionary<Jid, MucRoom> _rooms = [];
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private Jid _service;
+    private Router? _router;
+    private bool _loaded;
+
+    private Router Router => _router ??= (Router)services.GetService(typeof(Router))!;
+
+    /// <inheritdoc />
+    public static ModuleInfo Info { get; } = new("muc", Xeps: [45]);
+
+    /// <inheritdoc />
+    public void Register(ModuleBuilder m)
+    {
+        _service = Jid.Create(null, "conference." + addresses.Domain);
+        components.TryAdd(_service.Domain, this);
+        m.ServiceItem(_service.ToString(), "Chatrooms");
+    }
+
+    /// <inheritdoc />
+    public async ValueTask HandleAsync(Stanza stanza, ISession origin, CancellationToken ct)
+    {
+        if (stanza.From is not { } from || stanza.To is not { } to) return;
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await LoadAsync(ct).ConfigureAwait(false);
+            if (to.Local is null)
+            {
+                if (stanza.Kind == StanzaKind.Iq) await ServiceIqAsync(stanza, from, ct).ConfigureAwait(false);
+                return;
+            }
+            var roomJid = to.Bare;
+            _rooms.TryGetValue(roomJid, out var room);
+            switch (stanza.Kind)
+            {
+                case StanzaKind.Presence when to.Resource is not null:
+                    await PresenceAsync(room, roomJid, to.Resource, stanza, from, ct).ConfigureAwait(false);
+                    break;
+                case StanzaKind.Message when to.Resource is null:
+                    await GroupMessageAsync(room, stanza, from, ct).ConfigureAwait(false);
+                    break;
+                case StanzaKind.Message:
+                    await PrivateMessageAsync(room, to.Resource!, stanza, from, ct).ConfigureAwait(false);
+                    break;
+                case StanzaKind.Iq when stanza.IqType is IqType.Get or IqType.Set:
+                    await RoomIqAsync(room, to, stanza, from, ct).ConfigureAwait(false);
+                    break;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // ---- entering, presence, leaving (§7.2, §7.4, §7.6, §7.14) ----
+
+    private async Task PresenceAsync(MucRoom? room, Jid roomJid, string nick, Stanza stanza, Jid from, CancellationToken ct)
+    {
+        var type = stanza.Type;
+        var occupant = room?.BySession(from);
+        if (type == "unavailable")
+        {
+            if (room is not null && occupant is not null) await LeaveAsync(room, occupant, from, stanza.Element, ct).ConfigureAwait(false);
+            return;
+        }
+        if (type is not null) return;     // errors and subscriptions have no meaning here
+        if (occupant is not null)
+        {
+            if (occupant.Nick == nick) await PresenceChangeAsync(room!, occupant, stanza.Element, ct).ConfigureAwait(false);
+            else await NickChangeAsync(room!, occupant, nick, stanza, from, ct).ConfigureAwait(false);
+            return;
+        }
+        await EnterAsync(room, roomJid, nick, stanza, from, ct).ConfigureAwait(false);
+    }
+
+    private async Task EnterAsync(MucRoom? room, Jid roomJid, string nick, Stanza stanza, Jid from, CancellationToken ct)
+    {
+        var created = false;
+        if (room is null)
+        {
+            // §10.1.1: only accounts of this server create rooms; the new room is locked and owned by its creator.
+            if (!addresses.IsLocal(from) || from.Local is null)
+            {
+                await ErrorAsync(stanza, StanzaError.NotAllowed("Only accounts of this server may create rooms"), ct).ConfigureAwait(false);
+                return;
+            }
+            room = new MucRoom(roomJid) { Locked = true };
+            room.Affiliations[from.Bare] = "owner";
+            _rooms[roomJid] = room;
+            created = true;
+        }
+        var affiliation = room.Affiliation(from);
+        var error = affiliation == "outcast" ? StanzaError.Forbidden("You are banned from this room")
+            : room.Locked && affiliation != "owner" ? StanzaError.ItemNotFound("The room is being set up")
+            : room.MembersOnly && affiliation == "none" ? new StanzaError(StanzaErrorType.Auth, StanzaErrorCondition.RegistrationRequired, "This room is for members")
+            : room.Password is not null && affiliation is not ("owner" or "admin") && stanza.Element.Child("x", Muc)?.ChildText("password", Muc) != room.Password
+                ? StanzaError.NotAuthorized("A password is required")
+            : room.Occupants.TryGetValue(nick, out var taken) && taken.Account != from.Bare ? StanzaError.Conflict("That nickname is in use")
+            : room.Occupants.Count >= room.MaxUsers && affiliation is not ("owner" or "admin") ? StanzaError.ServiceUnavailable
+            : null;
+        if (error is not null)
+        {
+            await ErrorAsync(stanza, error, ct).ConfigureAwait(false);
+            return;
+        }
+        // §7.2.? multi-session: another resource of the same account joins the same nick.
+        if (room.Occupants.TryGetValue(nick, out var same))
+        {
+            same.Sessions.Add(from);
+            await SendPresenceToAsync(room, same, from, [110], ct).ConfigureAwait(false);
+            return;
+        }
+        var occupant = new MucOccupant(nick, from.Bare) { Role = room.DefaultRole(affiliation), Presence = Strip(stanza.Element) };
+        occupant.Sessions.Add(from);
+        // §7.2.3: the others first, then the newcomer to everyone, then its own presence with 110.
+        foreach (var other in room.Occupants.Values) await SendAsync(Presence(room, other, from, []), ct).ConfigureAwait(false);
+        room.Occupants[nick] = occupant;
+        await BroadcastPresenceAsync(room, occupant, [], ct, toSelf: false).ConfigureAwait(false);
+        var codes = new List<int> { 110 };
+        if (room.WhoIs == "anyone") codes.Add(100);
+        if (created) codes.Add(201);
+        await SendPresenceToAsync(room, occupant, from, codes, ct).ConfigureAwait(false);
+        if (created) return;
+        // §7.2.15 and §7.2.16: history, then the subject.
+        var history = stanza.Element.Child("x", Muc)?.Child("history", Muc);
+        var maxStanzas = int.TryParse(history?.GetAttribute("maxstanzas"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : HistorySize;
+        var since = DateTimeOffset.TryParse(history?.GetAttribute("since"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var s) ? s : DateTimeOffset.MinValue;
+        var seconds = int.TryParse(history?.GetAttribute("seconds"), NumberStyles.None, CultureInfo.InvariantCulture, out var sec) ? time.GetUtcNow().AddSeconds(-sec) : DateTimeOffset.MinValue;
+        var start = Math.Max(0, room.History.Count - maxStanzas);
+        for (var i = start; i < room.History.Count; i++)
+        {
+            var (at, message) = room.History[i];
+            if (at < since || at < seconds) continue;
+            var copy = message.Clone().SetAttribute("to", from.ToString());
+            copy.Add(new Element("delay", Ns.Delay).SetAttribute("from", room.Jid.ToString()).SetAttribute("stamp", at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)));
+            await SendAsync(copy, ct).ConfigureAwait(false);
+        }
+        var subject = new Element("message", Ns.Client).SetAttribute("type", "groupchat").SetAttribute("to", from.ToString())
+            .SetAttribute("from", room.SubjectNick is null ? room.Jid.ToString() : room.Jid.WithResource(room.SubjectNick).ToString())
+            .Add(new Element("subject", Ns.Client).AddText(room.Subject));
+        await SendAsync(subject, ct).ConfigureAwait(false);
+    }
+
+    private async Task PresenceChangeAsync(MucRoom room, MucOccupant occupant, Element presence, CancellationToken ct)
+    {
+        occupant.Presence = Strip(presence);
+        await BroadcastPresenceAsync(room, occupant, [], ct).ConfigureAwait(false);
+    }
+
+    // §7.6: unavailable with 303 and the new nick from the old one, then available from the new one.
+    private async Task NickChangeAsync(MucRoom room, MucOccupant occupant, string nick, Stanza stanza, Jid from, CancellationToken ct)
+    {
+        if (room.Occupants.TryGetValue(nick, out var taken) && taken.Account != occupant.Account)
+        {
+            await ErrorAsync(stanza, StanzaError.Conflict("That nickname is in use"), ct).ConfigureAwait(false);
+            return;
+        }
+        foreach (var other in room.Occupants.Values)
+            foreach (var session in other.Sessions)
+            {
+                var p = Presence(room, occupant, session, other == occupant ? [303, 110] : [303], "unavailable");
+                p.Child("x", User)!.Child("item", User)!.SetAttribute("nick", nick);
+                await SendAsync(p, ct).ConfigureAwait(false);
+            }
+        room.Occupants.Remove(occupant.Nick);
+        occupant.Nick = nick;
+        occupant.Presence = Strip(stanza.Element);
+        room.Occupants[nick] = occupant;
+        await BroadcastPresenceAsync(room, occupant, [], ct).ConfigureAwait(false);
+    }
+
+    private async Task LeaveAsync(MucRoom room, MucOccupant occupant, Jid session, Element presence, CancellationToken ct)
+    {
+        occupant.Sessions.Remove(session);
+        var self = Presence(room, occupant, session, [110], "unavailable");
+        if (presence.ChildText("status", Ns.Client) is { } status) self.Add(new Element("status", Ns.Client).AddText(status));
+        await SendAsync(self, ct).ConfigureAwait(false);
+        if (occupant.Sessions.Count > 0) return;
+        room.Occupants.Remove(occupant.Nick);
+        foreach (var other in room.Occupants.Values)
+            foreach (var s in other.Sessions)
+                await SendAsync(Presence(room, occupant, s, [], "unavailable"), ct).ConfigureAwait(false);
+        if (!room.Persistent && room.Occupants.Count == 0) _rooms.Remove(room.Jid);
+    }
+
+    // ---- messages (§7.4, §7.5, §8.1) ----
+
+    private async Task GroupMessageAsync(MucRoom? room, Stanza stanza, Jid from, CancellationToken ct)
+    {
+        if (stanza.Type == "error") return;
+        var occupant = room?.BySession(from);
+        if (room is null || occupant is null)
+        {
+            await ErrorAsync(stanza, StanzaError.NotAcceptable("Only occupants may send messages to the room"), ct).ConfigureAwait(false);
+            return;
+        }
+        if (stanza.Type != "groupchat")
+        {
+            await ErrorAsync(stanza, StanzaError.BadRequest("Messages to the room are of type groupchat"), ct).ConfigureAwait(false);
+            return;
+        }
+        var subject = stanza.Element.Child("subject", Ns.Client);
+        if (subject is not null && stanza.Element.Child("body", Ns.Client) is null)
+        {
+            // §8.1: the subject is the moderators' unless the room lets everyone change it.
+            if (occupant.Role != "moderator" && !(room.ChangeSubject && occupant.Role == "participant"))
+            {
+                await ErrorAsync(stanza, StanzaError.Forbidden("You may not change the subject"), ct).ConfigureAwait(false);
+                return;
+            }
+            room.Subject = subject.Text;
+            room.SubjectNick = occupant.Nick;
+            await SaveAsync(room, ct).ConfigureAwait(false);
+        }
+        else if (occupant.Role == "visitor")
+        {
+            await ErrorAsync(stanza, StanzaError.Forbidden("Visitors may not speak in this moderated room"), ct).ConfigureAwait(false);
+            return;
+        }
+        var message = stanza.Element.Clone().SetAttribute("from", room.Jid.WithResource(occupant.Nick).ToString());
+        message.RemoveAll(new QName(Ns.StanzaId, "stanza-id"));
+        message.Add(new Element("stanza-id", Ns.StanzaId).SetAttribute("by", room.Jid.ToString()).SetAttribute("id", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))));
+        if (subject is null)
+        {
+            room.History.Add((time.GetUtcNow(), message.Clone()));
+            if (room.History.Count > HistorySize) room.History.RemoveAt(0);
+        }
+        foreach (var other in room.Occupants.Values)
+            foreach (var session in other.Sessions)
+                await SendAsync(message.Clone().SetAttribute("to", session.ToString()), ct).ConfigureAwait(false);
+    }
+
+    // §7.5: a private message to another occupant, from the sender's room nick.
+    private async Task PrivateMessageAsync(MucRoom? room, string nick, Stanza stanza, Jid from, CancellationToken ct)
+    {
+        if (stanza.Type == "error") return;
+        var sender = room?.BySession(from);
+        if (room is null || sender is null || !room.Occupants.TryGetValue(nick, out var target))
+        {
+            await ErrorAsync(stanza, StanzaError.ItemNotFound("No such occupant"), ct).ConfigureAwait(false);
+            return;
+        }
+        var allowed = room.AllowPm switch
+        {
+            "none" => false,
+            "moderators" => sender.Role == "moderator",
+            "participants" => sender.Role is "moderator" or "participant",
+            _ => true,
+        };
+        if (!allowed || stanza.Type == "groupchat")
+        {
+            await ErrorAsync(stanza, stanza.Type == "groupchat" ? StanzaError.BadRequest("Private messages are not groupchat") : StanzaError.Forbidden("Private messages are not allowed here"), ct).ConfigureAwait(false);
+            return;
+        }
+        foreach (var session in target.Sessions)
+        {
+            var message = stanza.Element.Clone().SetAttribute("from", room.Jid.WithResource(sender.Nick).ToString()).SetAttribute("to", session.ToString());
+            if (message.Child("x", User) is null) message.Add(new Element("x", User));
+            await SendAsync(message, ct).ConfigureAwait(false);
+        }
+    }
+
+    // ---- IQs: discovery, self-ping, admin and owner (§6, §8, §9, §10) ----
+
+    private async Task ServiceIqAsync(Stanza iq, Jid from, CancellationToken ct)
+    {
+        var payload = iq.Element.FirstChild();
+        if (iq.IqType == IqType.Get && payload?.Name == new QName(Ns.DiscoInfo, "query") && payload.GetAttribute("node") is null)
+        {
+            await ResultAsync(iq, new Element("query", Ns.DiscoInfo)
+                .Add(new Element("identity", Ns.DiscoInfo).SetAttribute("category", "conference").SetAttribute("type", "text").SetAttribute("name", "Chatrooms"))
+                .Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", Ns.DiscoInfo))
+                .Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", Ns.DiscoItems))
+                .Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", Muc)), ct).ConfigureAwait(false);
+            return;
+        }
+        if (iq.IqType == IqType.Get && payload?.Name == new QName(Ns.DiscoItems, "query"))
+        {
+            // §6.3: public rooms only.
+            var items = new Element("query", Ns.DiscoItems);
+            foreach (var room in _rooms.Values)
+                if (room.Public && !room.Locked)
+                    items.Add(new Element("item", Ns.DiscoItems).SetAttribute("jid", room.Jid.ToString()).SetAttribute("name", room.Name.Length > 0 ? room.Name : room.Jid.Local));
+            await ResultAsync(iq, items, ct).ConfigureAwait(false);
+            return;
+        }
+        await ErrorAsync(iq, StanzaError.ServiceUnavailable, ct).ConfigureAwait(false);
+    }
+
+    private async Task RoomIqAsync(MucRoom? room, Jid to, Stanza iq, Jid from, CancellationToken ct)
+    {
+        var payload = iq.Element.FirstChild();
+        if (room is null)
+        {
+            await ErrorAsync(iq, StanzaError.ItemNotFound("No such room"), ct).ConfigureAwait(false);
+            return;
+        }
+        if (to.Resource is not null)
+        {
+            // XEP-0410 self-ping: answered for one's own occupant; other IQs to occupants are not relayed.
+            var mine = room.BySession(from) is { } me && me.Nick == to.Resource;
+            if (payload?.Name == new QName(Ns.Ping, "ping") && mine) await ResultAsync(iq, null, ct).ConfigureAwait(false);
+            else await ErrorAsync(iq, mine ? StanzaError.ServiceUnavailable : StanzaError.NotAcceptable("You are not an occupant under this nick"), ct).ConfigureAwait(false);
+            return;
+        }
+        switch (payload?.Namespace, payload?.LocalName, iq.IqType)
+        {
+            case (Ns.DiscoInfo, "query", IqType.Get):
+                await ResultAsync(iq, RoomInfo(room), ct).ConfigureAwait(false);
+                return;
+            case (Ns.DiscoItems, "query", IqType.Get):
+                await ResultAsync(iq, new Element("query", Ns.DiscoItems), ct).ConfigureAwait(false);
+                return;
+            case (Admin, "query", _):
+                await AdminAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
+                return;
+            case (Owner, "query", _):
+                await OwnerAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
+                return;
+            default:
+                await ErrorAsync(iq, StanzaError.ServiceUnavailable, ct).ConfigureAwait(false);
+                return;
+        }
+    }
+
+    private static Element RoomInfo(MucRoom room)
+    {
+        var query = new Element("query", Ns.DiscoInfo)
+            .Add(new Element("identity", Ns.DiscoInfo).SetAttribute("category", "conference").SetAttribute("type", "text").SetAttribute("name", room.Name.Length > 0 ? room.Name : room.Jid.Local));
+        foreach (var f in new[]
+                 {
+                     Muc, room.Public ? "muc_public" : "muc_hidden", room.MembersOnly ? "muc_membersonly" : "muc_open",
+                     room.Moderated ? "muc_moderated" : "muc_unmoderated", room.WhoIs == "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
+                     room.Password is null ? "muc_unsecured" : "muc_passwordprotected", room.Persistent ? "muc_persistent" : "muc_temporary",
+                 })
+            query.Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", f));
+        // XEP-0128: the room information form.
+        query.Add(DataForm.Create("result", null, Muc + "#roominfo",
+            DataForm.Field("muc#roominfo_description", "text-single", null, false, room.Description),
+            DataForm.Field("muc#roominfo_occupants", "text-single", null, false, room.Occupants.Count.ToString(CultureInfo.InvariantCulture)),
+            DataForm.Field("muc#roominfo_subject", "text-single", null, false, room.Subject)));
+        return query;
+    }
+
+    // §8 (moderator) and §9 (admin): roles by nick, affiliations by JID, and the lists.
+    private async Task AdminAsync(MucRoom room, Stanza iq, Element query, Jid from, CancellationToken ct)
+    {
+        var actor = room.BySession(from);
+        var actorAffiliation = room.Affiliation(from);
+        if (iq.IqType == IqType.Get)
+        {
+            var wanted = query.Child("item", Admin);
+            if (actorAffiliation is not ("owner" or "admin") || wanted?.GetAttribute("affiliation") is not { } list)
+            {
+                await ErrorAsync(iq, StanzaError.Forbidden("Only admins and owners see the lists"), ct).ConfigureAwait(false);
+                return;
+            }
+            var result = new Element("query", Admin);
+            foreach (var (account, affiliation) in room.Affiliations)
+                if (affiliation == list) result.Add(new Element("item", Admin).SetAttribute("affiliation", affiliation).SetAttribute("jid", account.ToString()));
+            await ResultAsync(iq, result, ct).ConfigureAwait(false);
+            return;
+        }
+        foreach (var item in query.Children)
+        {
+            if (item.LocalName != "item") continue;
+            if (item.GetAttribute("role") is { } role && item.GetAttribute("nick") is { } nick)
+            {
+                if (!room.Occupants.TryGetValue(nick, out var target))
+                {
+                    await ErrorAsync(iq, StanzaError.ItemNotFound("No such occupant"), ct).ConfigureAwait(false);
+                    return;
+                }
+                // §8.2 / §9.6: moderators kick and grant voice; only admins make moderators; no one acts on a higher affiliation.
+                var allowed = actor?.Role == "moderator" && Rank(room.Affiliation(target.Account)) <= Rank(actorAffiliation)
+                              && (role != "moderator" || actorAffiliation is "owner" or "admin") && role is "none" or "visitor" or "participant" or "moderator";
+                if (!allowed)
+                {
+                    await ErrorAsync(iq, StanzaError.NotAllowed("You may not change that occupant's role"), ct).ConfigureAwait(false);
+                    return;
+                }
+                if (role == "none") await RemoveAsync(room, target, 307, item.ChildText("reason", Admin), ct).ConfigureAwait(false);
+                else
+                {
+                    target.Role = role;
+                    await BroadcastPresenceAsync(room, target, [], ct).ConfigureAwait(false);
+                }
+            }
+            else if (item.GetAttribute("affiliation") is { } affiliation && Jid.TryParse(item.GetAttribute("jid"), out var account))
+            {
+                // §9.1 ff.: admins manage members and outcasts; owners manage admins and owners too.
+                var allowed = affiliation is "owner" or "admin" || room.Affiliation(account) is "owner" or "admin"
+                    ? actorAffiliation == "owner"
+                    : actorAffiliation is "owner" or "admin";
+                if (!allowed || affiliation is not ("owner" or "admin" or "member" or "none" or "outcast"))
+                {
+                    await ErrorAsync(iq, StanzaError.NotAllowed("You may not change that affiliation"), ct).ConfigureAwait(false);
+                    return;
+                }
+                if (affiliation == "none") room.Affiliations.Remove(account.Bare);
+                else room.Affiliations[account.Bare] = affiliation;
+                if (!room.Affiliations.ContainsValue("owner"))
+                {
+                    room.Affiliations[from.Bare] = "owner";
+                    await ErrorAsync(iq, StanzaError.Conflict("A room keeps at least one owner"), ct).ConfigureAwait(false);
+                    return;
+                }
+                var target = room.ByAccount(account);
+                if (target is not null)
+                {
+                    if (affiliation == "outcast") await RemoveAsync(room, target, 301, item.ChildText("reason", Admin), ct).ConfigureAwait(false);
+                    else if (affiliation == "none" && room.MembersOnly) await RemoveAsync(room, target, 321, null, ct).ConfigureAwait(false);
+                    else
+                    {
+                        target.Role = room.DefaultRole(affiliation);
+                        await BroadcastPresenceAsync(room, target, [], ct).ConfigureAwait(false);
+                    }
+                }
+                await SaveAsync(room, ct).ConfigureAwait(false);
+            }
+        }
+        await ResultAsync(iq, null, ct).ConfigureAwait(false);
+    }
+
+    private static int Rank(string affiliation) => affiliation switch { "owner" => 3, "admin" => 2, "member" => 1, _ => 0 };
+
+    // §10: the configuration form, instant rooms, destruction.
+    private async Task OwnerAsync(MucRoom room, Stanza iq, Element query, Jid from, CancellationToken ct)
+    {
+        if (room.Affiliation(from) != "owner")
+        {
+            await ErrorAsync(iq, StanzaError.Forbidden("Only owners configure the room"), ct).ConfigureAwait(false);
+            return;
+        }
+        if (iq.IqType == IqType.Get)
+        {
+            await ResultAsync(iq, new Element("query", Owner).Add(ConfigForm(room)), ct).ConfigureAwait(false);
+            return;
+        }
+        if (query.Child("destroy", Owner) is { } destroy)
+        {
+            foreach (var occupant in room.Occupants.Values)
+                foreach (var session in occupant.Sessions)
+                {
+                    var p = Presence(room, occupant, session, [], "unavailable");
+                    var d = new Element("destroy", User);
+                    if (destroy.GetAttribute("jid") is { } venue) d.SetAttribute("jid", venue);
+                    if (destroy.ChildText("reason", Owner) is { } reason) d.Add(new Element("reason", User).AddText(reason));
+                    p.Child("x", User)!.Add(d);
+                    await SendAsync(p, ct).ConfigureAwait(false);
+                }
+            _rooms.Remove(room.Jid);
+            await _stored.SetAsync(_service, room.Jid.Local!, null, ct).ConfigureAwait(false);
+            await ResultAsync(iq, null, ct).ConfigureAwait(false);
+            return;
+        }
+        var form = query.Child("x", Ns.DataForms);
+        if (form is null)
+        {
+            await ErrorAsync(iq, StanzaError.BadRequest("Submit or cancel the configuration form"), ct).ConfigureAwait(false);
+            return;
+        }
+        if (form.GetAttribute("type") == "cancel")
+        {
+            // §10.1.3: cancelling the configuration of a new room destroys it.
+            if (room.Locked) _rooms.Remove(room.Jid);
+            await ResultAsync(iq, null, ct).ConfigureAwait(false);
+            return;
+        }
+        if (Configure(room, form) is { } why)
+        {
+            await ErrorAsync(iq, StanzaError.NotAcceptable(why), ct).ConfigureAwait(false);
+            return;
+        }
+        room.Locked = false;
+        if (room.Persistent) await SaveAsync(room, ct).ConfigureAwait(false);
+        else await _stored.SetAsync(_service, room.Jid.Local!, null, ct).ConfigureAwait(false);
+        await ResultAsync(iq, null, ct).ConfigureAwait(false);
+    }
+
+    private static Element ConfigForm(MucRoom room) =>
+        DataForm.Create("form", "Room configuration", Muc + "#roomconfig",
+            DataForm.Field("muc#roomconfig_roomname", "text-single", "Name", false, room.Name),
+            DataForm.Field("muc#roomconfig_roomdesc", "text-single", "Description", false, room.Description),
+            DataForm.Field("muc#roomconfig_persistentroom", "boolean", "Persistent", false, room.Persistent ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_publicroom", "boolean", "Listed", false, room.Public ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_membersonly", "boolean", "Members only", false, room.MembersOnly ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_moderatedroom", "boolean", "Moderated", false, room.Moderated ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_passwordprotectedroom", "boolean", "Password protected", false, room.Password is null ? "0" : "1"),
+            DataForm.Field("muc#roomconfig_roomsecret", "text-private", "Password", false, room.Password ?? ""),
+            DataForm.Field("muc#roomconfig_whois", "list-single", "Who sees real JIDs", false, room.WhoIs),
+            DataForm.Field("muc#roomconfig_maxusers", "list-single", "Most occupants", false, room.MaxUsers.ToString(CultureInfo.InvariantCulture)),
+            DataForm.Field("muc#roomconfig_changesubject", "boolean", "Participants change the subject", false, room.ChangeSubject ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_allowpm", "list-single", "Who may send private messages", false, room.AllowPm));
+
+    // Returns why the form is not acceptable, or null after applying it.
+    private string? Configure(MucRoom room, Element form)
+    {
+        var values = DataForm.FirstValues(form);
+        var protect = room.Password is not null;
+        string? secret = room.Password;
+        foreach (var (field, value) in values)
+        {
+            var flag = value is "1" or "true";
+            switch (field)
+            {
+                case "FORM_TYPE": break;
+                case "muc#roomconfig_roomname": room.Name = value; break;
+                case "muc#roomconfig_roomdesc": room.Description = value; break;
+                case "muc#roomconfig_persistentroom": room.Persistent = flag; break;
+                case "muc#roomconfig_publicroom": room.Public = flag; break;
+                case "muc#roomconfig_membersonly": room.MembersOnly = flag; break;
+                case "muc#roomconfig_moderatedroom": room.Moderated = flag; break;
+                case "muc#roomconfig_passwordprotectedroom": protect = flag; break;
+                case "muc#roomconfig_roomsecret": secret = value; break;
+                case "muc#roomconfig_changesubject": room.ChangeSubject = flag; break;
+                case "muc#roomconfig_whois":
+                    if (value is not ("moderators" or "anyone")) return "whois must be moderators or anyone";
+                    room.WhoIs = value;
+                    break;
+                case "muc#roomconfig_maxusers":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var max) || max < 1 || max > options.Value.Limits.MaxConnections)
+                        return "maxusers must be a positive number";
+                    room.MaxUsers = max;
+                    break;
+                case "muc#roomconfig_allowpm":
+                    if (value is not ("anyone" or "participants" or "moderators" or "none")) return "allowpm must be anyone, participants, moderators or none";
+                    room.AllowPm = value;
+                    break;
+            }
+        }
+        if (protect && string.IsNullOrEmpty(secret)) return "A password-protected room needs a password";
+        room.Password = protect ? secret : null;
+        return null;
+    }
+
+    // ---- sending ----
+
+    // An occupant leaves because a moderator or admin removed it (307 kicked, 301 banned, 321 no longer a member).
+    private async Task RemoveAsync(MucRoom room, MucOccupant target, int code, string? reason, CancellationToken ct)
+    {
+        room.Occupants.Remove(target.Nick);
+        foreach (var session in target.Sessions)
+        {
+            var p = Presence(room, target, session, [110, code], "unavailable");
+            if (reason is not null) p.Child("x", User)!.Child("item", User)!.Add(new Element("reason", User).AddText(reason));
+            target.Role = "none";
+            await SendAsync(p, ct).ConfigureAwait(false);
+        }
+        foreach (var other in room.Occupants.Values)
+            foreach (var session in other.Sessions)
+                await SendAsync(Presence(room, target, session, [code], "unavailable"), ct).ConfigureAwait(false);
+    }
+
+    private async Task BroadcastPresenceAsync(MucRoom room, MucOccupant occupant, int[] codes, CancellationToken ct, bool toSelf = true)
+    {
+        foreach (var other in room.Occupants.Values)
+        {
+            if (other == occupant && !toSelf) continue;
+            foreach (var session in other.Sessions)
+                await SendAsync(Presence(room, occupant, session, other == occupant ? [110, .. codes] : codes), ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task SendPresenceToAsync(MucRoom room, MucOccupant occupant, Jid session, IEnumerable<int> codes, CancellationToken ct) =>
+        await SendAsync(Presence(room, occupant, session, codes), ct).ConfigureAwait(false);
+
+    // §7.2.3: the occupant's presence as one recipient sees it; the real JID only for moderators or in non-anonymous rooms.
+    private static Element Presence(MucRoom room, MucOccupant occupant, Jid to, IEnumerable<int> codes, string? type = null)
+    {
+        var presence = type is null ? occupant.Presence.Clone() : new Element("presence", Ns.Client).SetAttribute("type", type);
+        presence.SetAttribute("from", room.Jid.WithResource(occupant.Nick).ToString()).SetAttribute("to", to.ToString());
+        var viewer = room.BySession(to);
+        var item = new Element("item", User).SetAttribute("affiliation", room.Affiliation(occupant.Account)).SetAttribute("role", type == "unavailable" ? "none" : occupant.Role);
+        if (room.WhoIs == "anyone" || viewer?.Role == "moderator" || viewer == occupant)
+            item.SetAttribute("jid", occupant.Sessions.Count > 0 ? First(occupant.Sessions).ToString() : occupant.Account.ToString());
+        var x = new Element("x", User).Add(item);
+        foreach (var code in codes) x.Add(new Element("status", User).SetAttribute("code", code.ToString(CultureInfo.InvariantCulture)));
+        return presence.Add(x);
+    }
+
+    private static Jid First(HashSet<Jid> sessions)
+    {
+        foreach (var s in sessions) return s;
+        return default;
+    }
+
+    // The occupant's own presence without what the room adds or what only the entry needs.
+    private static Element Strip(Element presence)
+    {
+        var copy = new Element("presence", Ns.Client);
+        foreach (var child in presence.Children)
+            if (child.Namespace is not (Muc or User)) copy.Add(child.Clone());
+        return copy;
+    }
+
+    private async Task SendAsync(Element stanza, CancellationToken ct) =>
+        await Router.RouteAsync(Stanza.Create(stanza), new RoomOrigin(_service), ct).ConfigureAwait(false);
+
+    private Task ResultAsync(Stanza iq, Element? payload, CancellationToken ct)
+    {
+        var result = new Element("iq", Ns.Client).SetAttribute("type", "result").SetAttribute("id", iq.Id)
+            .SetAttribute("from", iq.To?.ToString()).SetAttribute("to", iq.From?.ToString());
+        if (payload is not null) result.Add(payload);
+        return SendAsync(result, ct);
+    }
+
+    private Task ErrorAsync(Stanza stanza, StanzaError error, CancellationToken ct) =>
+        stanza.Type == "error" ? Task.CompletedTask : SendAsync(stanza.CreateErrorReply(error), ct);
+
+    private async Task SaveAsync(MucRoom room, CancellationToken ct)
+    {
+        if (room.Persistent) await _stored.SetAsync(_service, room.Jid.Local!, room.ToElement(), ct).ConfigureAwait(false);
+    }
+
+    // Persistent rooms come back after a restart (loaded on first use of the service).
+    private async Task LoadAsync(CancellationToken ct)
+    {
+        if (_loaded) return;
+        _loaded = true;
+        foreach (var (local, element) in await _stored.GetAllAsync(_service, ct).ConfigureAwait(false))
+            if (Jid.TryCreate(local, _service.Domain, null, out var jid)) _rooms[jid] = MucRoom.FromElement(jid, element);
+    }
+
+    // Errors about what the room sends (an occupant's server gone) need no answer.
+    private sealed class RoomOrigin(Jid service) : ISession
+    {
+        public Jid Jid => service;
+
+        public bool TryDeliver(Element stanza) => true;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Globalization;
+using Parley.Protocol;
+
+namespace Parley.Server.Modules.Muc;
+
+/// <summary>One occupant (a nick) of a room: the account behind it, its joined sessions (one account may join with
+/// several resources under one nick), its role and its last presence.</summary>
+internal sealed class MucOccupant(string nick, Jid account)
+{
+    public string Nick { get; set; } = nick;
+
+    public Jid Account { get; } = account;
+
+    public HashSet<Jid> Sessions { get; } = [];
+
+    public string Role { get; set; } = "participant";
+
+    public Element Presence { get; set; } = new("presence", Ns.Client);
+}
+
+/// <summary>A room's configuration, affiliations and live state (XEP-0045 §10 fields; §5 roles and affiliations).</summary>
+internal sealed class MucRoom(Jid jid)
+{
+    public Jid Jid { get; } = jid;
+
+    public string Name { get; set; } = "";
+
+    public string Description { get; set; } = "";
+
+    public bool Persistent { get; set; }
+
+    public bool Public { get; set; } = true;
+
+    public bool MembersOnly { get; set; }
+
+    public bool Moderated { get; set; }
+
+    public string? Password { get; set; }
+
+    /// <summary>"moderators" (semi-anonymous) or "anyone" (non-anonymous).</summary>
+    public string WhoIs { get; set; } = "moderators";
+
+    public int MaxUsers { get; set; } = 100;
+
+    public bool ChangeSubject { get; set; }
+
+    /// <summary>Who may send private messages: anyone, participants, moderators or none.</summary>
+    public string AllowPm { get; set; } = "anyone";
+
+    /// <summary>§10.1.3: a new room is locked until its owner configures it or accepts the defaults.</summary>
+    public bool Locked { get; set; }
+
+    public Dictionary<Jid, string> Affiliations { get; } = [];
+
+    public Dictionary<string, MucOccupant> Occupants { get; } = new(StringComparer.Ordinal);
+
+    public string Subject { get; set; } = "";
+
+    public string? SubjectNick { get; set; }
+
+    public List<(DateTimeOffset Time, Element Message)> History { get; } = [];
+
+    public string Affiliation(Jid account) => Affiliations.TryGetValue(account.Bare, out var a) ? a : "none";
+
+    public MucOccupant? BySession(Jid full)
+    {
+        foreach (var o in Occupants.Values)
+            if (o.Sessions.Contains(full)) return o;
+        return null;
+    }
+
+    public MucOccupant? ByAccount(Jid account)
+    {
+        foreach (var o in Occupants.Values)
+            if (o.Account == account.Bare) return o;
+        return null;
+    }
+
+    /// <summary>The role an affiliation gets on entering (§5.1.2).</summary>
+    public string DefaultRole(string affiliation) => affiliation switch
+    {
+        "owner" or "admin" => "moderator",
+        "member" => "participant",
+        _ => Moderated ? "visitor" : "participant",
+    };
+
+    /// <summary>The room's state as stored for a persistent room.</summary>
+    public Element ToElement()
+    {
+        var e = new Element("room", "urn:parley:muc")
+            .SetAttribute("name", Name).SetAttribute("description", Description).SetAttribute("public", Public ? "1" : "0")
+            .SetAttribute("membersonly", MembersOnly ? "1" : "0").SetAttribute("moderated", Moderated ? "1" : "0")
+            .SetAttribute("password", Password).SetAttribute("whois", WhoIs).SetAttribute("maxusers", MaxUsers.ToString(CultureInfo.InvariantCulture))
+            .SetAttribute("changesubject", ChangeSubject ? "1" : "0").SetAttribute("allowpm", AllowPm)
+            .SetAttribute("subject", Subject).SetAttribute("subjectnick", SubjectNick);
+        foreach (var (account, affiliation) in Affiliations)
+            e.Add(new Element("affiliation", "urn:parley:muc").SetAttribute("jid", account.ToString()).SetAttribute("affiliation", affiliation));
+        return e;
+    }
+
+    public static MucRoom FromElement(Jid jid, Element e)
+    {
+        var room = new MucRoom(jid)
+        {
+            Persistent = true,
+            Name = e.GetAttribute("name") ?? "",
+            Description = e.GetAttribute("description") ?? "",
+            Public = e.GetAttribute("public") != "0",
+            MembersOnly = e.GetAttribute("membersonly") == "1",
+            Moderated = e.GetAttribute("moderated") == "1",
+            Password = e.GetAttribute("password"),
+            WhoIs = e.GetAttribute("whois") ?? "moderators",
+            MaxUsers = int.TryParse(e.GetAttribute("maxusers"), NumberStyles.None, CultureInfo.InvariantCulture, out var max) ? max : 100,
+            ChangeSubject = e.GetAttribute("changesubject") == "1",
+            AllowPm = e.GetAttribute("allowpm") ?? "anyone",
+            Subject = e.GetAttribute("subject") ?? "",
+            SubjectNick = e.GetAttribute("subjectnick"),
+        };
+        foreach (var a in e.Children)
+            if (Jid.TryParse(a.GetAttribute("jid"), out var account) && a.GetAttribute("affiliation") is { } affiliation)
+                room.Affiliations[account] = affiliation;
+        return room;
+    }
+}

@@ -1,0 +1,209 @@
+using Parley.Client;
+using Parley.Protocol;
+using Parley.Server.Tests.Infrastructure;
+
+namespace Parley.Server.Tests.Modules.Muc;
+
+/// <summary>XEP-0045 core use cases on conference.example.test (section numbers in the names).</summary>
+public sealed class MucTests
+{
+    private const string Muc = "http://jabber.org/protocol/muc";
+    private const string User = Muc + "#user";
+    private const string Room = "team@conference.example.test";
+
+    private static Element Join(string nick, Element? extra = null)
+    {
+        var x = new Element("x", Muc);
+        if (extra is not null) x.Add(extra);
+        return new Element("presence", Ns.Client).SetAttribute("to", Room + "/" + nick).Add(x);
+    }
+
+    private static Element Groupchat(string body) =>
+        new Element("message", Ns.Client).SetAttribute("to", Room).SetAttribute("type", "groupchat").Add(new Element("body", Ns.Client).AddText(body));
+
+    private static Element OwnerIq(Element content) =>
+        new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("to", Room).Add(new Element("query", Muc + "#owner").Add(content));
+
+    private static Element AdminIq(Element item) =>
+        new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("to", Room).Add(new Element("query", Muc + "#admin").Add(item));
+
+    private static Element Form(params (string Var, string Value)[] fields)
+    {
+        var x = new Element("x", Ns.DataForms).SetAttribute("type", "submit")
+            .Add(new Element("field", Ns.DataForms).SetAttribute("var", "FORM_TYPE").Add(new Element("value", Ns.DataForms).AddText(Muc + "#roomconfig")));
+        foreach (var (v, value) in fields) x.Add(new Element("field", Ns.DataForms).SetAttribute("var", v).Add(new Element("value", Ns.DataForms).AddText(value)));
+        return x;
+    }
+
+    // Everything the client received up to a message it then sends to itself.
+    private static async Task<List<Element>> ReceivedAsync(XmppClient client)
+    {
+        var marker = "m" + Guid.NewGuid().ToString("N");
+        await client.SendAsync(new Element("message", Ns.Client).SetAttribute("to", client.BoundJid.ToString()).SetAttribute("id", marker));
+        using var timeout = new CancellationTokenSource(5000);
+        var list = new List<Element>();
+        while (true)
+        {
+            var e = await client.ReceiveAsync(timeout.Token);
+            if (e.GetAttribute("id") == marker) return list;
+            list.Add(e);
+        }
+    }
+
+    private static List<string> Codes(Element presence)
+    {
+        var codes = new List<string>();
+        if (presence.Child("x", User) is { } x)
+            foreach (var s in x.Children)
+                if (s.LocalName == "status") codes.Add(s.GetAttribute("code")!);
+        return codes;
+    }
+
+    private static async Task<(XmppClient Alice, XmppClient Bob)> RoomWithTwoAsync(TestServer server)
+    {
+        var alice = await server.LoginAsync("alice");
+        var bob = await server.LoginAsync("bob");
+        await alice.SendAsync(Join("Alice"));
+        var created = (await ReceivedAsync(alice)).Single(e => e.LocalName == "presence");
+        Assert.Equal(["110", "201"], Codes(created));
+        Assert.Equal("owner", created.Child("x", User)!.Child("item", User)!.GetAttribute("affiliation"));
+        // §10.1.2: the instant room is accepted with an empty submitted form.
+        Assert.Equal("result", (await alice.RequestAsync(OwnerIq(new Element("x", Ns.DataForms).SetAttribute("type", "submit")))).GetAttribute("type"));
+        await bob.SendAsync(Join("Bob"));
+        await ReceivedAsync(bob);
+        await ReceivedAsync(alice);
+        return (alice, bob);
+    }
+
+    [Fact]
+    public async Task Xep0045_7_2_entering_a_room_with_presence_codes_subject_and_semi_anonymity()
+    {
+        await using var server = await TestServer.StartAsync();
+        await using var alice = await server.LoginAsync("alice");
+        await using var bob = await server.LoginAsync("bob");
+        await alice.SendAsync(Join("Alice"));
+        await ReceivedAsync(alice);
+        // §10.1.3: a locked room cannot be entered by others.
+        await bob.SendAsync(Join("Bob"));
+        var locked = (await ReceivedAsync(bob)).Single();
+        Assert.NotNull(locked.Child("error", Ns.Client)?.Child("item-not-found", Ns.Stanzas));
+        await alice.RequestAsync(OwnerIq(new Element("x", Ns.DataForms).SetAttribute("type", "submit")));
+
+        await bob.SendAsync(Join("Bob"));
+        var seen = await ReceivedAsync(bob);
+        // The owner first (no real JID for a participant in a semi-anonymous room), then bob himself (110), then the subject.
+        Assert.Equal(Room + "/Alice", seen[0].GetAttribute("from"));
+        Assert.Null(seen[0].Child("x", User)!.Child("item", User)!.GetAttribute("jid"));
+        Assert.Equal(Room + "/Bob", seen[1].GetAttribute("from"));
+        Assert.Equal(["110"], Codes(seen[1]));
+        Assert.Equal("", seen[2].Child("subject", Ns.Client)!.Text);
+        // The moderator sees bob's real JID.
+        var atAlice = (await ReceivedAsync(alice)).Single(e => e.LocalName == "presence");
+        Assert.Equal(bob.BoundJid.ToString(), atAlice.Child("x", User)!.Child("item", User)!.GetAttribute("jid"));
+
+        // §7.2.9: a nickname in use by someone else.
+        await using var mallory = await server.LoginAsync("mallory");
+        await mallory.SendAsync(Join("Bob"));
+        Assert.NotNull((await ReceivedAsync(mallory)).Single().Child("error", Ns.Client)?.Child("conflict", Ns.Stanzas));
+
+        // XEP-0410: a self-ping to one's own occupant is answered.
+        var ping = await bob.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room + "/Bob").Add(new Element("ping", Ns.Ping)));
+        Assert.Equal("result", ping.GetAttribute("type"));
+    }
+
+    [Fact]
+    public async Task Xep0045_7_4_to_7_6_messages_history_private_messages_subject_and_nick_change()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        await bob.SendAsync(Groupchat("hello room"));
+        await ReceivedAsync(bob);
+        var atAlice = (await ReceivedAsync(alice)).Single();
+        Assert.Equal(Room + "/Bob", atAlice.GetAttribute("from"));
+        Assert.Equal(Room, atAlice.Child("stanza-id", Ns.StanzaId)!.GetAttribute("by"));
+
+        // §8.1: the moderator sets the subject; a late joiner gets the history (delayed) and then the subject.
+        await alice.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room).SetAttribute("type", "groupchat").Add(new Element("subject", Ns.Client).AddText("Plans")));
+        await ReceivedAsync(alice);
+        await ReceivedAsync(bob);
+        await using var carol = await server.LoginAsync("carol");
+        await carol.SendAsync(Join("Carol"));
+        var entry = await ReceivedAsync(carol);
+        var history = entry.Single(e => e.ChildText("body", Ns.Client) == "hello room");
+        Assert.NotNull(history.Child("delay", Ns.Delay));
+        Assert.Equal("Plans", entry[^1].ChildText("subject", Ns.Client));
+        Assert.Equal(Room + "/Alice", entry[^1].GetAttribute("from"));
+
+        // §7.5: a private message.
+        await carol.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room + "/Bob").SetAttribute("type", "chat").Add(new Element("body", Ns.Client).AddText("psst")));
+        await ReceivedAsync(carol);       // carol's connection has handled it (connections are not ordered with each other)
+        var pm = (await ReceivedAsync(bob)).Single(e => e.LocalName == "message");
+        Assert.Equal(Room + "/Carol", pm.GetAttribute("from"));
+        Assert.NotNull(pm.Child("x", User));
+
+        // §7.6: bob becomes Robert: unavailable with 303 and the new nick, then available as Robert.
+        await bob.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", Room + "/Robert"));
+        await ReceivedAsync(bob);
+        var change = await ReceivedAsync(carol);
+        Assert.Equal(["303"], Codes(change[0]));
+        Assert.Equal("Robert", change[0].Child("x", User)!.Child("item", User)!.GetAttribute("nick"));
+        Assert.Equal(Room + "/Robert", change[1].GetAttribute("from"));
+
+        // §7.14: leaving.
+        await carol.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", Room + "/Carol").SetAttribute("type", "unavailable"));
+        await ReceivedAsync(carol);
+        var left = (await ReceivedAsync(alice)).Last(e => e.LocalName == "presence");
+        Assert.Equal("unavailable", left.GetAttribute("type"));
+        Assert.Equal(Room + "/Carol", left.GetAttribute("from"));
+    }
+
+    [Fact]
+    public async Task Xep0045_8_and_9_kick_ban_members_only_and_a_persistent_room_after_a_restart()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "parley-muc-" + Guid.NewGuid().ToString("N"));
+        var settings = new Dictionary<string, string?> { ["Storage"] = "sqlite", ["DataDirectory"] = data };
+        try
+        {
+            await using (var server = await TestServer.StartAsync(settings))
+            {
+                var (alice, bob) = await RoomWithTwoAsync(server);
+                await using var _ = alice;
+                await using var __ = bob;
+                // §8.2: kick.
+                Assert.Equal("result", (await alice.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("nick", "Bob").SetAttribute("role", "none")))).GetAttribute("type"));
+                var kicked = (await ReceivedAsync(bob)).Single(e => e.LocalName == "presence");
+                Assert.Equal(["110", "307"], Codes(kicked));
+                // §9.1: ban; the banned account cannot come back.
+                await alice.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("jid", "bob@example.test").SetAttribute("affiliation", "outcast")));
+                await bob.SendAsync(Join("Bobby"));
+                Assert.NotNull((await ReceivedAsync(bob)).Single().Child("error", Ns.Client)?.Child("forbidden", Ns.Stanzas));
+                // §10.2: members-only and persistent.
+                Assert.Equal("result", (await alice.RequestAsync(OwnerIq(Form(("muc#roomconfig_membersonly", "1"), ("muc#roomconfig_persistentroom", "1"), ("muc#roomconfig_roomname", "The Team"))))).GetAttribute("type"));
+                await using var carol = await server.LoginAsync("carol");
+                await carol.SendAsync(Join("Carol"));
+                Assert.NotNull((await ReceivedAsync(carol)).Single().Child("error", Ns.Client)?.Child("registration-required", Ns.Stanzas));
+                await alice.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("jid", "carol@example.test").SetAttribute("affiliation", "member")));
+                var members = await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room)
+                    .Add(new Element("query", Muc + "#admin").Add(new Element("item", Muc + "#admin").SetAttribute("affiliation", "member"))));
+                Assert.Contains("jid='carol@example.test'", members.ToString(), StringComparison.Ordinal);
+            }
+            await using (var server = await TestServer.StartAsync(settings))
+            {
+                await using var carol = await server.LoginAsync("carol");
+                var info = await carol.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room).Add(new Element("query", Ns.DiscoInfo)));
+                var text = info.ToString();
+                Assert.Contains("name='The Team'", text, StringComparison.Ordinal);
+                Assert.Contains("var='muc_membersonly'", text, StringComparison.Ordinal);
+                Assert.Contains("var='muc_persistent'", text, StringComparison.Ordinal);
+                await carol.SendAsync(Join("Carol"));
+                Assert.Contains(await ReceivedAsync(carol), e => e.LocalName == "presence" && Codes(e).Contains("110"));
+            }
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+    }
+}
