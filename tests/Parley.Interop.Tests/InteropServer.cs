@@ -44,7 +44,7 @@ public sealed class InteropServer : IAsyncLifetime
         Server = ParleyServer.Create(configuration);
         await Server.StartAsync();
         var accounts = Server.Services.GetRequiredService<Accounts>();
-        foreach (var user in new[] { "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar", "peggy", "victor", "trent", "walter", "yvonne", "zed", "nina", "otto" })
+        foreach (var user in new[] { "alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "oscar", "peggy", "victor", "trent", "walter", "yvonne", "zed", "nina", "otto", "ownerm", "bobm", "carolm", "davem" })
             await accounts.CreateAsync(Protocol.Jid.Create(user, Domain), Password, CancellationToken.None);
     }
 

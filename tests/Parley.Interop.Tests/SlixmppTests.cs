@@ -201,4 +201,22 @@ public sealed class SlixmppTests(InteropServer server) : IClassFixture<InteropSe
         Assert.Contains("EVENT from=nina@localhost nick=Ali from slixmpp", output, StringComparison.Ordinal);
         Assert.Contains("ITEMS 1", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Xep0045_slixmpp_users_chat_in_a_room_the_owner_kicks_and_bans_and_a_late_joiner_gets_history_and_the_archive()
+    {
+        var args = Args("muc", "owner@localhost/slix", InteropServer.Password, server.StartTlsPort, "SCRAM-SHA-256");
+        args.AddRange(["--suffix", "m"]);
+        var (code, output) = await PythonPeer.RunAsync(Script, args, Timeout);
+        Assert.True(code == 0, output);
+        Assert.Contains("ROOM CREATED", output, StringComparison.Ordinal);
+        Assert.Contains("CAROL GOT ('Bob', 'hello from bob')", output, StringComparison.Ordinal);
+        Assert.Contains("OWNER GOT ('Bob', 'hello from bob')", output, StringComparison.Ordinal);
+        Assert.Contains("BOB GOT pm:Carol a private word", output, StringComparison.Ordinal);
+        Assert.Contains("MEMBERS ONLY", output, StringComparison.Ordinal);
+        Assert.Contains("CAROL KICKED", output, StringComparison.Ordinal);
+        Assert.Contains("CAROL REFUSED forbidden", output, StringComparison.Ordinal);
+        Assert.Contains("DAVE HISTORY ['hello from bob']", output, StringComparison.Ordinal);
+        Assert.Contains("ARCHIVE ['hello from bob']", output, StringComparison.Ordinal);
+    }
 }

@@ -499,9 +499,71 @@ async def pep(args):
     return 0
 
 
+async def muc(args):
+    """XEP-0045 through slixmpp's xep_0045 plugin: three accounts join a room, exchange group and private
+    messages; the owner makes the others members, configures the room members-only, kicks and bans; a late joiner
+    gets the history; the room's archive pages through MAM (XEP-0313)."""
+    from slixmpp.exceptions import PresenceError
+    loop = asyncio.get_running_loop()
+    domain = args.jid.split('@')[1].split('/')[0]
+    room = slixmpp.JID('team@conference.' + domain)
+    names = ['owner', 'bob', 'carol', 'dave']
+    clients = {}
+    for name in names:
+        c = make_client(f"{name}{args.suffix}@{domain}/slix", args.password, args.mechanism, args.cafile, args.port, args.no_channel_binding, args.tls12)
+        c.register_plugin('xep_0045')
+        c.register_plugin('xep_0313')
+        await connected(c, args)
+        clients[name] = c
+    owner, bob, carol, dave = (clients[n] for n in names)
+    await owner['xep_0045'].join_muc_wait(room, 'Owner', timeout=args.timeout)
+    form = await owner['xep_0045'].get_room_config(room)
+    await owner['xep_0045'].set_room_config(room, form)
+    print("ROOM CREATED", flush=True)
+    got = {n: asyncio.Queue() for n in names}
+    for n in names:
+        clients[n].add_event_handler('groupchat_message', lambda m, n=n: m['body'] and got[n].put_nowait((m['from'].resource, m['body'])))
+        clients[n].add_event_handler('message', lambda m, n=n: m['type'] == 'chat' and m['body'] and got[n].put_nowait(('pm:' + m['from'].resource, m['body'])))
+    await bob['xep_0045'].join_muc_wait(room, 'Bob', timeout=args.timeout)
+    await carol['xep_0045'].join_muc_wait(room, 'Carol', timeout=args.timeout)
+    bob.send_message(mto=room, mbody='hello from bob', mtype='groupchat')
+    print(f"CAROL GOT {await asyncio.wait_for(got['carol'].get(), args.timeout)}", flush=True)
+    print(f"OWNER GOT {await asyncio.wait_for(got['owner'].get(), args.timeout)}", flush=True)
+    carol.send_message(mto=slixmpp.JID(f"{room}/Bob"), mbody='a private word', mtype='chat')
+    while True:
+        who, body = await asyncio.wait_for(got['bob'].get(), args.timeout)
+        if who.startswith('pm:'):
+            print(f"BOB GOT {who} {body}", flush=True)
+            break
+    for member in (bob, carol, dave):
+        await owner['xep_0045'].set_affiliation(room, 'member', jid=member.boundjid.bare)
+    form = await owner['xep_0045'].get_room_config(room)
+    form['muc#roomconfig_membersonly'] = True
+    await owner['xep_0045'].set_room_config(room, form)
+    print("MEMBERS ONLY", flush=True)
+    kicked = loop.create_future()
+    carol.add_event_handler(f"muc::{room}::presence", lambda p: p['type'] == 'unavailable' and '307' in [str(c) for c in p['muc']['status_codes']] and not kicked.done() and kicked.set_result(True))
+    await owner['xep_0045'].set_role(room, 'Carol', 'none')
+    await asyncio.wait_for(kicked, args.timeout)
+    print("CAROL KICKED", flush=True)
+    await owner['xep_0045'].set_affiliation(room, 'outcast', jid=carol.boundjid.bare)
+    try:
+        await carol['xep_0045'].join_muc_wait(room, 'Carol2', timeout=args.timeout)
+        print("CAROL REJOINED", flush=True)
+    except PresenceError as e:
+        print(f"CAROL REFUSED {e.condition}", flush=True)
+    _, _, _, history = await dave['xep_0045'].join_muc_wait(room, 'Dave', maxstanzas=10, timeout=args.timeout)
+    print(f"DAVE HISTORY {[m['body'] for m in history]}", flush=True)
+    archived = [m['mam_result']['forwarded']['stanza']['body'] async for m in owner['xep_0313'].iterate(jid=room, rsm={'max': 1})]
+    print(f"ARCHIVE {archived}", flush=True)
+    for c in clients.values():
+        c.disconnect()
+    return 0
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register', 'smresume', 'carbons', 'mam', 'upload', 'pep'])
+    parser.add_argument('command', choices=['login', 'message', 'subscribe', 'offline', 'roster', 'priority', 'block', 'register', 'smresume', 'carbons', 'mam', 'upload', 'pep', 'muc'])
     parser.add_argument('--jid', required=True)
     parser.add_argument('--to')
     parser.add_argument('--password', required=True)
@@ -512,11 +574,12 @@ def main():
     parser.add_argument('--no-channel-binding', action='store_true')
     parser.add_argument('--tls12', action='store_true')
     parser.add_argument('--body', default='hello')
+    parser.add_argument('--suffix', default='')
     parser.add_argument('--timeout', type=float, default=30)
     args = parser.parse_args()
     command = {'login': login, 'message': message, 'subscribe': subscribe, 'offline': offline, 'roster': roster,
                'priority': priority, 'block': block, 'register': register, 'smresume': smresume,
-               'carbons': carbons, 'mam': mam, 'upload': upload, 'pep': pep}[args.command]
+               'carbons': carbons, 'mam': mam, 'upload': upload, 'pep': pep, 'muc': muc}[args.command]
     try:
         return asyncio.run(asyncio.wait_for(command(args), args.timeout + 5))
     except asyncio.TimeoutError:

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using Parley.Protocol;
+using Parley.Server.Modules.Mam;
 using Parley.Server.Routing;
 using Parley.Server.Storage;
 
@@ -13,7 +14,8 @@ namespace Parley.Server.Modules.Muc;
 /// checks and errors, the occupants' presence with every status code of that flow (110, 100, 201, 303, 307, 301),
 /// discussion history and the subject on entry, groupchat and private messages, nickname changes, changing the
 /// subject, leaving; moderators kick and grant voice, admins ban and grant membership, owners configure (the
-/// muc#roomconfig form), list affiliations and destroy rooms; persistent rooms survive a restart.
+/// muc#roomconfig form), list affiliations and destroy rooms; persistent rooms survive a restart. Rooms keep a
+/// XEP-0313 archive (status 170) that occupants page through, and stamp XEP-0359 stanza ids and XEP-0421 occupant ids.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA1001", Justification = "A semaphore without a wait handle holds nothing to free; the module lives as long as the server.")]
 public sealed class MucModule(IStorage storage, ComponentRegistry components, Addresses addresses, TimeProvider time, IServiceProvider services, IOptions<ParleyOptions> options) : IModule, IComponent
@@ -24,6 +26,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private const string Admin = Muc + "#admin";
     private const string Owner = Muc + "#owner";
     private const int HistorySize = 20;
+    private const string OccupantIdNs = "urn:xmpp:occupant-id:0";
     private readonly IMapStore _stored = storage.Map("muc.rooms");
     private readonly Dictionary<Jid, MucRoom> _rooms = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -147,10 +150,10 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         await BroadcastPresenceAsync(room, occupant, [], ct, toSelf: false).ConfigureAwait(false);
         var codes = new List<int> { 110 };
         if (room.WhoIs == "anyone") codes.Add(100);
+        if (room.Logging) codes.Add(170);
         if (created) codes.Add(201);
         await SendPresenceToAsync(room, occupant, from, codes, ct).ConfigureAwait(false);
-        if (created) return;
-        // §7.2.15 and §7.2.16: history, then the subject.
+        // §7.2.15 and §7.2.16: history, then the subject (an empty one for a new room, which clients wait for).
         var history = stanza.Element.Child("x", Muc)?.Child("history", Muc);
         var maxStanzas = int.TryParse(history?.GetAttribute("maxstanzas"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : HistorySize;
         var since = DateTimeOffset.TryParse(history?.GetAttribute("since"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var s) ? s : DateTimeOffset.MinValue;
@@ -247,12 +250,20 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             return;
         }
         var message = stanza.Element.Clone().SetAttribute("from", room.Jid.WithResource(occupant.Nick).ToString());
+        // XEP-0359 and XEP-0421: ids only the room may set.
         message.RemoveAll(new QName(Ns.StanzaId, "stanza-id"));
-        message.Add(new Element("stanza-id", Ns.StanzaId).SetAttribute("by", room.Jid.ToString()).SetAttribute("id", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))));
+        message.RemoveAll(new QName(OccupantIdNs, "occupant-id"));
+        var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('+', '-').Replace('/', '_');
+        message.Add(new Element("occupant-id", OccupantIdNs).SetAttribute("id", room.OccupantId(occupant.Account)));
+        message.Add(new Element("stanza-id", Ns.StanzaId).SetAttribute("by", room.Jid.ToString()).SetAttribute("id", id));
         if (subject is null)
         {
-            room.History.Add((time.GetUtcNow(), message.Clone()));
+            var now = time.GetUtcNow();
+            room.History.Add((now, message.Clone()));
             if (room.History.Count > HistorySize) room.History.RemoveAt(0);
+            // The room's archive (XEP-0313 on the room JID), when the room keeps one.
+            if (room.Logging && message.Child("body", Ns.Client) is not null)
+                await storage.Archive.AppendAsync(room.Jid, new ArchivedMessage(id, now, room.Jid.WithResource(occupant.Nick), message.Clone()), ct).ConfigureAwait(false);
         }
         foreach (var other in room.Occupants.Values)
             foreach (var session in other.Sessions)
@@ -343,6 +354,9 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             case (Admin, "query", _):
                 await AdminAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
                 return;
+            case (Ns.Mam, "query", IqType.Set):
+                await ArchiveQueryAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
+                return;
             case (Owner, "query", _):
                 await OwnerAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
                 return;
@@ -350,6 +364,27 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 await ErrorAsync(iq, StanzaError.ServiceUnavailable, ct).ConfigureAwait(false);
                 return;
         }
+    }
+
+    // XEP-0313 on a room: occupants (and, for members-only rooms, members) page through what the room kept.
+    private async Task ArchiveQueryAsync(MucRoom room, Stanza iq, Element query, Jid from, CancellationToken ct)
+    {
+        var affiliation = room.Affiliation(from);
+        var allowed = room.Logging && affiliation != "outcast" && (room.BySession(from) is not null || affiliation is "owner" or "admin" or "member" || (!room.MembersOnly && room.Password is null));
+        if (!allowed)
+        {
+            await ErrorAsync(iq, StanzaError.Forbidden("You may not read this room's archive"), ct).ConfigureAwait(false);
+            return;
+        }
+        var results = new List<Element>();
+        var reply = await MamQueries.RunAsync(storage.Archive, room.Jid, query, from, room.Jid, e =>
+        {
+            results.Add(e);
+            return true;
+        }, options.Value.Archive.MaxPageSize, ct).ConfigureAwait(false);
+        foreach (var result in results) await SendAsync(result, ct).ConfigureAwait(false);
+        if (reply.Error is { } error) await ErrorAsync(iq, error, ct).ConfigureAwait(false);
+        else await ResultAsync(iq, reply.Payload, ct).ConfigureAwait(false);
     }
 
     private static Element RoomInfo(MucRoom room)
@@ -361,8 +396,14 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                      Muc, room.Public ? "muc_public" : "muc_hidden", room.MembersOnly ? "muc_membersonly" : "muc_open",
                      room.Moderated ? "muc_moderated" : "muc_unmoderated", room.WhoIs == "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
                      room.Password is null ? "muc_unsecured" : "muc_passwordprotected", room.Persistent ? "muc_persistent" : "muc_temporary",
+                     OccupantIdNs, Ns.StanzaId,
                  })
             query.Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", f));
+        if (room.Logging)
+        {
+            query.Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", Ns.Mam));
+            query.Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", Ns.MamExtended));
+        }
         // XEP-0128: the room information form.
         query.Add(DataForm.Create("result", null, Muc + "#roominfo",
             DataForm.Field("muc#roominfo_description", "text-single", null, false, room.Description),
@@ -415,7 +456,9 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                     await BroadcastPresenceAsync(room, target, [], ct).ConfigureAwait(false);
                 }
             }
-            else if (item.GetAttribute("affiliation") is { } affiliation && Jid.TryParse(item.GetAttribute("jid"), out var account))
+            else if (item.GetAttribute("affiliation") is { } affiliation
+                     && (Jid.TryParse(item.GetAttribute("jid"), out var account)
+                         || (item.GetAttribute("nick") is { } byNick && room.Occupants.TryGetValue(byNick, out var named) && (account = named.Account) != default)))
             {
                 // §9.1 ff.: admins manage members and outcasts; owners manage admins and owners too.
                 var allowed = affiliation is "owner" or "admin" || room.Affiliation(account) is "owner" or "admin"
@@ -480,6 +523,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 }
             _rooms.Remove(room.Jid);
             await _stored.SetAsync(_service, room.Jid.Local!, null, ct).ConfigureAwait(false);
+            await storage.Archive.DeleteAllAsync(room.Jid, ct).ConfigureAwait(false);
             await ResultAsync(iq, null, ct).ConfigureAwait(false);
             return;
         }
@@ -502,6 +546,10 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             return;
         }
         room.Locked = false;
+        // §10.2: a room that becomes members-only removes those who are not members (status 322).
+        if (room.MembersOnly)
+            foreach (var occupant in room.Occupants.Values.ToArray())
+                if (room.Affiliation(occupant.Account) == "none") await RemoveAsync(room, occupant, 322, null, ct).ConfigureAwait(false);
         if (room.Persistent) await SaveAsync(room, ct).ConfigureAwait(false);
         else await _stored.SetAsync(_service, room.Jid.Local!, null, ct).ConfigureAwait(false);
         await ResultAsync(iq, null, ct).ConfigureAwait(false);
@@ -520,7 +568,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             DataForm.Field("muc#roomconfig_whois", "list-single", "Who sees real JIDs", false, room.WhoIs),
             DataForm.Field("muc#roomconfig_maxusers", "list-single", "Most occupants", false, room.MaxUsers.ToString(CultureInfo.InvariantCulture)),
             DataForm.Field("muc#roomconfig_changesubject", "boolean", "Participants change the subject", false, room.ChangeSubject ? "1" : "0"),
-            DataForm.Field("muc#roomconfig_allowpm", "list-single", "Who may send private messages", false, room.AllowPm));
+            DataForm.Field("muc#roomconfig_allowpm", "list-single", "Who may send private messages", false, room.AllowPm),
+            DataForm.Field("muc#roomconfig_enablelogging", "boolean", "Keep an archive (MAM)", false, room.Logging ? "1" : "0"));
 
     // Returns why the form is not acceptable, or null after applying it.
     private string? Configure(MucRoom room, Element form)
@@ -543,6 +592,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 case "muc#roomconfig_passwordprotectedroom": protect = flag; break;
                 case "muc#roomconfig_roomsecret": secret = value; break;
                 case "muc#roomconfig_changesubject": room.ChangeSubject = flag; break;
+                case "muc#roomconfig_enablelogging": room.Logging = flag; break;
                 case "muc#roomconfig_whois":
                     if (value is not ("moderators" or "anyone")) return "whois must be moderators or anyone";
                     room.WhoIs = value;
@@ -605,7 +655,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             item.SetAttribute("jid", occupant.Sessions.Count > 0 ? First(occupant.Sessions).ToString() : occupant.Account.ToString());
         var x = new Element("x", User).Add(item);
         foreach (var code in codes) x.Add(new Element("status", User).SetAttribute("code", code.ToString(CultureInfo.InvariantCulture)));
-        return presence.Add(x);
+        presence.RemoveAll(new QName(OccupantIdNs, "occupant-id"));
+        return presence.Add(x).Add(new Element("occupant-id", OccupantIdNs).SetAttribute("id", room.OccupantId(occupant.Account)));
     }
 
     private static Jid First(HashSet<Jid> sessions)

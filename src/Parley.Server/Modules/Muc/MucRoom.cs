@@ -47,6 +47,16 @@ internal sealed class MucRoom(Jid jid)
     /// <summary>Who may send private messages: anyone, participants, moderators or none.</summary>
     public string AllowPm { get; set; } = "anyone";
 
+    /// <summary>Whether messages are kept in the room's archive (XEP-0313 on the room JID; status 170).</summary>
+    public bool Logging { get; set; } = true;
+
+    /// <summary>The key of XEP-0421 occupant ids: stable per room and account, meaningless elsewhere.</summary>
+    public byte[] OccupantIdKey { get; set; } = System.Security.Cryptography.RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>XEP-0421: the occupant id of an account in this room.</summary>
+    public string OccupantId(Jid account) =>
+        Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(OccupantIdKey, System.Text.Encoding.UTF8.GetBytes(account.Bare.ToString())));
+
     /// <summary>§10.1.3: a new room is locked until its owner configures it or accepts the defaults.</summary>
     public bool Locked { get; set; }
 
@@ -92,7 +102,8 @@ internal sealed class MucRoom(Jid jid)
             .SetAttribute("membersonly", MembersOnly ? "1" : "0").SetAttribute("moderated", Moderated ? "1" : "0")
             .SetAttribute("password", Password).SetAttribute("whois", WhoIs).SetAttribute("maxusers", MaxUsers.ToString(CultureInfo.InvariantCulture))
             .SetAttribute("changesubject", ChangeSubject ? "1" : "0").SetAttribute("allowpm", AllowPm)
-            .SetAttribute("subject", Subject).SetAttribute("subjectnick", SubjectNick);
+            .SetAttribute("subject", Subject).SetAttribute("subjectnick", SubjectNick)
+            .SetAttribute("logging", Logging ? "1" : "0").SetAttribute("oidkey", Convert.ToBase64String(OccupantIdKey));
         foreach (var (account, affiliation) in Affiliations)
             e.Add(new Element("affiliation", "urn:parley:muc").SetAttribute("jid", account.ToString()).SetAttribute("affiliation", affiliation));
         return e;
@@ -115,7 +126,9 @@ internal sealed class MucRoom(Jid jid)
             AllowPm = e.GetAttribute("allowpm") ?? "anyone",
             Subject = e.GetAttribute("subject") ?? "",
             SubjectNick = e.GetAttribute("subjectnick"),
+            Logging = e.GetAttribute("logging") != "0",
         };
+        if (e.GetAttribute("oidkey") is { } key) room.OccupantIdKey = Convert.FromBase64String(key);
         foreach (var a in e.Children)
             if (Jid.TryParse(a.GetAttribute("jid"), out var account) && a.GetAttribute("affiliation") is { } affiliation)
                 room.Affiliations[account] = affiliation;

@@ -65,7 +65,7 @@ public sealed class MucTests
         var bob = await server.LoginAsync("bob");
         await alice.SendAsync(Join("Alice"));
         var created = (await ReceivedAsync(alice)).Single(e => e.LocalName == "presence");
-        Assert.Equal(["110", "201"], Codes(created));
+        Assert.Equal(["110", "170", "201"], Codes(created));
         Assert.Equal("owner", created.Child("x", User)!.Child("item", User)!.GetAttribute("affiliation"));
         // §10.1.2: the instant room is accepted with an empty submitted form.
         Assert.Equal("result", (await alice.RequestAsync(OwnerIq(new Element("x", Ns.DataForms).SetAttribute("type", "submit")))).GetAttribute("type"));
@@ -95,7 +95,7 @@ public sealed class MucTests
         Assert.Equal(Room + "/Alice", seen[0].GetAttribute("from"));
         Assert.Null(seen[0].Child("x", User)!.Child("item", User)!.GetAttribute("jid"));
         Assert.Equal(Room + "/Bob", seen[1].GetAttribute("from"));
-        Assert.Equal(["110"], Codes(seen[1]));
+        Assert.Equal(["110", "170"], Codes(seen[1]));
         Assert.Equal("", seen[2].Child("subject", Ns.Client)!.Text);
         // The moderator sees bob's real JID.
         var atAlice = (await ReceivedAsync(alice)).Single(e => e.LocalName == "presence");
@@ -205,5 +205,34 @@ public sealed class MucTests
         {
             Directory.Delete(data, recursive: true);
         }
+    }
+
+    [Fact]
+    public async Task Xep0313_the_room_archive_pages_and_xep0421_occupant_ids_are_stable()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        for (var i = 0; i < 5; i++) await bob.SendAsync(Groupchat("m" + i));
+        var atAlice = (await ReceivedAsync(bob)).FindAll(e => e.LocalName == "message");
+        Assert.Equal(5, atAlice.Count);
+        var ids = atAlice.ConvertAll(m => m.Child("occupant-id", "urn:xmpp:occupant-id:0")!.GetAttribute("id"));
+        Assert.Single(ids.Distinct());
+
+        var info = await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room).Add(new Element("query", Ns.DiscoInfo)));
+        Assert.Contains($"var='{Ns.Mam}'", info.ToString(), StringComparison.Ordinal);
+
+        var rsm = "http://jabber.org/protocol/rsm";
+        var query = new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("to", Room)
+            .Add(new Element("query", Ns.Mam).SetAttribute("queryid", "r1").Add(new Element("set", rsm).Add(new Element("max", rsm).AddText("2")).Add(new Element("before", rsm))));
+        var fin = await alice.RequestAsync(query);
+        var results = (await ReceivedAsync(alice)).FindAll(e => e.Child("result", Ns.Mam) is not null);
+        Assert.Equal(["m3", "m4"], results.ConvertAll(r => r.Child("result", Ns.Mam)!.Child("forwarded", Ns.Forward)!.Child("message", Ns.Client)!.ChildText("body", Ns.Client)!));
+        Assert.Equal(Room, results[0].GetAttribute("from"));
+        Assert.Equal(Room + "/Bob", results[0].Child("result", Ns.Mam)!.Child("forwarded", Ns.Forward)!.Child("message", Ns.Client)!.GetAttribute("from"));
+        Assert.Equal("5", fin.Child("fin", Ns.Mam)!.Child("set", rsm)!.ChildText("count", rsm));
+        // The archive id is the stanza-id the occupants saw.
+        Assert.Equal(atAlice[4].Child("stanza-id", Ns.StanzaId)!.GetAttribute("id"), results[1].Child("result", Ns.Mam)!.GetAttribute("id"));
     }
 }
