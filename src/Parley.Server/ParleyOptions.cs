@@ -52,6 +52,9 @@ public sealed class ParleyOptions
     /// <summary>XEP-0313 message archive.</summary>
     public ArchiveOptions Archive { get; set; } = new();
 
+    /// <summary>XEP-0045 multi-user chat limits.</summary>
+    public MucOptions Muc { get; set; } = new();
+
     /// <summary>XEP-0357 push notifications: what they may reveal.</summary>
     public PushOptions Push { get; set; } = new();
 
@@ -91,6 +94,9 @@ public sealed class ParleyOptions
         if (Registration.PerAddressPerHour < 1) errors.Add($"Registration:PerAddressPerHour: must be at least 1 (got {Registration.PerAddressPerHour})");
         Limits.Validate(errors);
         Upload.Validate(errors);
+        if (Muc.MaxRoomsPerAccount < 1) errors.Add($"Muc:MaxRoomsPerAccount: must be at least 1 (got {Muc.MaxRoomsPerAccount})");
+        if (Muc.MaxOccupantsPerRoom < 2) errors.Add($"Muc:MaxOccupantsPerRoom: must be at least 2 (got {Muc.MaxOccupantsPerRoom})");
+        if (Muc.MessagesPerMinute < 1) errors.Add($"Muc:MessagesPerMinute: must be at least 1 (got {Muc.MessagesPerMinute})");
         for (var i = 0; i < ExternalServices.Count; i++) ExternalServices[i].Validate($"ExternalServices:{i}", errors);
         if (Archive.RetentionDays < 0) errors.Add($"Archive:RetentionDays: must be at least 0 (0 keeps messages forever; got {Archive.RetentionDays})");
         if (Archive.MaxPageSize is < 1 or > 10000) errors.Add($"Archive:MaxPageSize: must be between 1 and 10000 (got {Archive.MaxPageSize})");
@@ -151,6 +157,19 @@ public sealed class ExternalServiceOptions
         if (Transport is not ("udp" or "tcp")) errors.Add($"{key}:Transport: must be udp or tcp (got '{Transport}')");
         if (CredentialSeconds is < 60 or > 30 * 86400) errors.Add($"{key}:CredentialSeconds: must be between 60 and 2592000 (got {CredentialSeconds})");
     }
+}
+
+/// <summary>XEP-0045 limits, each with the XEP's error when reached.</summary>
+public sealed class MucOptions
+{
+    /// <summary>Rooms one account may own (resource-constraint beyond).</summary>
+    public int MaxRoomsPerAccount { get; set; } = 50;
+
+    /// <summary>The most occupants a room may be configured for (its maxusers; service-unavailable when full).</summary>
+    public int MaxOccupantsPerRoom { get; set; } = 1000;
+
+    /// <summary>Groupchat messages one occupant may send per minute (policy-violation beyond).</summary>
+    public int MessagesPerMinute { get; set; } = 120;
 }
 
 /// <summary>XEP-0357: push notifications go through the app vendor's servers, so by default they say only that a message came.</summary>

@@ -34,6 +34,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private Router? _router;
     private bool _loaded;
 
+    private readonly MucOptions _limits = options.Value.Muc;
+
     private Router Router => _router ??= (Router)services.GetService(typeof(Router))!;
 
     /// <inheritdoc />
@@ -116,7 +118,15 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 await ErrorAsync(stanza, StanzaError.NotAllowed("Only accounts of this server may create rooms"), ct).ConfigureAwait(false);
                 return;
             }
-            room = new MucRoom(roomJid) { Locked = true };
+            var owned = 0;
+            foreach (var r in _rooms.Values)
+                if (r.Affiliation(from) == "owner") owned++;
+            if (owned >= _limits.MaxRoomsPerAccount)
+            {
+                await ErrorAsync(stanza, StanzaError.ResourceConstraint("You own as many rooms as this service allows"), ct).ConfigureAwait(false);
+                return;
+            }
+            room = new MucRoom(roomJid) { Locked = true, MaxUsers = Math.Min(100, _limits.MaxOccupantsPerRoom) };
             room.Affiliations[from.Bare] = "owner";
             _rooms[roomJid] = room;
             created = true;
@@ -159,6 +169,15 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         var since = DateTimeOffset.TryParse(history?.GetAttribute("since"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var s) ? s : DateTimeOffset.MinValue;
         var seconds = int.TryParse(history?.GetAttribute("seconds"), NumberStyles.None, CultureInfo.InvariantCulture, out var sec) ? time.GetUtcNow().AddSeconds(-sec) : DateTimeOffset.MinValue;
         var start = Math.Max(0, room.History.Count - maxStanzas);
+        // maxchars counts the characters of the XML of the messages sent, newest first (§7.2.15); 0 means none.
+        if (int.TryParse(history?.GetAttribute("maxchars"), NumberStyles.None, CultureInfo.InvariantCulture, out var maxChars))
+        {
+            var total = 0;
+            var first = room.History.Count;
+            while (first > start && total + room.History[first - 1].Message.ToString().Length <= maxChars)
+                total += room.History[--first].Message.ToString().Length;
+            start = first;
+        }
         for (var i = start; i < room.History.Count; i++)
         {
             var (at, message) = room.History[i];
@@ -220,6 +239,11 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private async Task GroupMessageAsync(MucRoom? room, Stanza stanza, Jid from, CancellationToken ct)
     {
         if (stanza.Type == "error") return;
+        if (room is not null && stanza.Type is null or "normal" && stanza.Element.Child("x", User) is { } userX)
+        {
+            await InvitationAsync(room, stanza, userX, from, ct).ConfigureAwait(false);
+            return;
+        }
         var occupant = room?.BySession(from);
         if (room is null || occupant is null)
         {
@@ -249,6 +273,12 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             await ErrorAsync(stanza, StanzaError.Forbidden("Visitors may not speak in this moderated room"), ct).ConfigureAwait(false);
             return;
         }
+        if (!occupant.Allow(time.GetUtcNow(), _limits.MessagesPerMinute))
+        {
+            // RFC 6120 §8.3.3.13 (policy-violation) for an occupant who floods the room.
+            await ErrorAsync(stanza, StanzaError.PolicyViolation("Too many messages; slow down"), ct).ConfigureAwait(false);
+            return;
+        }
         var message = stanza.Element.Clone().SetAttribute("from", room.Jid.WithResource(occupant.Nick).ToString());
         // XEP-0359 and XEP-0421: ids only the room may set.
         message.RemoveAll(new QName(Ns.StanzaId, "stanza-id"));
@@ -268,6 +298,56 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         foreach (var other in room.Occupants.Values)
             foreach (var session in other.Sessions)
                 await SendAsync(message.Clone().SetAttribute("to", session.ToString()), ct).ConfigureAwait(false);
+    }
+
+    // §7.8.2: a mediated invitation goes to the invitee from the room (with the password); in a members-only room
+    // only admins invite, and the invitee becomes a member. A decline goes back to the inviter.
+    private async Task InvitationAsync(MucRoom room, Stanza stanza, Element userX, Jid from, CancellationToken ct)
+    {
+        if (userX.Child("invite", User) is { } invite)
+        {
+            var inviter = room.BySession(from);
+            if (inviter is null)
+            {
+                await ErrorAsync(stanza, StanzaError.NotAcceptable("Only occupants may invite"), ct).ConfigureAwait(false);
+                return;
+            }
+            if (!Jid.TryParse(invite.GetAttribute("to"), out var invitee))
+            {
+                await ErrorAsync(stanza, StanzaError.JidMalformed("The invitee's address is not a JID"), ct).ConfigureAwait(false);
+                return;
+            }
+            if (room.MembersOnly)
+            {
+                if (room.Affiliation(from) is not ("owner" or "admin"))
+                {
+                    await ErrorAsync(stanza, StanzaError.Forbidden("Only admins invite to this members-only room"), ct).ConfigureAwait(false);
+                    return;
+                }
+                if (room.Affiliation(invitee) == "none")
+                {
+                    room.Affiliations[invitee.Bare] = "member";
+                    await SaveAsync(room, ct).ConfigureAwait(false);
+                }
+            }
+            var x = new Element("x", User);
+            var forwarded = new Element("invite", User).SetAttribute("from", from.Bare.ToString());
+            if (invite.ChildText("reason", User) is { } reason) forwarded.Add(new Element("reason", User).AddText(reason));
+            x.Add(forwarded);
+            if (room.Password is not null) x.Add(new Element("password", User).AddText(room.Password));
+            await SendAsync(new Element("message", Ns.Client).SetAttribute("from", room.Jid.ToString()).SetAttribute("to", invitee.ToString())
+                .SetAttribute("id", stanza.Id).Add(x), ct).ConfigureAwait(false);
+            return;
+        }
+        if (userX.Child("decline", User) is { } decline && Jid.TryParse(decline.GetAttribute("to"), out var to))
+        {
+            var back = new Element("decline", User).SetAttribute("from", from.Bare.ToString());
+            if (decline.ChildText("reason", User) is { } reason) back.Add(new Element("reason", User).AddText(reason));
+            await SendAsync(new Element("message", Ns.Client).SetAttribute("from", room.Jid.ToString()).SetAttribute("to", to.ToString())
+                .SetAttribute("id", stanza.Id).Add(new Element("x", User).Add(back)), ct).ConfigureAwait(false);
+            return;
+        }
+        await ErrorAsync(stanza, StanzaError.BadRequest("Send groupchat messages, invitations or declines to the room"), ct).ConfigureAwait(false);
     }
 
     // §7.5: a private message to another occupant, from the sender's room nick.
@@ -545,7 +625,14 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             await ErrorAsync(iq, StanzaError.NotAcceptable(why), ct).ConfigureAwait(false);
             return;
         }
+        var wasLocked = room.Locked;
         room.Locked = false;
+        // §10.2.1: occupants hear that the configuration changed (104).
+        if (!wasLocked)
+            foreach (var occupant in room.Occupants.Values)
+                foreach (var session in occupant.Sessions)
+                    await SendAsync(new Element("message", Ns.Client).SetAttribute("from", room.Jid.ToString()).SetAttribute("to", session.ToString())
+                        .SetAttribute("type", "groupchat").Add(new Element("x", User).Add(new Element("status", User).SetAttribute("code", "104"))), ct).ConfigureAwait(false);
         // §10.2: a room that becomes members-only removes those who are not members (status 322).
         if (room.MembersOnly)
             foreach (var occupant in room.Occupants.Values.ToArray())
@@ -598,8 +685,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                     room.WhoIs = value;
                     break;
                 case "muc#roomconfig_maxusers":
-                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var max) || max < 1 || max > options.Value.Limits.MaxConnections)
-                        return "maxusers must be a positive number";
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var max) || max < 1 || max > _limits.MaxOccupantsPerRoom)
+                        return $"maxusers must be between 1 and {_limits.MaxOccupantsPerRoom}";
                     room.MaxUsers = max;
                     break;
                 case "muc#roomconfig_allowpm":

@@ -16,6 +16,17 @@ internal sealed class MucOccupant(string nick, Jid account)
     public string Role { get; set; } = "participant";
 
     public Element Presence { get; set; } = new("presence", Ns.Client);
+
+    private readonly Queue<DateTimeOffset> _recent = new();
+
+    /// <summary>Whether another message fits in the last minute's allowance.</summary>
+    public bool Allow(DateTimeOffset now, int perMinute)
+    {
+        while (_recent.Count > 0 && now - _recent.Peek() > TimeSpan.FromMinutes(1)) _recent.Dequeue();
+        if (_recent.Count >= perMinute) return false;
+        _recent.Enqueue(now);
+        return true;
+    }
 }
 
 /// <summary>A room's configuration, affiliations and live state (XEP-0045 §10 fields; §5 roles and affiliations).</summary>

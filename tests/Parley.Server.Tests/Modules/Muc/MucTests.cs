@@ -235,4 +235,44 @@ public sealed class MucTests
         // The archive id is the stanza-id the occupants saw.
         Assert.Equal(atAlice[4].Child("stanza-id", Ns.StanzaId)!.GetAttribute("id"), results[1].Child("result", Ns.Mam)!.GetAttribute("id"));
     }
+
+    [Fact]
+    public async Task Xep0045_7_8_2_mediated_invitations_and_declines_10_2_1_config_change_and_the_limits()
+    {
+        await using var server = await TestServer.StartAsync(new() { ["Muc:MessagesPerMinute"] = "3", ["Muc:MaxRoomsPerAccount"] = "1" });
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        await using var carol = await server.LoginAsync("carol");
+        // Invitations go to bare JIDs: the invitee and the inviter are online (available).
+        await carol.SendAsync(new Element("presence", Ns.Client));
+        await alice.SendAsync(new Element("presence", Ns.Client));
+        await ReceivedAsync(carol);
+        await ReceivedAsync(alice);
+
+        // An invitation through the room, and its decline.
+        await alice.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room)
+            .Add(new Element("x", User).Add(new Element("invite", User).SetAttribute("to", "carol@example.test").Add(new Element("reason", User).AddText("join us")))));
+        await ReceivedAsync(alice);
+        var invitation = (await ReceivedAsync(carol)).Single();
+        Assert.Equal(Room, invitation.GetAttribute("from"));
+        Assert.Equal("alice@example.test", invitation.Child("x", User)!.Child("invite", User)!.GetAttribute("from"));
+        await carol.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room)
+            .Add(new Element("x", User).Add(new Element("decline", User).SetAttribute("to", "alice@example.test").Add(new Element("reason", User).AddText("busy")))));
+        await ReceivedAsync(carol);
+        var declined = (await ReceivedAsync(alice)).Single();
+        Assert.Equal("carol@example.test", declined.Child("x", User)!.Child("decline", User)!.GetAttribute("from"));
+
+        // §10.2.1: occupants learn that the configuration changed.
+        await alice.RequestAsync(OwnerIq(Form(("muc#roomconfig_roomname", "Renamed"))));
+        Assert.Contains((await ReceivedAsync(bob)), m => m.Child("x", User)?.Child("status", User)?.GetAttribute("code") == "104");
+
+        // Limits: messages per minute, rooms per account; history maxchars=0 sends none.
+        for (var i = 0; i < 4; i++) await bob.SendAsync(Groupchat("n" + i));
+        Assert.Contains(await ReceivedAsync(bob), m => m.GetAttribute("type") == "error" && m.Child("error", Ns.Client)?.Child("policy-violation", Ns.Stanzas) is not null);
+        await alice.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", "second@conference.example.test/Alice").Add(new Element("x", Muc)));
+        Assert.Contains(await ReceivedAsync(alice), p => p.Child("error", Ns.Client)?.Child("resource-constraint", Ns.Stanzas) is not null);
+        await carol.SendAsync(Join("Carol", new Element("history", Muc).SetAttribute("maxchars", "0")));
+        Assert.DoesNotContain(await ReceivedAsync(carol), m => m.ChildText("body", Ns.Client) is not null);
+    }
 }
