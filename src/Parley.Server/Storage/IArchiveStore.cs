@@ -57,6 +57,9 @@ public interface IArchiveStore
     /// <summary>The oldest and newest archived messages (XEP-0313 §5.1 metadata).</summary>
     Task<(ArchivedMessage? First, ArchivedMessage? Last)> BoundsAsync(Jid account, CancellationToken ct);
 
+    /// <summary>Replaces an archived message (a XEP-0424/0425 tombstone); false when there is no such id.</summary>
+    Task<bool> ReplaceAsync(Jid account, string id, Element message, CancellationToken ct);
+
     /// <summary>Deletes an account's archive.</summary>
     Task DeleteAllAsync(Jid account, CancellationToken ct);
 

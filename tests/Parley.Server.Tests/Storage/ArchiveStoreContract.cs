@@ -76,6 +76,18 @@ public abstract class ArchiveStoreContract : StorageFixture
     }
 
     [Fact]
+    public async Task A_message_is_replaced_by_its_tombstone_in_place()
+    {
+        await FillAsync();
+        var tombstone = new Element("message", Ns.Client).Add(new Element("retracted", "urn:xmpp:message-retract:1"));
+        Assert.True(await Storage.Archive.ReplaceAsync(Alice, "m4", tombstone, CancellationToken.None));
+        Assert.False(await Storage.Archive.ReplaceAsync(Alice, "nope", tombstone, CancellationToken.None));
+        var page = (await QueryAsync(new ArchiveQuery { Max = 10, Ids = ["m4"] }))!;
+        Assert.NotNull(page.Items[0].Message.Child("retracted", "urn:xmpp:message-retract:1"));
+        Assert.Equal(T0.AddMinutes(4), page.Items[0].Timestamp);
+    }
+
+    [Fact]
     public async Task Max_zero_counts_bounds_retention_and_deletion()
     {
         await FillAsync();

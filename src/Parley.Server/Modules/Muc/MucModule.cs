@@ -27,6 +27,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private const string Owner = Muc + "#owner";
     private const int HistorySize = 20;
     private const string OccupantIdNs = "urn:xmpp:occupant-id:0";
+    private const string Retract = "urn:xmpp:message-retract:1";
+    private const string Moderate = "urn:xmpp:message-moderate:1";
     private readonly IMapStore _stored = storage.Map("muc.rooms");
     private readonly Dictionary<Jid, MucRoom> _rooms = [];
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -279,6 +281,13 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             await ErrorAsync(stanza, StanzaError.PolicyViolation("Too many messages; slow down"), ct).ConfigureAwait(false);
             return;
         }
+        // XEP-0424: an author retracts their own message; the archive keeps a tombstone.
+        if (stanza.Element.Child("retract", Retract)?.GetAttribute("id") is { } retracted
+            && !await TombstoneAsync(room, retracted, occupant, null, null, ct).ConfigureAwait(false))
+        {
+            await ErrorAsync(stanza, StanzaError.Forbidden("Only the author retracts a message this way"), ct).ConfigureAwait(false);
+            return;
+        }
         var message = stanza.Element.Clone().SetAttribute("from", room.Jid.WithResource(occupant.Nick).ToString());
         // XEP-0359 and XEP-0421: ids only the room may set.
         message.RemoveAll(new QName(Ns.StanzaId, "stanza-id"));
@@ -434,6 +443,9 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             case (Admin, "query", _):
                 await AdminAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
                 return;
+            case (Moderate, "moderate", IqType.Set):
+                await ModerateAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
+                return;
             case (Ns.Mam, "query", IqType.Set):
                 await ArchiveQueryAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
                 return;
@@ -444,6 +456,54 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 await ErrorAsync(iq, StanzaError.ServiceUnavailable, ct).ConfigureAwait(false);
                 return;
         }
+    }
+
+    // XEP-0425: a moderator retracts someone's message: everyone is told, the archive keeps a tombstone.
+    private async Task ModerateAsync(MucRoom room, Stanza iq, Element moderate, Jid from, CancellationToken ct)
+    {
+        var moderator = room.BySession(from);
+        if (moderator?.Role != "moderator" || moderate.Child("retract", Retract) is null || moderate.GetAttribute("id") is not { } id)
+        {
+            await ErrorAsync(iq, StanzaError.Forbidden("Only moderators are allowed to moderate other participants' messages"), ct).ConfigureAwait(false);
+            return;
+        }
+        var reason = moderate.ChildText("reason", Moderate);
+        if (!await TombstoneAsync(room, id, null, moderator, reason, ct).ConfigureAwait(false))
+        {
+            await ErrorAsync(iq, StanzaError.ItemNotFound("No such message in the room's archive"), ct).ConfigureAwait(false);
+            return;
+        }
+        var retract = new Element("retract", Retract).SetAttribute("id", id)
+            .Add(new Element("moderated", Moderate).SetAttribute("by", room.Jid.WithResource(moderator.Nick).ToString())
+                .Add(new Element("occupant-id", OccupantIdNs).SetAttribute("id", room.OccupantId(moderator.Account))));
+        if (reason is not null) retract.Add(new Element("reason", Retract).AddText(reason));
+        foreach (var occupant in room.Occupants.Values)
+            foreach (var session in occupant.Sessions)
+                await SendAsync(new Element("message", Ns.Client).SetAttribute("type", "groupchat").SetAttribute("from", room.Jid.ToString())
+                    .SetAttribute("to", session.ToString()).SetAttribute("id", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))).Add(retract.Clone()), ct).ConfigureAwait(false);
+        await ResultAsync(iq, null, ct).ConfigureAwait(false);
+    }
+
+    // Replaces an archived message with its tombstone (and drops it from the history). With an author, only that
+    // author's own message qualifies (by occupant id); with a moderator, any message.
+    private async Task<bool> TombstoneAsync(MucRoom room, string id, MucOccupant? author, MucOccupant? moderator, string? reason, CancellationToken ct)
+    {
+        var page = await storage.Archive.QueryAsync(room.Jid, new ArchiveQuery { Ids = [id], Max = 1 }, ct).ConfigureAwait(false);
+        if (page is not { Items.Count: 1 }) return false;
+        var original = page.Items[0].Message;
+        var occupantId = original.Child("occupant-id", OccupantIdNs)?.GetAttribute("id");
+        if (author is not null && occupantId != room.OccupantId(author.Account)) return false;
+        var tombstone = new Element("message", Ns.Client).SetAttribute("type", "groupchat").SetAttribute("from", original.GetAttribute("from")).SetAttribute("id", original.GetAttribute("id"));
+        if (occupantId is not null) tombstone.Add(new Element("occupant-id", OccupantIdNs).SetAttribute("id", occupantId));
+        var retracted = new Element("retracted", Retract).SetAttribute("stamp", MamQueries.Stamp(time.GetUtcNow()));
+        if (moderator is not null)
+            retracted.Add(new Element("moderated", Moderate).SetAttribute("by", room.Jid.WithResource(moderator.Nick).ToString())
+                .Add(new Element("occupant-id", OccupantIdNs).SetAttribute("id", room.OccupantId(moderator.Account))));
+        if (reason is not null) retracted.Add(new Element("reason", Retract).AddText(reason));
+        tombstone.Add(retracted);
+        await storage.Archive.ReplaceAsync(room.Jid, id, tombstone, ct).ConfigureAwait(false);
+        room.History.RemoveAll(h => h.Message.Child("stanza-id", Ns.StanzaId)?.GetAttribute("id") == id);
+        return true;
     }
 
     // XEP-0313 on a room: occupants (and, for members-only rooms, members) page through what the room kept.
@@ -476,7 +536,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                      Muc, room.Public ? "muc_public" : "muc_hidden", room.MembersOnly ? "muc_membersonly" : "muc_open",
                      room.Moderated ? "muc_moderated" : "muc_unmoderated", room.WhoIs == "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
                      room.Password is null ? "muc_unsecured" : "muc_passwordprotected", room.Persistent ? "muc_persistent" : "muc_temporary",
-                     OccupantIdNs, Ns.StanzaId,
+                     OccupantIdNs, Ns.StanzaId, Moderate, Retract,
                  })
             query.Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", f));
         if (room.Logging)

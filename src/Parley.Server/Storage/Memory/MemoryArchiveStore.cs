@@ -66,6 +66,18 @@ internal sealed class MemoryArchiveStore : IArchiveStore
         lock (list) return Task.FromResult(list.Count == 0 ? ((ArchivedMessage?)null, (ArchivedMessage?)null) : (list[0], list[^1]));
     }
 
+    public Task<bool> ReplaceAsync(Jid account, string id, Element message, CancellationToken ct)
+    {
+        var list = _archives.GetOrAdd(account.Bare, _ => []);
+        lock (list)
+        {
+            var i = list.FindIndex(m => m.Id == id);
+            if (i < 0) return Task.FromResult(false);
+            list[i] = list[i] with { Message = message.Clone() };
+            return Task.FromResult(true);
+        }
+    }
+
     public Task DeleteAllAsync(Jid account, CancellationToken ct)
     {
         _archives.TryRemove(account.Bare, out _);

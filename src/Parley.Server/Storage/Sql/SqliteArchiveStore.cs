@@ -170,6 +170,25 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
         return (first?.Items.Count > 0 ? first.Items[0] : null, last?.Items.Count > 0 ? last.Items[0] : null);
     }
 
+    public async Task<bool> ReplaceAsync(Jid account, string id, Element message, CancellationToken ct)
+    {
+        await storage.WriteLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "UPDATE archive SET message = $m WHERE account = $a AND id = $id;";
+            command.Parameters.AddWithValue("$m", ElementCodec.Encode(message));
+            command.Parameters.AddWithValue("$a", account.Bare.ToString());
+            command.Parameters.AddWithValue("$id", id);
+            return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
+        }
+        finally
+        {
+            storage.WriteLock.Release();
+        }
+    }
+
     public async Task DeleteAllAsync(Jid account, CancellationToken ct)
     {
         await WriteAsync("DELETE FROM archive WHERE account = $a;", ("$a", account.Bare.ToString()), ct).ConfigureAwait(false);

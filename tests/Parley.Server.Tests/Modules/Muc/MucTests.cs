@@ -275,4 +275,46 @@ public sealed class MucTests
         await carol.SendAsync(Join("Carol", new Element("history", Muc).SetAttribute("maxchars", "0")));
         Assert.DoesNotContain(await ReceivedAsync(carol), m => m.ChildText("body", Ns.Client) is not null);
     }
+
+    [Fact]
+    public async Task Xep0425_a_moderator_retracts_a_message_and_xep0424_an_author_retracts_their_own_and_the_archive_keeps_tombstones()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        await bob.SendAsync(Groupchat("buy potions"));
+        await bob.SendAsync(Groupchat("oops, typo"));
+        var sent = (await ReceivedAsync(bob)).FindAll(m => m.LocalName == "message");
+        var spam = sent[0].Child("stanza-id", Ns.StanzaId)!.GetAttribute("id")!;
+        var typo = sent[1].Child("stanza-id", Ns.StanzaId)!.GetAttribute("id")!;
+        await ReceivedAsync(alice);
+
+        // A participant may not moderate.
+        var moderate = new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("to", Room)
+            .Add(new Element("moderate", "urn:xmpp:message-moderate:1").SetAttribute("id", spam)
+                .Add(new Element("retract", "urn:xmpp:message-retract:1")).Add(new Element("reason", "urn:xmpp:message-moderate:1").AddText("spam")));
+        Assert.NotNull((await bob.RequestAsync(moderate)).Child("error", Ns.Client)?.Child("forbidden", Ns.Stanzas));
+        Assert.Equal("result", (await alice.RequestAsync(moderate)).GetAttribute("type"));
+        var notice = (await ReceivedAsync(bob)).Single(m => m.Child("retract", "urn:xmpp:message-retract:1") is not null);
+        Assert.Equal(Room + "/Alice", notice.Child("retract", "urn:xmpp:message-retract:1")!.Child("moderated", "urn:xmpp:message-moderate:1")!.GetAttribute("by"));
+
+        // The author retracts their own message; someone else's cannot be retracted that way.
+        await bob.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room).SetAttribute("type", "groupchat")
+            .Add(new Element("retract", "urn:xmpp:message-retract:1").SetAttribute("id", typo)).Add(new Element("body", Ns.Client).AddText("retracted")));
+        await ReceivedAsync(bob);
+        await alice.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room).SetAttribute("type", "groupchat")
+            .Add(new Element("retract", "urn:xmpp:message-retract:1").SetAttribute("id", typo)));
+        Assert.Contains(await ReceivedAsync(alice), m => m.Child("error", Ns.Client)?.Child("forbidden", Ns.Stanzas) is not null);
+
+        var query = new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("to", Room).Add(new Element("query", Ns.Mam).SetAttribute("queryid", "t"));
+        await alice.RequestAsync(query);
+        var archived = (await ReceivedAsync(alice)).FindAll(e => e.Child("result", Ns.Mam) is not null)
+            .ConvertAll(r => r.Child("result", Ns.Mam)!.Child("forwarded", Ns.Forward)!.Child("message", Ns.Client)!);
+        Assert.Null(archived[0].Child("body", Ns.Client));
+        Assert.Equal("spam", archived[0].Child("retracted", "urn:xmpp:message-retract:1")!.ChildText("reason", "urn:xmpp:message-retract:1"));
+        Assert.NotNull(archived[0].Child("retracted", "urn:xmpp:message-retract:1")!.Child("moderated", "urn:xmpp:message-moderate:1"));
+        Assert.NotNull(archived[1].Child("retracted", "urn:xmpp:message-retract:1"));
+        Assert.Null(archived[1].Child("body", Ns.Client));
+    }
 }
