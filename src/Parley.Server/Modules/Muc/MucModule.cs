@@ -140,6 +140,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             : room.Password is not null && affiliation is not ("owner" or "admin") && stanza.Element.Child("x", Muc)?.ChildText("password", Muc) != room.Password
                 ? StanzaError.NotAuthorized("A password is required")
             : room.Occupants.TryGetValue(nick, out var taken) && taken.Account != from.Bare ? StanzaError.Conflict("That nickname is in use")
+            : room.ReservedBy(nick) is { } owner && owner != from.Bare ? StanzaError.Conflict("That nickname is reserved")
             : room.Occupants.Count >= room.MaxUsers && affiliation is not ("owner" or "admin") ? StanzaError.ServiceUnavailable
             : null;
         if (error is not null)
@@ -244,6 +245,12 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         if (room is not null && stanza.Type is null or "normal" && stanza.Element.Child("x", User) is { } userX)
         {
             await InvitationAsync(room, stanza, userX, from, ct).ConfigureAwait(false);
+            return;
+        }
+        if (room is not null && stanza.Type is null or "normal" && stanza.Element.Child("x", Ns.DataForms) is { } form
+            && DataForm.Value(form, "FORM_TYPE") == Muc + "#request")
+        {
+            await VoiceRequestAsync(room, stanza, form, from, ct).ConfigureAwait(false);
             return;
         }
         var occupant = room?.BySession(from);
@@ -359,6 +366,84 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         await ErrorAsync(stanza, StanzaError.BadRequest("Send groupchat messages, invitations or declines to the room"), ct).ConfigureAwait(false);
     }
 
+    // §7.13 and §8.6: a visitor asks for voice; the moderators get an approval form; an approval grants it.
+    private async Task VoiceRequestAsync(MucRoom room, Stanza stanza, Element form, Jid from, CancellationToken ct)
+    {
+        var sender = room.BySession(from);
+        if (sender is null)
+        {
+            await ErrorAsync(stanza, StanzaError.NotAcceptable("Only occupants ask for voice"), ct).ConfigureAwait(false);
+            return;
+        }
+        if (form.GetAttribute("type") == "submit" && DataForm.Value(form, "muc#request_allow") is { } allow && sender.Role == "moderator")
+        {
+            if (allow is "true" or "1" && DataForm.Value(form, "muc#roomnick") is { } nick && room.Occupants.TryGetValue(nick, out var visitor) && visitor.Role == "visitor")
+            {
+                visitor.Role = "participant";
+                await BroadcastPresenceAsync(room, visitor, [], ct).ConfigureAwait(false);
+            }
+            return;
+        }
+        if (sender.Role != "visitor") return;
+        var approval = DataForm.Create("form", "Voice request", Muc + "#request",
+            DataForm.Field("muc#role", "list-single", "Requested role", false, "participant"),
+            DataForm.Field("muc#jid", "jid-single", "User ID", false, from.ToString()),
+            DataForm.Field("muc#roomnick", "text-single", "Room Nickname", false, sender.Nick),
+            DataForm.Field("muc#request_allow", "boolean", "Grant voice to this person?", false, "false"));
+        foreach (var moderator in room.Occupants.Values)
+        {
+            if (moderator.Role != "moderator") continue;
+            foreach (var session in moderator.Sessions)
+                await SendAsync(new Element("message", Ns.Client).SetAttribute("from", room.Jid.ToString()).SetAttribute("to", session.ToString())
+                    .SetAttribute("id", stanza.Id).Add(approval.Clone()), ct).ConfigureAwait(false);
+        }
+    }
+
+    // §7.10: registering makes the account a member with its nickname reserved.
+    private async Task RegisterAsync(MucRoom room, Stanza iq, Element query, Jid from, CancellationToken ct)
+    {
+        var affiliation = room.Affiliation(from);
+        if (affiliation == "outcast")
+        {
+            await ErrorAsync(iq, StanzaError.Forbidden("You are banned from this room"), ct).ConfigureAwait(false);
+            return;
+        }
+        if (iq.IqType == IqType.Get)
+        {
+            var reply = new Element("query", Ns.Register);
+            if (room.ReservedNicks.TryGetValue(from.Bare, out var current))
+                reply.Add(new Element("registered", Ns.Register)).Add(new Element("username", Ns.Register).AddText(current));
+            else
+                reply.Add(DataForm.Create("form", "Registration", Muc + "#register",
+                    DataForm.Field("muc#register_roomnick", "text-single", "Desired nickname", true)));
+            await ResultAsync(iq, reply, ct).ConfigureAwait(false);
+            return;
+        }
+        if (query.Child("remove", Ns.Register) is not null)
+        {
+            room.ReservedNicks.Remove(from.Bare);
+            if (affiliation == "member") room.Affiliations.Remove(from.Bare);
+            await SaveAsync(room, ct).ConfigureAwait(false);
+            await ResultAsync(iq, null, ct).ConfigureAwait(false);
+            return;
+        }
+        var nick = query.Child("x", Ns.DataForms) is { } form ? DataForm.Value(form, "muc#register_roomnick") : null;
+        if (string.IsNullOrWhiteSpace(nick) || !Jid.TryCreate(room.Jid.Local, room.Jid.Domain, nick, out _))
+        {
+            await ErrorAsync(iq, StanzaError.BadRequest("Give a nickname to reserve"), ct).ConfigureAwait(false);
+            return;
+        }
+        if ((room.ReservedBy(nick) is { } holder && holder != from.Bare) || (room.Occupants.TryGetValue(nick, out var using_) && using_.Account != from.Bare))
+        {
+            await ErrorAsync(iq, StanzaError.Conflict("That nickname is taken"), ct).ConfigureAwait(false);
+            return;
+        }
+        room.ReservedNicks[from.Bare] = nick;
+        if (affiliation == "none") room.Affiliations[from.Bare] = "member";
+        await SaveAsync(room, ct).ConfigureAwait(false);
+        await ResultAsync(iq, null, ct).ConfigureAwait(false);
+    }
+
     // §7.5: a private message to another occupant, from the sender's room nick.
     private async Task PrivateMessageAsync(MucRoom? room, string nick, Stanza stanza, Jid from, CancellationToken ct)
     {
@@ -405,11 +490,36 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         }
         if (iq.IqType == IqType.Get && payload?.Name == new QName(Ns.DiscoItems, "query"))
         {
-            // §6.3: public rooms only.
-            var items = new Element("query", Ns.DiscoItems);
+            // §6.3: public rooms only; §6.3 with XEP-0059: large services page with <max/> and <after/>/<before/>.
+            var rooms = new List<MucRoom>();
             foreach (var room in _rooms.Values)
-                if (room.Public && !room.Locked)
-                    items.Add(new Element("item", Ns.DiscoItems).SetAttribute("jid", room.Jid.ToString()).SetAttribute("name", room.Name.Length > 0 ? room.Name : room.Jid.Local));
+                if (room.Public && !room.Locked) rooms.Add(room);
+            rooms.Sort((a, b) => string.CompareOrdinal(a.Jid.ToString(), b.Jid.ToString()));
+            var set = payload.Child("set", Ns.Rsm);
+            var max = int.TryParse(set?.ChildText("max", Ns.Rsm), NumberStyles.None, CultureInfo.InvariantCulture, out var m) ? Math.Min(m, 1000) : 1000;
+            var start = 0;
+            if (set?.ChildText("after", Ns.Rsm) is { } after)
+                start = rooms.FindIndex(r => r.Jid.ToString() == after) + 1;
+            else if (set?.Child("before", Ns.Rsm) is { } before)
+            {
+                var end = before.Text.Length == 0 ? rooms.Count : Math.Max(0, rooms.FindIndex(r => r.Jid.ToString() == before.Text));
+                start = Math.Max(0, end - max);
+                max = Math.Min(max, end - start);
+            }
+            var items = new Element("query", Ns.DiscoItems);
+            var page = rooms.GetRange(Math.Min(start, rooms.Count), Math.Max(0, Math.Min(max, rooms.Count - start)));
+            foreach (var room in page)
+                items.Add(new Element("item", Ns.DiscoItems).SetAttribute("jid", room.Jid.ToString()).SetAttribute("name", room.Name.Length > 0 ? room.Name : room.Jid.Local));
+            if (set is not null)
+            {
+                var summary = new Element("set", Ns.Rsm);
+                if (page.Count > 0)
+                {
+                    summary.Add(new Element("first", Ns.Rsm).SetAttribute("index", start.ToString(CultureInfo.InvariantCulture)).AddText(page[0].Jid.ToString()));
+                    summary.Add(new Element("last", Ns.Rsm).AddText(page[^1].Jid.ToString()));
+                }
+                items.Add(summary.Add(new Element("count", Ns.Rsm).AddText(rooms.Count.ToString(CultureInfo.InvariantCulture))));
+            }
             await ResultAsync(iq, items, ct).ConfigureAwait(false);
             return;
         }
@@ -434,8 +544,20 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         }
         switch (payload?.Namespace, payload?.LocalName, iq.IqType)
         {
+            case (Ns.DiscoInfo, "query", IqType.Get) when payload!.GetAttribute("node") == "x-roomuser-item":
+            {
+                // §7.12: the nickname the user reserved, if any.
+                var reply = new Element("query", Ns.DiscoInfo).SetAttribute("node", "x-roomuser-item");
+                if (room.ReservedNicks.TryGetValue(from.Bare, out var reserved))
+                    reply.Add(new Element("identity", Ns.DiscoInfo).SetAttribute("category", "conference").SetAttribute("type", "text").SetAttribute("name", reserved));
+                await ResultAsync(iq, reply, ct).ConfigureAwait(false);
+                return;
+            }
             case (Ns.DiscoInfo, "query", IqType.Get):
                 await ResultAsync(iq, RoomInfo(room), ct).ConfigureAwait(false);
+                return;
+            case (Ns.Register, "query", _):
+                await RegisterAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
                 return;
             case (Ns.DiscoItems, "query", IqType.Get):
                 await ResultAsync(iq, new Element("query", Ns.DiscoItems), ct).ConfigureAwait(false);
@@ -536,7 +658,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                      Muc, room.Public ? "muc_public" : "muc_hidden", room.MembersOnly ? "muc_membersonly" : "muc_open",
                      room.Moderated ? "muc_moderated" : "muc_unmoderated", room.WhoIs == "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
                      room.Password is null ? "muc_unsecured" : "muc_passwordprotected", room.Persistent ? "muc_persistent" : "muc_temporary",
-                     OccupantIdNs, Ns.StanzaId, Moderate, Retract,
+                     OccupantIdNs, Ns.StanzaId, Moderate, Retract, Ns.Register, Muc + "#request",
                  })
             query.Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", f));
         if (room.Logging)

@@ -73,6 +73,17 @@ internal sealed class MucRoom(Jid jid)
 
     public Dictionary<Jid, string> Affiliations { get; } = [];
 
+    /// <summary>§7.10: nicknames reserved by registration, per account.</summary>
+    public Dictionary<Jid, string> ReservedNicks { get; } = [];
+
+    /// <summary>The account that reserved a nick, if any.</summary>
+    public Jid? ReservedBy(string nick)
+    {
+        foreach (var (account, reserved) in ReservedNicks)
+            if (reserved == nick) return account;
+        return null;
+    }
+
     public Dictionary<string, MucOccupant> Occupants { get; } = new(StringComparer.Ordinal);
 
     public string Subject { get; set; } = "";
@@ -116,7 +127,8 @@ internal sealed class MucRoom(Jid jid)
             .SetAttribute("subject", Subject).SetAttribute("subjectnick", SubjectNick)
             .SetAttribute("logging", Logging ? "1" : "0").SetAttribute("oidkey", Convert.ToBase64String(OccupantIdKey));
         foreach (var (account, affiliation) in Affiliations)
-            e.Add(new Element("affiliation", "urn:parley:muc").SetAttribute("jid", account.ToString()).SetAttribute("affiliation", affiliation));
+            e.Add(new Element("affiliation", "urn:parley:muc").SetAttribute("jid", account.ToString()).SetAttribute("affiliation", affiliation)
+                .SetAttribute("nick", ReservedNicks.TryGetValue(account, out var nick) ? nick : null));
         return e;
     }
 
@@ -142,7 +154,10 @@ internal sealed class MucRoom(Jid jid)
         if (e.GetAttribute("oidkey") is { } key) room.OccupantIdKey = Convert.FromBase64String(key);
         foreach (var a in e.Children)
             if (Jid.TryParse(a.GetAttribute("jid"), out var account) && a.GetAttribute("affiliation") is { } affiliation)
+            {
                 room.Affiliations[account] = affiliation;
+                if (a.GetAttribute("nick") is { } nick) room.ReservedNicks[account] = nick;
+            }
         return room;
     }
 }

@@ -317,4 +317,59 @@ public sealed class MucTests
         Assert.NotNull(archived[1].Child("retracted", "urn:xmpp:message-retract:1"));
         Assert.Null(archived[1].Child("body", Ns.Client));
     }
+
+    [Fact]
+    public async Task Xep0045_7_10_registration_reserves_a_nick_7_13_voice_requests_and_6_3_rooms_paged()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        await using var carol = await server.LoginAsync("carol");
+        var register = new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("to", Room)
+            .Add(new Element("query", Ns.Register).Add(new Element("x", Ns.DataForms).SetAttribute("type", "submit")
+                .Add(new Element("field", Ns.DataForms).SetAttribute("var", "FORM_TYPE").Add(new Element("value", Ns.DataForms).AddText(Muc + "#register")))
+                .Add(new Element("field", Ns.DataForms).SetAttribute("var", "muc#register_roomnick").Add(new Element("value", Ns.DataForms).AddText("thirdwitch")))));
+        Assert.Equal("result", (await carol.RequestAsync(register)).GetAttribute("type"));
+        var nick = await carol.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room)
+            .Add(new Element("query", Ns.DiscoInfo).SetAttribute("node", "x-roomuser-item")));
+        Assert.Contains("name='thirdwitch'", nick.ToString(), StringComparison.Ordinal);
+        await using var mallory = await server.LoginAsync("mallory");
+        await mallory.SendAsync(Join("thirdwitch"));
+        Assert.NotNull((await ReceivedAsync(mallory)).Single().Child("error", Ns.Client)?.Child("conflict", Ns.Stanzas));
+
+        // §7.13: a visitor in a moderated room asks for voice; the moderator approves.
+        await alice.RequestAsync(OwnerIq(Form(("muc#roomconfig_moderatedroom", "1"))));
+        await mallory.SendAsync(Join("Mallory"));
+        await ReceivedAsync(mallory);
+        await ReceivedAsync(alice);
+        await mallory.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room).Add(new Element("x", Ns.DataForms).SetAttribute("type", "submit")
+            .Add(new Element("field", Ns.DataForms).SetAttribute("var", "FORM_TYPE").Add(new Element("value", Ns.DataForms).AddText(Muc + "#request")))
+            .Add(new Element("field", Ns.DataForms).SetAttribute("var", "muc#role").Add(new Element("value", Ns.DataForms).AddText("participant")))));
+        await ReceivedAsync(mallory);
+        var request = (await ReceivedAsync(alice)).Single(m => m.Child("x", Ns.DataForms) is not null).Child("x", Ns.DataForms)!;
+        Assert.Contains("<value>Mallory</value>", request.ToString(), StringComparison.Ordinal);
+        var approval = new Element("x", Ns.DataForms).SetAttribute("type", "submit");
+        foreach (var (v, value) in new[] { ("FORM_TYPE", Muc + "#request"), ("muc#role", "participant"), ("muc#roomnick", "Mallory"), ("muc#request_allow", "true") })
+            approval.Add(new Element("field", Ns.DataForms).SetAttribute("var", v).Add(new Element("value", Ns.DataForms).AddText(value)));
+        await alice.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room).Add(approval));
+        await ReceivedAsync(alice);
+        var voiced = (await ReceivedAsync(mallory)).Last(p => p.LocalName == "presence");
+        Assert.Equal("participant", voiced.Child("x", User)!.Child("item", User)!.GetAttribute("role"));
+
+        // §6.3 with XEP-0059: the public rooms, a page at a time.
+        await alice.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", "other@conference.example.test/Alice").Add(new Element("x", Muc)));
+        await ReceivedAsync(alice);
+        await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("to", "other@conference.example.test")
+            .Add(new Element("query", Muc + "#owner").Add(new Element("x", Ns.DataForms).SetAttribute("type", "submit"))));
+        var rsm = "http://jabber.org/protocol/rsm";
+        var page = await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", "conference.example.test")
+            .Add(new Element("query", Ns.DiscoItems).Add(new Element("set", rsm).Add(new Element("max", rsm).AddText("1")))));
+        var query = page.Child("query", Ns.DiscoItems)!;
+        Assert.Equal("other@conference.example.test", query.Child("item", Ns.DiscoItems)!.GetAttribute("jid"));
+        Assert.Equal("2", query.Child("set", rsm)!.ChildText("count", rsm));
+        var next = await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", "conference.example.test")
+            .Add(new Element("query", Ns.DiscoItems).Add(new Element("set", rsm).Add(new Element("max", rsm).AddText("1")).Add(new Element("after", rsm).AddText("other@conference.example.test")))));
+        Assert.Equal(Room, next.Child("query", Ns.DiscoItems)!.Child("item", Ns.DiscoItems)!.GetAttribute("jid"));
+    }
 }
