@@ -94,6 +94,7 @@ public sealed class ParleyOptions
         if (Registration.PerAddressPerHour < 1) errors.Add($"Registration:PerAddressPerHour: must be at least 1 (got {Registration.PerAddressPerHour})");
         Limits.Validate(errors);
         Upload.Validate(errors);
+        if (Muc.CreateRooms is not ("local" or "admins" or "anyone")) errors.Add($"Muc:CreateRooms: must be local, admins or anyone (got '{Muc.CreateRooms}')");
         if (Muc.MaxRoomsPerAccount < 1) errors.Add($"Muc:MaxRoomsPerAccount: must be at least 1 (got {Muc.MaxRoomsPerAccount})");
         if (Muc.MaxOccupantsPerRoom < 2) errors.Add($"Muc:MaxOccupantsPerRoom: must be at least 2 (got {Muc.MaxOccupantsPerRoom})");
         if (Muc.MessagesPerMinute < 1) errors.Add($"Muc:MessagesPerMinute: must be at least 1 (got {Muc.MessagesPerMinute})");
@@ -162,6 +163,9 @@ public sealed class ExternalServiceOptions
 /// <summary>XEP-0045 limits, each with the XEP's error when reached.</summary>
 public sealed class MucOptions
 {
+    /// <summary>Who may create rooms: "local" (accounts of this server), "admins" (the Admins list) or "anyone".</summary>
+    public string CreateRooms { get; set; } = "local";
+
     /// <summary>Rooms one account may own (resource-constraint beyond).</summary>
     public int MaxRoomsPerAccount { get; set; } = 50;
 

@@ -25,7 +25,6 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private const string User = Muc + "#user";
     private const string Admin = Muc + "#admin";
     private const string Owner = Muc + "#owner";
-    private const int HistorySize = 20;
     private const string OccupantIdNs = "urn:xmpp:occupant-id:0";
     private const string Retract = "urn:xmpp:message-retract:1";
     private const string Moderate = "urn:xmpp:message-moderate:1";
@@ -37,6 +36,15 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private bool _loaded;
 
     private readonly MucOptions _limits = options.Value.Muc;
+    private readonly HashSet<Jid> _admins = Admins(options.Value.Admins);
+
+    private static HashSet<Jid> Admins(List<string> list)
+    {
+        var set = new HashSet<Jid>();
+        foreach (var a in list)
+            if (Jid.TryParse(a, out var jid)) set.Add(jid.Bare);
+        return set;
+    }
 
     private Router Router => _router ??= (Router)services.GetService(typeof(Router))!;
 
@@ -115,9 +123,15 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         if (room is null)
         {
             // §10.1.1: only accounts of this server create rooms; the new room is locked and owned by its creator.
-            if (!addresses.IsLocal(from) || from.Local is null)
+            var mayCreate = _limits.CreateRooms switch
             {
-                await ErrorAsync(stanza, StanzaError.NotAllowed("Only accounts of this server may create rooms"), ct).ConfigureAwait(false);
+                "anyone" => true,
+                "admins" => _admins.Contains(from.Bare),
+                _ => addresses.IsLocal(from) && from.Local is not null,
+            };
+            if (!mayCreate)
+            {
+                await ErrorAsync(stanza, StanzaError.NotAllowed("You may not create rooms on this service"), ct).ConfigureAwait(false);
                 return;
             }
             var owned = 0;
@@ -158,7 +172,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         var occupant = new MucOccupant(nick, from.Bare) { Role = room.DefaultRole(affiliation), Presence = Strip(stanza.Element) };
         occupant.Sessions.Add(from);
         // §7.2.3: the others first, then the newcomer to everyone, then its own presence with 110.
-        foreach (var other in room.Occupants.Values) await SendAsync(Presence(room, other, from, []), ct).ConfigureAwait(false);
+        foreach (var other in room.Occupants.Values)
+            if (room.PresenceBroadcast.Contains(other.Role)) await SendAsync(Presence(room, other, from, []), ct).ConfigureAwait(false);
         room.Occupants[nick] = occupant;
         await BroadcastPresenceAsync(room, occupant, [], ct, toSelf: false).ConfigureAwait(false);
         var codes = new List<int> { 110 };
@@ -168,7 +183,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         await SendPresenceToAsync(room, occupant, from, codes, ct).ConfigureAwait(false);
         // §7.2.15 and §7.2.16: history, then the subject (an empty one for a new room, which clients wait for).
         var history = stanza.Element.Child("x", Muc)?.Child("history", Muc);
-        var maxStanzas = int.TryParse(history?.GetAttribute("maxstanzas"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : HistorySize;
+        var maxStanzas = int.TryParse(history?.GetAttribute("maxstanzas"), NumberStyles.None, CultureInfo.InvariantCulture, out var ms) ? ms : room.DefaultHistoryMessages;
         var since = DateTimeOffset.TryParse(history?.GetAttribute("since"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var s) ? s : DateTimeOffset.MinValue;
         var seconds = int.TryParse(history?.GetAttribute("seconds"), NumberStyles.None, CultureInfo.InvariantCulture, out var sec) ? time.GetUtcNow().AddSeconds(-sec) : DateTimeOffset.MinValue;
         var start = Math.Max(0, room.History.Count - maxStanzas);
@@ -306,7 +321,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         {
             var now = time.GetUtcNow();
             room.History.Add((now, message.Clone()));
-            if (room.History.Count > HistorySize) room.History.RemoveAt(0);
+            while (room.History.Count > room.HistoryLength) room.History.RemoveAt(0);
             // The room's archive (XEP-0313 on the room JID), when the room keeps one.
             if (room.Logging && message.Child("body", Ns.Client) is not null)
                 await storage.Archive.AppendAsync(room.Jid, new ArchivedMessage(id, now, room.Jid.WithResource(occupant.Nick), message.Clone()), ct).ConfigureAwait(false);
@@ -331,6 +346,11 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             if (!Jid.TryParse(invite.GetAttribute("to"), out var invitee))
             {
                 await ErrorAsync(stanza, StanzaError.JidMalformed("The invitee's address is not a JID"), ct).ConfigureAwait(false);
+                return;
+            }
+            if (!room.AllowInvites && inviter.Role != "moderator")
+            {
+                await ErrorAsync(stanza, StanzaError.Forbidden("Only moderators invite to this room"), ct).ConfigureAwait(false);
                 return;
             }
             if (room.MembersOnly)
@@ -385,6 +405,11 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             return;
         }
         if (sender.Role != "visitor") return;
+        if (!room.AllowVoiceRequests)
+        {
+            await ErrorAsync(stanza, StanzaError.Forbidden("This room takes no voice requests"), ct).ConfigureAwait(false);
+            return;
+        }
         var approval = DataForm.Create("form", "Voice request", Muc + "#request",
             DataForm.Field("muc#role", "list-single", "Requested role", false, "participant"),
             DataForm.Field("muc#jid", "jid-single", "User ID", false, from.ToString()),
@@ -682,7 +707,9 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         if (iq.IqType == IqType.Get)
         {
             var wanted = query.Child("item", Admin);
-            if (actorAffiliation is not ("owner" or "admin") || wanted?.GetAttribute("affiliation") is not { } list)
+            var list = wanted?.GetAttribute("affiliation");
+            var mayRead = actorAffiliation is "owner" or "admin" || (list == "member" && actor is not null && room.GetMemberList.Contains(actor.Role));
+            if (!mayRead || list is null)
             {
                 await ErrorAsync(iq, StanzaError.Forbidden("Only admins and owners see the lists"), ct).ConfigureAwait(false);
                 return;
@@ -838,7 +865,24 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             DataForm.Field("muc#roomconfig_maxusers", "list-single", "Most occupants", false, room.MaxUsers.ToString(CultureInfo.InvariantCulture)),
             DataForm.Field("muc#roomconfig_changesubject", "boolean", "Participants change the subject", false, room.ChangeSubject ? "1" : "0"),
             DataForm.Field("muc#roomconfig_allowpm", "list-single", "Who may send private messages", false, room.AllowPm),
-            DataForm.Field("muc#roomconfig_enablelogging", "boolean", "Keep an archive (MAM)", false, room.Logging ? "1" : "0"));
+            DataForm.Field("muc#roomconfig_enablelogging", "boolean", "Keep an archive (MAM)", false, room.Logging ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_lang", "text-single", "Language", false, room.Language),
+            DataForm.Field("muc#roomconfig_allowinvites", "boolean", "Participants may invite", false, room.AllowInvites ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_allowvoicerequests", "boolean", "Visitors may ask for voice", false, room.AllowVoiceRequests ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_presencebroadcast", "list-multi", "Roles whose presence is broadcast", false, [.. room.PresenceBroadcast]),
+            DataForm.Field("muc#roomconfig_getmemberlist", "list-multi", "Roles that may see the member list", false, [.. room.GetMemberList]),
+            DataForm.Field("muc#roomconfig_historylength", "text-single", "Messages kept for history", false, room.HistoryLength.ToString(CultureInfo.InvariantCulture)),
+            DataForm.Field("muc#roomconfig_defaulthistorymessages", "text-single", "Messages sent on entry by default", false, room.DefaultHistoryMessages.ToString(CultureInfo.InvariantCulture)),
+            DataForm.Field("muc#roomconfig_roomowners", "jid-multi", "Owners", false, [.. Listed(room, "owner")]),
+            DataForm.Field("muc#roomconfig_roomadmins", "jid-multi", "Admins", false, [.. Listed(room, "admin")]));
+
+    private static List<string> Listed(MucRoom room, string affiliation)
+    {
+        var list = new List<string>();
+        foreach (var (jid, a) in room.Affiliations)
+            if (a == affiliation) list.Add(jid.ToString());
+        return list;
+    }
 
     // Returns why the form is not acceptable, or null after applying it.
     private string? Configure(MucRoom room, Element form)
@@ -862,6 +906,38 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 case "muc#roomconfig_roomsecret": secret = value; break;
                 case "muc#roomconfig_changesubject": room.ChangeSubject = flag; break;
                 case "muc#roomconfig_enablelogging": room.Logging = flag; break;
+                case "muc#roomconfig_lang": room.Language = value; break;
+                case "muc#roomconfig_allowinvites": room.AllowInvites = flag; break;
+                case "muc#roomconfig_allowvoicerequests": room.AllowVoiceRequests = flag; break;
+                case "muc#roomconfig_historylength" or "muc#roomconfig_defaulthistorymessages":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 1000) return field + " must be a number from 0 to 1000";
+                    if (field == "muc#roomconfig_historylength") room.HistoryLength = n;
+                    else room.DefaultHistoryMessages = n;
+                    break;
+                case "muc#roomconfig_presencebroadcast" or "muc#roomconfig_getmemberlist":
+                {
+                    var roles = new HashSet<string>(DataForm.Values(form, field), StringComparer.Ordinal);
+                    foreach (var r in roles)
+                        if (r is not ("moderator" or "participant" or "visitor")) return field + " takes moderator, participant and visitor";
+                    if (field == "muc#roomconfig_presencebroadcast") room.PresenceBroadcast = roles;
+                    else room.GetMemberList = roles;
+                    break;
+                }
+                case "muc#roomconfig_roomowners" or "muc#roomconfig_roomadmins":
+                {
+                    var affiliation = field == "muc#roomconfig_roomowners" ? "owner" : "admin";
+                    var jids = new List<Jid>();
+                    foreach (var text in DataForm.Values(form, field))
+                    {
+                        if (!Jid.TryParse(text, out var jid)) return field + ": '" + text + "' is not a JID";
+                        jids.Add(jid.Bare);
+                    }
+                    if (affiliation == "owner" && jids.Count == 0) return "A room needs an owner";
+                    foreach (var (jid, a) in room.Affiliations.ToArray())
+                        if (a == affiliation && !jids.Contains(jid)) room.Affiliations.Remove(jid);
+                    foreach (var jid in jids) room.Affiliations[jid] = affiliation;
+                    break;
+                }
                 case "muc#roomconfig_whois":
                     if (value is not ("moderators" or "anyone")) return "whois must be moderators or anyone";
                     room.WhoIs = value;
@@ -902,9 +978,11 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
 
     private async Task BroadcastPresenceAsync(MucRoom room, MucOccupant occupant, int[] codes, CancellationToken ct, bool toSelf = true)
     {
+        // muc#roomconfig_presencebroadcast: others hear only of the roles the room broadcasts.
+        var broadcast = room.PresenceBroadcast.Contains(occupant.Role);
         foreach (var other in room.Occupants.Values)
         {
-            if (other == occupant && !toSelf) continue;
+            if (other == occupant ? !toSelf : !broadcast) continue;
             foreach (var session in other.Sessions)
                 await SendAsync(Presence(room, occupant, session, other == occupant ? [110, .. codes] : codes), ct).ConfigureAwait(false);
         }

@@ -58,6 +58,25 @@ internal sealed class MucRoom(Jid jid)
     /// <summary>Who may send private messages: anyone, participants, moderators or none.</summary>
     public string AllowPm { get; set; } = "anyone";
 
+    public string Language { get; set; } = "";
+
+    /// <summary>Whether participants (not only moderators) may invite others.</summary>
+    public bool AllowInvites { get; set; } = true;
+
+    /// <summary>Roles whose presence is broadcast (muc#roomconfig_presencebroadcast).</summary>
+    public HashSet<string> PresenceBroadcast { get; set; } = ["moderator", "participant", "visitor"];
+
+    /// <summary>Roles that may read the member list (muc#roomconfig_getmemberlist).</summary>
+    public HashSet<string> GetMemberList { get; set; } = ["moderator"];
+
+    /// <summary>Messages kept for history on entry, and how many are sent when the client does not say.</summary>
+    public int HistoryLength { get; set; } = 20;
+
+    public int DefaultHistoryMessages { get; set; } = 20;
+
+    /// <summary>Whether visitors may ask for voice.</summary>
+    public bool AllowVoiceRequests { get; set; } = true;
+
     /// <summary>Whether messages are kept in the room's archive (XEP-0313 on the room JID; status 170).</summary>
     public bool Logging { get; set; } = true;
 
@@ -125,6 +144,11 @@ internal sealed class MucRoom(Jid jid)
             .SetAttribute("password", Password).SetAttribute("whois", WhoIs).SetAttribute("maxusers", MaxUsers.ToString(CultureInfo.InvariantCulture))
             .SetAttribute("changesubject", ChangeSubject ? "1" : "0").SetAttribute("allowpm", AllowPm)
             .SetAttribute("subject", Subject).SetAttribute("subjectnick", SubjectNick)
+            .SetAttribute("lang", Language).SetAttribute("allowinvites", AllowInvites ? "1" : "0")
+            .SetAttribute("presencebroadcast", string.Join(' ', PresenceBroadcast)).SetAttribute("getmemberlist", string.Join(' ', GetMemberList))
+            .SetAttribute("historylength", HistoryLength.ToString(CultureInfo.InvariantCulture))
+            .SetAttribute("defaulthistory", DefaultHistoryMessages.ToString(CultureInfo.InvariantCulture))
+            .SetAttribute("voicerequests", AllowVoiceRequests ? "1" : "0")
             .SetAttribute("logging", Logging ? "1" : "0").SetAttribute("oidkey", Convert.ToBase64String(OccupantIdKey));
         foreach (var (account, affiliation) in Affiliations)
             e.Add(new Element("affiliation", "urn:parley:muc").SetAttribute("jid", account.ToString()).SetAttribute("affiliation", affiliation)
@@ -150,7 +174,14 @@ internal sealed class MucRoom(Jid jid)
             Subject = e.GetAttribute("subject") ?? "",
             SubjectNick = e.GetAttribute("subjectnick"),
             Logging = e.GetAttribute("logging") != "0",
+            Language = e.GetAttribute("lang") ?? "",
+            AllowInvites = e.GetAttribute("allowinvites") != "0",
+            AllowVoiceRequests = e.GetAttribute("voicerequests") != "0",
+            HistoryLength = int.TryParse(e.GetAttribute("historylength"), NumberStyles.None, CultureInfo.InvariantCulture, out var hl) ? hl : 20,
+            DefaultHistoryMessages = int.TryParse(e.GetAttribute("defaulthistory"), NumberStyles.None, CultureInfo.InvariantCulture, out var dh) ? dh : 20,
         };
+        if (e.GetAttribute("presencebroadcast") is { } pb) room.PresenceBroadcast = [.. pb.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
+        if (e.GetAttribute("getmemberlist") is { } gm) room.GetMemberList = [.. gm.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
         if (e.GetAttribute("oidkey") is { } key) room.OccupantIdKey = Convert.FromBase64String(key);
         foreach (var a in e.Children)
             if (Jid.TryParse(a.GetAttribute("jid"), out var account) && a.GetAttribute("affiliation") is { } affiliation)

@@ -372,4 +372,34 @@ public sealed class MucTests
             .Add(new Element("query", Ns.DiscoItems).Add(new Element("set", rsm).Add(new Element("max", rsm).AddText("1")).Add(new Element("after", rsm).AddText("other@conference.example.test")))));
         Assert.Equal(Room, next.Child("query", Ns.DiscoItems)!.Child("item", Ns.DiscoItems)!.GetAttribute("jid"));
     }
+
+    [Fact]
+    public async Task Xep0045_10_2_more_configuration_fields_take_effect_and_room_creation_can_be_restricted()
+    {
+        await using var server = await TestServer.StartAsync(new() { ["Muc:CreateRooms"] = "admins", ["Admins:0"] = "alice@example.test" });
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        var form = (await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room).Add(new Element("query", Muc + "#owner")))).ToString();
+        foreach (var field in new[] { "muc#roomconfig_presencebroadcast", "muc#roomconfig_historylength", "muc#roomconfig_roomowners", "muc#roomconfig_allowinvites", "muc#roomconfig_getmemberlist" })
+            Assert.Contains($"var='{field}'", form, StringComparison.Ordinal);
+        Assert.NotNull((await alice.RequestAsync(OwnerIq(Form(("muc#roomconfig_historylength", "lots"))))).Child("error", Ns.Client)?.Child("not-acceptable", Ns.Stanzas));
+
+        Assert.Equal("result", (await alice.RequestAsync(OwnerIq(Form(("muc#roomconfig_historylength", "1"), ("muc#roomconfig_presencebroadcast", "moderator"))))).GetAttribute("type"));
+        await ReceivedAsync(bob);
+        await bob.SendAsync(Groupchat("first"));
+        await bob.SendAsync(Groupchat("second"));
+        await ReceivedAsync(bob);
+        await using var carol = await server.LoginAsync("carol");
+        await carol.SendAsync(Join("Carol"));
+        var entry = await ReceivedAsync(carol);
+        Assert.Equal(["second"], entry.FindAll(m => m.ChildText("body", Ns.Client) is not null).ConvertAll(m => m.ChildText("body", Ns.Client)!));
+        // Participants' presence is not broadcast: carol sees the moderator, not bob.
+        Assert.DoesNotContain(entry, p => p.LocalName == "presence" && p.GetAttribute("from") == Room + "/Bob");
+        Assert.Contains(entry, p => p.GetAttribute("from") == Room + "/Alice");
+
+        // Only the configured admins create rooms.
+        await bob.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", "bobs@conference.example.test/Bob").Add(new Element("x", Muc)));
+        Assert.Contains(await ReceivedAsync(bob), p => p.Child("error", Ns.Client)?.Child("not-allowed", Ns.Stanzas) is not null);
+    }
 }
