@@ -22,6 +22,10 @@ public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists
     // Resolved on first use: the remote router may itself depend on the router, which the modules must not.
     private IRemoteRouter Remote => _remote ??= (IRemoteRouter)services.GetService(typeof(IRemoteRouter))!;
 
+    private Router? _router;
+
+    private Router Router => _router ??= (Router)services.GetService(typeof(Router))!;
+
     /// <inheritdoc />
     public static ModuleInfo Info { get; } = new("subscriptions");
 
@@ -32,6 +36,33 @@ public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists
         m.Hook<Hooks.Routing>(OnRoutingAsync, priority: 50);
         m.Hook<PresenceBroadcast>(OnBroadcastAsync);
         m.Hook<AccountDeleted>((e, ct) => new ValueTask(_pending.DeleteAllAsync(e.Account, ct)));
+        // §4.6.3 for a session that sent directed presence (e.g. entered a chat room) but never broadcast any: it
+        // goes away without a broadcast, so its directed-presence recipients are told here.
+        m.Hook<SessionClosed>(async (e, ct) =>
+        {
+            List<Jid> directed;
+            lock (e.Session.Presence.Directed)
+            {
+                if (e.Session.Presence.IsAvailable || e.Session.Presence.Directed.Count == 0) return;
+                directed = [.. e.Session.Presence.Directed];
+                e.Session.Presence.Directed.Clear();
+            }
+            foreach (var to in directed)
+            {
+                var unavailable = new Element("presence", Ns.Client).SetAttribute("type", "unavailable")
+                    .SetAttribute("from", e.Session.Jid.ToString()).SetAttribute("to", to.ToString());
+                if (addresses.IsLocal(to) && to.Local is not null)
+                {
+                    if (to.Resource is null) await DeliverToAvailableAsync(to, unavailable, ct).ConfigureAwait(false);
+                    else if (sessions.TryGet(to, out var target)) target.TryDeliver(unavailable);
+                }
+                else
+                {
+                    // A chat room or a remote entity: through the router.
+                    await Router.RouteAsync(Stanza.Create(unavailable), server, ct).ConfigureAwait(false);
+                }
+            }
+        }, priority: -10);
     }
 
     // Subscription state spans two accounts (both halves, auto-replies, pre-approvals), and two connections can
@@ -396,7 +427,8 @@ public sealed class SubscriptionModule(RosterStore roster, Blocklists blocklists
         if (Jid.TryParse(presence.GetAttribute("from"), out var from) && await blocklists.EitherBlocksAsync(from, account, ct).ConfigureAwait(false)) return;
         if (!addresses.IsLocal(account))
         {
-            await Remote.SendAsync(Stanza.Create(presence), server, ct).ConfigureAwait(false);
+            // Another server, or a service of this one (a chat room hearing that an occupant left): the router knows.
+            await Router.RouteAsync(Stanza.Create(presence), server, ct).ConfigureAwait(false);
             return;
         }
         foreach (var session in sessions.Resources(account.Bare))

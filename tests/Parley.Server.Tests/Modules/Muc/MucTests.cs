@@ -402,4 +402,25 @@ public sealed class MucTests
         await bob.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", "bobs@conference.example.test/Bob").Add(new Element("x", Muc)));
         Assert.Contains(await ReceivedAsync(bob), p => p.Child("error", Ns.Client)?.Child("not-allowed", Ns.Stanzas) is not null);
     }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Xep0045_an_occupant_whose_client_disappears_leaves_the_room(bool broadcastPresenceFirst)
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        if (broadcastPresenceFirst)
+        {
+            await bob.SendAsync(new Element("presence", Ns.Client));
+            await ReceivedAsync(bob);
+        }
+        await bob.DisposeAsync();           // the connection goes away without leaving the room
+        using var timeout = new CancellationTokenSource(5000);
+        Element left;
+        do left = await alice.ReceiveAsync(timeout.Token);
+        while (left.GetAttribute("from") != Room + "/Bob");
+        Assert.Equal("unavailable", left.GetAttribute("type"));
+    }
 }
