@@ -12,12 +12,14 @@ public sealed class StreamHeartbeat : BackgroundService
 {
     private readonly StreamRegistry streams;
     private readonly ResumableSessions resumable;
+    private readonly Hooks.HookBus hooks;
     private readonly IOptions<ParleyOptions> options;
     private readonly TimeProvider time;
 
     /// <summary>Creates the heartbeat and arranges for every stream to hear of a shutdown before Kestrel stops.</summary>
-    public StreamHeartbeat(StreamRegistry streams, ResumableSessions resumable, IOptions<ParleyOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
+    public StreamHeartbeat(StreamRegistry streams, ResumableSessions resumable, Hooks.HookBus hooks, IOptions<ParleyOptions> options, TimeProvider time, IHostApplicationLifetime lifetime)
     {
+        this.hooks = hooks;
         this.streams = streams;
         this.resumable = resumable;
         this.options = options;
@@ -55,8 +57,13 @@ public sealed class StreamHeartbeat : BackgroundService
         await CloseAllAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
     }
 
+    private int _stopping;
+
     private async Task CloseAllAsync()
     {
+        // Services say goodbye while the streams can still carry it (chat rooms: status 332).
+        if (Interlocked.Exchange(ref _stopping, 1) == 0)
+            await hooks.RunAsync(new Hooks.ServerStopping(), CancellationToken.None).ConfigureAwait(false);
         var closing = new List<Task>();
         foreach (var stream in streams.Snapshot())
             closing.Add(stream.CloseAsync(StreamError.SystemShutdown("The server is shutting down"), CancellationToken.None).AsTask());

@@ -12,6 +12,9 @@ public sealed record SessionBound(IClientSession Session) : IHook;
 /// <summary>A bound client session ended (cleanly or not).</summary>
 public sealed record SessionClosed(IClientSession Session, StreamError? Error) : IHook;
 
+/// <summary>The server is shutting down; the streams are still open (they get &lt;system-shutdown/&gt; next).</summary>
+public sealed record ServerStopping : IHook;
+
 /// <summary>An account was created.</summary>
 public sealed record AccountCreated(Jid Account) : IHook;
 

@@ -57,6 +57,28 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         _service = Jid.Create(null, "conference." + addresses.Domain);
         components.TryAdd(_service.Domain, this);
         m.ServiceItem(_service.ToString(), "Chatrooms");
+        // Status 332: occupants hear that they leave because the service shuts down (before the streams close).
+        m.Hook<Hooks.ServerStopping>((_, _) => new ValueTask(ShutdownAsync()));
+    }
+
+    private async Task ShutdownAsync()
+    {
+        if (!await _gate.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false)) return;
+        try
+        {
+            foreach (var room in _rooms.Values)
+                foreach (var occupant in room.Occupants.Values)
+                    foreach (var session in occupant.Sessions)
+                        await SendAsync(Presence(room, occupant, session, [110, 332], "unavailable"), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is InvalidOperationException or ObjectDisposedException)
+        {
+            // Shutting down: what could not be sent is not sent.
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <inheritdoc />

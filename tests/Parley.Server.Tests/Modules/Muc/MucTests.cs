@@ -423,4 +423,25 @@ public sealed class MucTests
         while (left.GetAttribute("from") != Room + "/Bob");
         Assert.Equal("unavailable", left.GetAttribute("type"));
     }
+
+    [Fact]
+    public async Task Xep0045_occupants_hear_status_332_when_the_service_shuts_down()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        await server.Server.StopAsync();
+        var seen = new List<Element>();
+        using var timeout = new CancellationTokenSource(5000);
+        try
+        {
+            while (true) seen.Add(await alice.ReceiveAsync(timeout.Token));
+        }
+        catch (Exception e) when (e is OperationCanceledException or System.Threading.Channels.ChannelClosedException or InvalidOperationException)
+        {
+            // The stream closed.
+        }
+        Assert.Contains(seen, p => p.LocalName == "presence" && p.GetAttribute("from") == Room + "/Alice" && Codes(p).Contains("332"));
+    }
 }
