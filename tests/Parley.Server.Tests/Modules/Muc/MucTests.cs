@@ -444,4 +444,43 @@ public sealed class MucTests
         }
         Assert.Contains(seen, p => p.LocalName == "presence" && p.GetAttribute("from") == Room + "/Alice" && Codes(p).Contains("332"));
     }
+
+    [Fact]
+    public async Task Xep0045_7_2_6_passwords_7_2_4_non_anonymous_rooms_multi_session_nicks_and_10_9_destruction_with_a_venue()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        Assert.Equal("result", (await alice.RequestAsync(OwnerIq(Form(("muc#roomconfig_passwordprotectedroom", "1"), ("muc#roomconfig_roomsecret", "cauldron"), ("muc#roomconfig_whois", "anyone"))))).GetAttribute("type"));
+        await ReceivedAsync(bob);
+        await using var carol = await server.LoginAsync("carol");
+        await carol.SendAsync(Join("Carol"));
+        Assert.NotNull((await ReceivedAsync(carol)).Single().Child("error", Ns.Client)?.Child("not-authorized", Ns.Stanzas));
+        await carol.SendAsync(Join("Carol", new Element("password", Muc).AddText("cauldron")));
+        var entry = await ReceivedAsync(carol);
+        var self = entry.Single(p => p.GetAttribute("from") == Room + "/Carol");
+        Assert.Contains("100", Codes(self));             // non-anonymous: everyone sees real JIDs
+        Assert.Equal(bob.BoundJid.ToString(), entry.Single(p => p.GetAttribute("from") == Room + "/Bob").Child("x", User)!.Child("item", User)!.GetAttribute("jid"));
+
+        // Two resources of one account under one nick: both get the room's messages.
+        await using var carol2 = await server.LoginAsync("carol", "second");
+        await carol2.SendAsync(Join("Carol", new Element("password", Muc).AddText("cauldron")));
+        Assert.Contains("110", Codes((await ReceivedAsync(carol2)).Single(p => p.LocalName == "presence")));
+        await bob.SendAsync(Groupchat("to both carols"));
+        await ReceivedAsync(bob);
+        Assert.Contains(await ReceivedAsync(carol), m => m.ChildText("body", Ns.Client) == "to both carols");
+        Assert.Contains(await ReceivedAsync(carol2), m => m.ChildText("body", Ns.Client) == "to both carols");
+
+        // §10.9: the owner destroys the room and names another.
+        Assert.Equal("result", (await alice.RequestAsync(OwnerIq(new Element("destroy", Muc + "#owner").SetAttribute("jid", "new@conference.example.test")
+            .Add(new Element("reason", Muc + "#owner").AddText("moving"))))).GetAttribute("type"));
+        var gone = (await ReceivedAsync(bob)).Last(p => p.LocalName == "presence");
+        Assert.Equal("unavailable", gone.GetAttribute("type"));
+        var destroy = gone.Child("x", User)!.Child("destroy", User)!;
+        Assert.Equal("new@conference.example.test", destroy.GetAttribute("jid"));
+        Assert.Equal("moving", destroy.ChildText("reason", User));
+        var info = await bob.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room).Add(new Element("query", Ns.DiscoInfo)));
+        Assert.NotNull(info.Child("error", Ns.Client)?.Child("item-not-found", Ns.Stanzas));
+    }
 }
