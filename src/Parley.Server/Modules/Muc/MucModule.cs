@@ -726,6 +726,22 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     {
         var actor = room.BySession(from);
         var actorAffiliation = room.Affiliation(from);
+        if (iq.IqType == IqType.Get && query.Child("item", Admin)?.GetAttribute("role") is { } roleList)
+        {
+            // §8.5 (voice list) and §9.8 (moderator list): moderators see who holds a role.
+            if (actor?.Role != "moderator")
+            {
+                await ErrorAsync(iq, StanzaError.Forbidden("Only moderators see role lists"), ct).ConfigureAwait(false);
+                return;
+            }
+            var roles = new Element("query", Admin);
+            foreach (var occupant in room.Occupants.Values)
+                if (occupant.Role == roleList)
+                    roles.Add(new Element("item", Admin).SetAttribute("nick", occupant.Nick).SetAttribute("role", occupant.Role)
+                        .SetAttribute("affiliation", room.Affiliation(occupant.Account)).SetAttribute("jid", occupant.Account.ToString()));
+            await ResultAsync(iq, roles, ct).ConfigureAwait(false);
+            return;
+        }
         if (iq.IqType == IqType.Get)
         {
             var wanted = query.Child("item", Admin);

@@ -185,6 +185,10 @@ public sealed class MucTests
                 await carol.SendAsync(Join("Carol"));
                 Assert.NotNull((await ReceivedAsync(carol)).Single().Child("error", Ns.Client)?.Child("registration-required", Ns.Stanzas));
                 await alice.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("jid", "carol@example.test").SetAttribute("affiliation", "member")));
+                // §9.8: the moderator list (alice is the only occupant left).
+                var moderators = await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room)
+                    .Add(new Element("query", Muc + "#admin").Add(new Element("item", Muc + "#admin").SetAttribute("role", "moderator"))));
+                Assert.Contains("nick='Alice'", moderators.ToString(), StringComparison.Ordinal);
                 var members = await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room)
                     .Add(new Element("query", Muc + "#admin").Add(new Element("item", Muc + "#admin").SetAttribute("affiliation", "member"))));
                 Assert.Contains("jid='carol@example.test'", members.ToString(), StringComparison.Ordinal);
