@@ -101,6 +101,10 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 case StanzaKind.Presence when to.Resource is not null:
                     await PresenceAsync(room, roomJid, to.Resource, stanza, from, ct).ConfigureAwait(false);
                     break;
+                case StanzaKind.Presence when stanza.Type is null:
+                    // §7.2.1: entering needs a nickname.
+                    await ErrorAsync(stanza, StanzaError.JidMalformed("Enter the room as room@service/nick"), ct).ConfigureAwait(false);
+                    break;
                 case StanzaKind.Message when to.Resource is null:
                     await GroupMessageAsync(room, stanza, from, ct).ConfigureAwait(false);
                     break;

@@ -487,4 +487,33 @@ public sealed class MucTests
         var info = await bob.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room).Add(new Element("query", Ns.DiscoInfo)));
         Assert.NotNull(info.Child("error", Ns.Client)?.Child("item-not-found", Ns.Stanzas));
     }
+
+    [Fact]
+    public async Task Xep0045_9_and_10_admins_and_owners_are_granted_and_revoked_and_a_room_keeps_an_owner()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        // §7.2.1: no nickname, no entry.
+        await using var carol = await server.LoginAsync("carol");
+        await carol.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", Room).Add(new Element("x", Muc)));
+        Assert.NotNull((await ReceivedAsync(carol)).Single().Child("error", Ns.Client)?.Child("jid-malformed", Ns.Stanzas));
+
+        // §10.6: the owner makes bob an admin; bob is now a moderator and may kick, but may not make owners.
+        Assert.Equal("result", (await alice.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("jid", "bob@example.test").SetAttribute("affiliation", "admin")))).GetAttribute("type"));
+        var promoted = (await ReceivedAsync(bob)).Last(p => p.LocalName == "presence").Child("x", User)!.Child("item", User)!;
+        Assert.Equal(("admin", "moderator"), (promoted.GetAttribute("affiliation"), promoted.GetAttribute("role")));
+        Assert.NotNull((await bob.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("jid", "carol@example.test").SetAttribute("affiliation", "owner")))).Child("error", Ns.Client)?.Child("not-allowed", Ns.Stanzas));
+        // An admin may not act on the owner.
+        Assert.NotNull((await bob.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("nick", "Alice").SetAttribute("role", "none")))).Child("error", Ns.Client)?.Child("not-allowed", Ns.Stanzas));
+        // §10.7: the only owner cannot step down; with a second owner, she can.
+        Assert.NotNull((await alice.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("jid", "alice@example.test").SetAttribute("affiliation", "admin")))).Child("error", Ns.Client)?.Child("conflict", Ns.Stanzas));
+        Assert.Equal("result", (await alice.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("jid", "bob@example.test").SetAttribute("affiliation", "owner")))).GetAttribute("type"));
+        Assert.Equal("result", (await alice.RequestAsync(AdminIq(new Element("item", Muc + "#admin").SetAttribute("jid", "alice@example.test").SetAttribute("affiliation", "member")))).GetAttribute("type"));
+        var owners = await bob.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room)
+            .Add(new Element("query", Muc + "#admin").Add(new Element("item", Muc + "#admin").SetAttribute("affiliation", "owner"))));
+        Assert.Contains("jid='bob@example.test'", owners.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("jid='alice@example.test'", owners.ToString(), StringComparison.Ordinal);
+    }
 }
