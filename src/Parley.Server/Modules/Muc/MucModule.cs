@@ -30,6 +30,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private const string Moderate = "urn:xmpp:message-moderate:1";
     private readonly IMapStore _stored = storage.Map("muc.rooms");
     private readonly Dictionary<Jid, MucRoom> _rooms = [];
+    private readonly Dictionary<string, (Jid Requester, string? Id, Jid From)> _relayed = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _gate = new(1, 1);
     private Jid _service;
     private Router? _router;
@@ -96,6 +97,21 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             }
             var roomJid = to.Bare;
             _rooms.TryGetValue(roomJid, out var room);
+            // An error about what the room sent to an occupant's session (its client or server is gone): the
+            // session leaves, and the others learn why (333).
+            if (room is not null && stanza.Type == "error" && stanza.Kind != StanzaKind.Iq && room.BySession(from) is { } lost)
+            {
+                lost.Sessions.Remove(from);
+                if (lost.Sessions.Count == 0)
+                {
+                    room.Occupants.Remove(lost.Nick);
+                    foreach (var other in room.Occupants.Values)
+                        foreach (var session in other.Sessions)
+                            await SendAsync(Presence(room, lost, session, [333], "unavailable"), ct).ConfigureAwait(false);
+                    if (!room.Persistent && room.Occupants.Count == 0) _rooms.Remove(room.Jid);
+                }
+                return;
+            }
             switch (stanza.Kind)
             {
                 case StanzaKind.Presence when to.Resource is not null:
@@ -113,6 +129,11 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                     break;
                 case StanzaKind.Iq when stanza.IqType is IqType.Get or IqType.Set:
                     await RoomIqAsync(room, to, stanza, from, ct).ConfigureAwait(false);
+                    break;
+                case StanzaKind.Iq when to.Resource is not null && stanza.Id is { } id && _relayed.Remove(id, out var relay):
+                    // The answer to an IQ relayed to an occupant goes back to who asked, from the occupant's room JID.
+                    var answer = stanza.Element.Clone().SetAttribute("id", relay.Id).SetAttribute("from", relay.From.ToString()).SetAttribute("to", relay.Requester.ToString());
+                    await SendAsync(answer, ct).ConfigureAwait(false);
                     break;
             }
         }
@@ -587,10 +608,37 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         }
         if (to.Resource is not null)
         {
-            // XEP-0410 self-ping: answered for one's own occupant; other IQs to occupants are not relayed.
-            var mine = room.BySession(from) is { } me && me.Nick == to.Resource;
-            if (payload?.Name == new QName(Ns.Ping, "ping") && mine) await ResultAsync(iq, null, ct).ConfigureAwait(false);
-            else await ErrorAsync(iq, mine ? StanzaError.ServiceUnavailable : StanzaError.NotAcceptable("You are not an occupant under this nick"), ct).ConfigureAwait(false);
+            // XEP-0410 self-ping: answered for one's own occupant.
+            var asker = room.BySession(from);
+            if (payload?.Name == new QName(Ns.Ping, "ping") && asker?.Nick == to.Resource)
+            {
+                await ResultAsync(iq, null, ct).ConfigureAwait(false);
+                return;
+            }
+            // §18.1.3 (IQ semantics): other IQs between occupants are relayed with room JIDs on both sides; vCard requests go
+            // to the occupant's account (its server answers for it, XEP-0054), others to one of its sessions.
+            if (asker is null)
+            {
+                await ErrorAsync(iq, StanzaError.NotAcceptable("Only occupants send IQs to occupants"), ct).ConfigureAwait(false);
+                return;
+            }
+            if (!room.Occupants.TryGetValue(to.Resource, out var target) || target.Sessions.Count == 0)
+            {
+                await ErrorAsync(iq, StanzaError.ItemNotFound("No such occupant"), ct).ConfigureAwait(false);
+                return;
+            }
+            if (!room.AllowQueryUsers && asker.Role != "moderator")
+            {
+                await ErrorAsync(iq, StanzaError.NotAllowed("This room does not relay queries to occupants"), ct).ConfigureAwait(false);
+                return;
+            }
+            var relayId = "muc-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+            if (_relayed.Count >= 10_000) _relayed.Clear();      // bounded: answers that never came are forgotten
+            _relayed[relayId] = (from, iq.Id, to);
+            var destination = payload?.Namespace == Ns.VCard ? target.Account : First(target.Sessions);
+            var relayed = iq.Element.Clone().SetAttribute("id", relayId).SetAttribute("from", room.Jid.WithResource(asker.Nick).ToString())
+                .SetAttribute("to", destination.ToString());
+            await SendAsync(relayed, ct).ConfigureAwait(false);
             return;
         }
         switch (payload?.Namespace, payload?.LocalName, iq.IqType)
@@ -911,6 +959,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             DataForm.Field("muc#roomconfig_lang", "text-single", "Language", false, room.Language),
             DataForm.Field("muc#roomconfig_allowinvites", "boolean", "Participants may invite", false, room.AllowInvites ? "1" : "0"),
             DataForm.Field("muc#roomconfig_allowvoicerequests", "boolean", "Visitors may ask for voice", false, room.AllowVoiceRequests ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_allow_query_users", "boolean", "Occupants may query each other", false, room.AllowQueryUsers ? "1" : "0"),
             DataForm.Field("muc#roomconfig_presencebroadcast", "list-multi", "Roles whose presence is broadcast", false, [.. room.PresenceBroadcast]),
             DataForm.Field("muc#roomconfig_getmemberlist", "list-multi", "Roles that may see the member list", false, [.. room.GetMemberList]),
             DataForm.Field("muc#roomconfig_historylength", "text-single", "Messages kept for history", false, room.HistoryLength.ToString(CultureInfo.InvariantCulture)),
@@ -951,6 +1000,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 case "muc#roomconfig_lang": room.Language = value; break;
                 case "muc#roomconfig_allowinvites": room.AllowInvites = flag; break;
                 case "muc#roomconfig_allowvoicerequests": room.AllowVoiceRequests = flag; break;
+                case "muc#roomconfig_allow_query_users": room.AllowQueryUsers = flag; break;
                 case "muc#roomconfig_historylength" or "muc#roomconfig_defaulthistorymessages":
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 1000) return field + " must be a number from 0 to 1000";
                     if (field == "muc#roomconfig_historylength") room.HistoryLength = n;
@@ -1064,7 +1114,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     }
 
     private async Task SendAsync(Element stanza, CancellationToken ct) =>
-        await Router.RouteAsync(Stanza.Create(stanza), new RoomOrigin(_service), ct).ConfigureAwait(false);
+        await Router.RouteAsync(Stanza.Create(stanza), _origin ??= new RoomOrigin(this), ct).ConfigureAwait(false);
 
     private Task ResultAsync(Stanza iq, Element? payload, CancellationToken ct)
     {
@@ -1091,11 +1141,19 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             if (Jid.TryCreate(local, _service.Domain, null, out var jid)) _rooms[jid] = MucRoom.FromElement(jid, element);
     }
 
-    // Errors about what the room sends (an occupant's server gone) need no answer.
-    private sealed class RoomOrigin(Jid service) : ISession
-    {
-        public Jid Jid => service;
+    private RoomOrigin? _origin;
 
-        public bool TryDeliver(Element stanza) => true;
+    // What comes back for what the room sent — answers the server gives on an account's behalf (a relayed vCard
+    // request) and errors — is handled like any stanza to the room, after the current one.
+    private sealed class RoomOrigin(MucModule module) : ISession
+    {
+        public Jid Jid => module._service;
+
+        public bool TryDeliver(Element stanza)
+        {
+            if (Stanza.TryCreate(stanza, out var s, out _) && s.To is { } to && to.Domain == module._service.Domain)
+                _ = module.HandleAsync(s, this, CancellationToken.None).AsTask();
+            return true;
+        }
     }
 }

@@ -74,6 +74,9 @@ internal sealed class MucRoom(Jid jid)
 
     public int DefaultHistoryMessages { get; set; } = 20;
 
+    /// <summary>Whether participants may send IQs (vCard, version, …) to other occupants (moderators always may).</summary>
+    public bool AllowQueryUsers { get; set; } = true;
+
     /// <summary>Whether visitors may ask for voice.</summary>
     public bool AllowVoiceRequests { get; set; } = true;
 
@@ -148,7 +151,7 @@ internal sealed class MucRoom(Jid jid)
             .SetAttribute("presencebroadcast", string.Join(' ', PresenceBroadcast)).SetAttribute("getmemberlist", string.Join(' ', GetMemberList))
             .SetAttribute("historylength", HistoryLength.ToString(CultureInfo.InvariantCulture))
             .SetAttribute("defaulthistory", DefaultHistoryMessages.ToString(CultureInfo.InvariantCulture))
-            .SetAttribute("voicerequests", AllowVoiceRequests ? "1" : "0")
+            .SetAttribute("voicerequests", AllowVoiceRequests ? "1" : "0").SetAttribute("queryusers", AllowQueryUsers ? "1" : "0")
             .SetAttribute("logging", Logging ? "1" : "0").SetAttribute("oidkey", Convert.ToBase64String(OccupantIdKey));
         foreach (var (account, affiliation) in Affiliations)
             e.Add(new Element("affiliation", "urn:parley:muc").SetAttribute("jid", account.ToString()).SetAttribute("affiliation", affiliation)
@@ -177,6 +180,7 @@ internal sealed class MucRoom(Jid jid)
             Language = e.GetAttribute("lang") ?? "",
             AllowInvites = e.GetAttribute("allowinvites") != "0",
             AllowVoiceRequests = e.GetAttribute("voicerequests") != "0",
+            AllowQueryUsers = e.GetAttribute("queryusers") != "0",
             HistoryLength = int.TryParse(e.GetAttribute("historylength"), NumberStyles.None, CultureInfo.InvariantCulture, out var hl) ? hl : 20,
             DefaultHistoryMessages = int.TryParse(e.GetAttribute("defaulthistory"), NumberStyles.None, CultureInfo.InvariantCulture, out var dh) ? dh : 20,
         };

@@ -516,4 +516,50 @@ public sealed class MucTests
         Assert.Contains("jid='bob@example.test'", owners.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("jid='alice@example.test'", owners.ToString(), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Xep0045_iqs_between_occupants_are_relayed_with_room_jids_and_vcards_come_from_the_account()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        await bob.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "set").Add(new Element("vCard", Ns.VCard).Add(new Element("FN", Ns.VCard).AddText("Bob Builder"))));
+        var card = await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room + "/Bob").Add(new Element("vCard", Ns.VCard)));
+        Assert.Equal(Room + "/Bob", card.GetAttribute("from"));
+        Assert.Equal("Bob Builder", card.Child("vCard", Ns.VCard)!.ChildText("FN", Ns.VCard));
+
+        // Any other IQ goes to the occupant's session, from the asker's room JID; the answer comes back the same way.
+        var asking = alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room + "/Bob").Add(new Element("query", "jabber:iq:version")));
+        using var timeout = new CancellationTokenSource(5000);
+        Element relayed;
+        do relayed = await bob.ReceiveAsync(timeout.Token);
+        while (relayed.LocalName != "iq");
+        Assert.Equal(Room + "/Alice", relayed.GetAttribute("from"));
+        await bob.SendAsync(new Element("iq", Ns.Client).SetAttribute("type", "result").SetAttribute("id", relayed.GetAttribute("id")).SetAttribute("to", Room + "/Alice")
+            .Add(new Element("query", "jabber:iq:version").Add(new Element("name", "jabber:iq:version").AddText("BobClient"))));
+        var answer = await asking;
+        Assert.Equal(Room + "/Bob", answer.GetAttribute("from"));
+        Assert.Equal("BobClient", answer.Child("query", "jabber:iq:version")!.ChildText("name", "jabber:iq:version"));
+
+        await using var mallory = await server.LoginAsync("mallory");
+        var outsider = await mallory.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room + "/Bob").Add(new Element("vCard", Ns.VCard)));
+        Assert.NotNull(outsider.Child("error", Ns.Client)?.Child("not-acceptable", Ns.Stanzas));
+    }
+
+    [Fact]
+    public async Task Xep0045_an_occupant_whose_session_bounces_the_room_traffic_is_removed_with_333()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        // Bob's client answers a room message with an error, as a client or server that lost the session does.
+        await bob.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room + "/Alice").SetAttribute("type", "error")
+            .Add(new Element("error", Ns.Client).SetAttribute("type", "cancel").Add(new Element("service-unavailable", Ns.Stanzas))));
+        await ReceivedAsync(bob);
+        var removed = (await ReceivedAsync(alice)).Single(p => p.LocalName == "presence");
+        Assert.Equal(Room + "/Bob", removed.GetAttribute("from"));
+        Assert.Equal(["333"], Codes(removed));
+    }
 }
