@@ -260,12 +260,18 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private async Task PresenceChangeAsync(MucRoom room, MucOccupant occupant, Element presence, CancellationToken ct)
     {
         occupant.Presence = Strip(presence);
+        if (occupant.Role == "visitor" && !room.VisitorStatus) occupant.Presence.RemoveAll(new QName(Ns.Client, "status"));
         await BroadcastPresenceAsync(room, occupant, [], ct).ConfigureAwait(false);
     }
 
     // §7.6: unavailable with 303 and the new nick from the old one, then available from the new one.
     private async Task NickChangeAsync(MucRoom room, MucOccupant occupant, string nick, Stanza stanza, Jid from, CancellationToken ct)
     {
+        if (occupant.Role == "visitor" && !room.VisitorNickChange)
+        {
+            await ErrorAsync(stanza, StanzaError.NotAllowed("Visitors may not change their nickname here"), ct).ConfigureAwait(false);
+            return;
+        }
         if (room.Occupants.TryGetValue(nick, out var taken) && taken.Account != occupant.Account)
         {
             await ErrorAsync(stanza, StanzaError.Conflict("That nickname is in use"), ct).ConfigureAwait(false);
@@ -457,6 +463,13 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             await ErrorAsync(stanza, StanzaError.Forbidden("This room takes no voice requests"), ct).ConfigureAwait(false);
             return;
         }
+        var now = time.GetUtcNow();
+        if ((now - sender.LastVoiceRequest).TotalSeconds < room.VoiceRequestInterval)
+        {
+            await ErrorAsync(stanza, StanzaError.ResourceConstraint("Voice was asked for recently; wait before asking again"), ct).ConfigureAwait(false);
+            return;
+        }
+        sender.LastVoiceRequest = now;
         var approval = DataForm.Create("form", "Voice request", Muc + "#request",
             DataForm.Field("muc#role", "list-single", "Requested role", false, "participant"),
             DataForm.Field("muc#jid", "jid-single", "User ID", false, from.ToString()),
@@ -524,6 +537,11 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         if (room is null || sender is null || !room.Occupants.TryGetValue(nick, out var target))
         {
             await ErrorAsync(stanza, StanzaError.ItemNotFound("No such occupant"), ct).ConfigureAwait(false);
+            return;
+        }
+        if (sender.Role == "visitor" && (room.VisitorPm == "nobody" || (room.VisitorPm == "moderators" && target.Role != "moderator")))
+        {
+            await ErrorAsync(stanza, StanzaError.Forbidden("Visitors may not send private messages here"), ct).ConfigureAwait(false);
             return;
         }
         var allowed = room.AllowPm switch
@@ -659,8 +677,15 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 await RegisterAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
                 return;
             case (Ns.DiscoItems, "query", IqType.Get):
-                await ResultAsync(iq, new Element("query", Ns.DiscoItems), ct).ConfigureAwait(false);
+            {
+                // §6.5: the occupants, when the room makes its list public (or to occupants and moderators).
+                var items = new Element("query", Ns.DiscoItems);
+                if (room.PublicList || room.BySession(from) is not null)
+                    foreach (var occupant in room.Occupants.Values)
+                        items.Add(new Element("item", Ns.DiscoItems).SetAttribute("jid", room.Jid.WithResource(occupant.Nick).ToString()));
+                await ResultAsync(iq, items, ct).ConfigureAwait(false);
                 return;
+            }
             case (Admin, "query", _):
                 await AdminAsync(room, iq, payload!, from, ct).ConfigureAwait(false);
                 return;
@@ -769,7 +794,9 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         query.Add(DataForm.Create("result", null, Muc + "#roominfo",
             DataForm.Field("muc#roominfo_description", "text-single", null, false, room.Description),
             DataForm.Field("muc#roominfo_occupants", "text-single", null, false, room.Occupants.Count.ToString(CultureInfo.InvariantCulture)),
-            DataForm.Field("muc#roominfo_subject", "text-single", null, false, room.Subject)));
+            DataForm.Field("muc#roominfo_subject", "text-single", null, false, room.Subject),
+            DataForm.Field("muc#roominfo_pubsub", "text-single", null, false, room.PubSubNode),
+            DataForm.Field("muc#roominfo_lang", "text-single", null, false, room.Language)));
         return query;
     }
 
@@ -960,6 +987,13 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             DataForm.Field("muc#roomconfig_allowinvites", "boolean", "Participants may invite", false, room.AllowInvites ? "1" : "0"),
             DataForm.Field("muc#roomconfig_allowvoicerequests", "boolean", "Visitors may ask for voice", false, room.AllowVoiceRequests ? "1" : "0"),
             DataForm.Field("muc#roomconfig_allow_query_users", "boolean", "Occupants may query each other", false, room.AllowQueryUsers ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_pubsub", "text-single", "Associated pubsub node", false, room.PubSubNode),
+            DataForm.Field("muc#roomconfig_public_list", "boolean", "The occupant list is public", false, room.PublicList ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_members_by_default", "boolean", "Newcomers have voice in a moderated room", false, room.MembersByDefault ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_allow_private_messages_from_visitors", "list-single", "Visitors may send private messages to", false, room.VisitorPm),
+            DataForm.Field("muc#roomconfig_allowvisitorstatus", "boolean", "Visitors' status text is shown", false, room.VisitorStatus ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_allowvisitornickchange", "boolean", "Visitors may change their nickname", false, room.VisitorNickChange ? "1" : "0"),
+            DataForm.Field("muc#roomconfig_voicerequestmininterval", "text-single", "Seconds between voice requests", false, room.VoiceRequestInterval.ToString(CultureInfo.InvariantCulture)),
             DataForm.Field("muc#roomconfig_presencebroadcast", "list-multi", "Roles whose presence is broadcast", false, [.. room.PresenceBroadcast]),
             DataForm.Field("muc#roomconfig_getmemberlist", "list-multi", "Roles that may see the member list", false, [.. room.GetMemberList]),
             DataForm.Field("muc#roomconfig_historylength", "text-single", "Messages kept for history", false, room.HistoryLength.ToString(CultureInfo.InvariantCulture)),
@@ -1001,6 +1035,25 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 case "muc#roomconfig_allowinvites": room.AllowInvites = flag; break;
                 case "muc#roomconfig_allowvoicerequests": room.AllowVoiceRequests = flag; break;
                 case "muc#roomconfig_allow_query_users": room.AllowQueryUsers = flag; break;
+                case "muc#roomconfig_pubsub": room.PubSubNode = value; break;
+                case "muc#roomconfig_public_list": room.PublicList = flag; break;
+                case "muc#roomconfig_members_by_default": room.MembersByDefault = flag; break;
+                case "muc#roomconfig_allowvisitorstatus": room.VisitorStatus = flag; break;
+                case "muc#roomconfig_allowvisitornickchange": room.VisitorNickChange = flag; break;
+                // Prosody's and ejabberd's names for the same switches.
+                case "muc#roomconfig_enablearchiving" or "muc#roomconfig_mam": room.Logging = flag; break;
+                case "muc#roomconfig_allowmemberinvites": room.AllowInvites = flag; break;
+                case "muc#roomconfig_allow_private_messages_from_visitors":
+                    if (value is not ("anyone" or "moderators" or "nobody")) return field + " takes anyone, moderators or nobody";
+                    room.VisitorPm = value;
+                    break;
+                case "muc#roomconfig_voicerequestmininterval":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var interval) || interval > 86400) return field + " must be seconds from 0 to 86400";
+                    room.VoiceRequestInterval = interval;
+                    break;
+                case "muc#roomconfig_captcha_protected":
+                    if (flag) return "CAPTCHA protection is not available on this service";
+                    break;
                 case "muc#roomconfig_historylength" or "muc#roomconfig_defaulthistorymessages":
                     if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n > 1000) return field + " must be a number from 0 to 1000";
                     if (field == "muc#roomconfig_historylength") room.HistoryLength = n;

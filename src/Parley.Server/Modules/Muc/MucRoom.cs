@@ -17,6 +17,9 @@ internal sealed class MucOccupant(string nick, Jid account)
 
     public Element Presence { get; set; } = new("presence", Ns.Client);
 
+    /// <summary>When the occupant last asked for voice.</summary>
+    public DateTimeOffset LastVoiceRequest { get; set; } = DateTimeOffset.MinValue;
+
     private readonly Queue<DateTimeOffset> _recent = new();
 
     /// <summary>Whether another message fits in the last minute's allowance.</summary>
@@ -73,6 +76,26 @@ internal sealed class MucRoom(Jid jid)
     public int HistoryLength { get; set; } = 20;
 
     public int DefaultHistoryMessages { get; set; } = 20;
+
+    /// <summary>A pubsub node associated with the room (muc#roomconfig_pubsub).</summary>
+    public string PubSubNode { get; set; } = "";
+
+    /// <summary>Whether the room's disco#items lists its occupants.</summary>
+    public bool PublicList { get; set; } = true;
+
+    /// <summary>In a moderated room, whether newcomers get voice (participant) rather than being visitors (§5.1.2: they do not by default).</summary>
+    public bool MembersByDefault { get; set; }
+
+    /// <summary>Whom visitors may send private messages: anyone, moderators or nobody.</summary>
+    public string VisitorPm { get; set; } = "anyone";
+
+    /// <summary>Whether visitors' status text is passed on, and whether they may change their nick.</summary>
+    public bool VisitorStatus { get; set; } = true;
+
+    public bool VisitorNickChange { get; set; } = true;
+
+    /// <summary>Seconds between two voice requests of one occupant.</summary>
+    public int VoiceRequestInterval { get; set; } = 1800;
 
     /// <summary>Whether participants may send IQs (vCard, version, …) to other occupants (moderators always may).</summary>
     public bool AllowQueryUsers { get; set; } = true;
@@ -135,7 +158,7 @@ internal sealed class MucRoom(Jid jid)
     {
         "owner" or "admin" => "moderator",
         "member" => "participant",
-        _ => Moderated ? "visitor" : "participant",
+        _ => Moderated && !MembersByDefault ? "visitor" : "participant",
     };
 
     /// <summary>The room's state as stored for a persistent room.</summary>
@@ -152,6 +175,9 @@ internal sealed class MucRoom(Jid jid)
             .SetAttribute("historylength", HistoryLength.ToString(CultureInfo.InvariantCulture))
             .SetAttribute("defaulthistory", DefaultHistoryMessages.ToString(CultureInfo.InvariantCulture))
             .SetAttribute("voicerequests", AllowVoiceRequests ? "1" : "0").SetAttribute("queryusers", AllowQueryUsers ? "1" : "0")
+            .SetAttribute("pubsub", PubSubNode).SetAttribute("publiclist", PublicList ? "1" : "0").SetAttribute("membersbydefault", MembersByDefault ? "1" : "0")
+            .SetAttribute("visitorpm", VisitorPm).SetAttribute("visitorstatus", VisitorStatus ? "1" : "0").SetAttribute("visitornick", VisitorNickChange ? "1" : "0")
+            .SetAttribute("voiceinterval", VoiceRequestInterval.ToString(CultureInfo.InvariantCulture))
             .SetAttribute("logging", Logging ? "1" : "0").SetAttribute("oidkey", Convert.ToBase64String(OccupantIdKey));
         foreach (var (account, affiliation) in Affiliations)
             e.Add(new Element("affiliation", "urn:parley:muc").SetAttribute("jid", account.ToString()).SetAttribute("affiliation", affiliation)
@@ -181,6 +207,13 @@ internal sealed class MucRoom(Jid jid)
             AllowInvites = e.GetAttribute("allowinvites") != "0",
             AllowVoiceRequests = e.GetAttribute("voicerequests") != "0",
             AllowQueryUsers = e.GetAttribute("queryusers") != "0",
+            PubSubNode = e.GetAttribute("pubsub") ?? "",
+            PublicList = e.GetAttribute("publiclist") != "0",
+            MembersByDefault = e.GetAttribute("membersbydefault") == "1",
+            VisitorPm = e.GetAttribute("visitorpm") ?? "anyone",
+            VisitorStatus = e.GetAttribute("visitorstatus") != "0",
+            VisitorNickChange = e.GetAttribute("visitornick") != "0",
+            VoiceRequestInterval = int.TryParse(e.GetAttribute("voiceinterval"), NumberStyles.None, CultureInfo.InvariantCulture, out var vi) ? vi : 1800,
             HistoryLength = int.TryParse(e.GetAttribute("historylength"), NumberStyles.None, CultureInfo.InvariantCulture, out var hl) ? hl : 20,
             DefaultHistoryMessages = int.TryParse(e.GetAttribute("defaulthistory"), NumberStyles.None, CultureInfo.InvariantCulture, out var dh) ? dh : 20,
         };

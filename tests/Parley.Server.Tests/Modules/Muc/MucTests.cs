@@ -562,4 +562,38 @@ public sealed class MucTests
         Assert.Equal(Room + "/Bob", removed.GetAttribute("from"));
         Assert.Equal(["333"], Codes(removed));
     }
+
+    [Fact]
+    public async Task Xep0045_10_2_the_prosody_and_ejabberd_fields_for_visitors_lists_and_voice_take_effect()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        Assert.NotNull((await alice.RequestAsync(OwnerIq(Form(("muc#roomconfig_captcha_protected", "1"))))).Child("error", Ns.Client)?.Child("not-acceptable", Ns.Stanzas));
+        Assert.Equal("result", (await alice.RequestAsync(OwnerIq(Form(("muc#roomconfig_moderatedroom", "1"), ("muc#roomconfig_public_list", "0"),
+            ("muc#roomconfig_allow_private_messages_from_visitors", "nobody"), ("muc#roomconfig_allowvisitornickchange", "0"), ("muc#roomconfig_voicerequestmininterval", "3600"))))).GetAttribute("type"));
+        await ReceivedAsync(bob);
+        await using var carol = await server.LoginAsync("carol");
+        await carol.SendAsync(Join("Carol"));
+        Assert.Equal("visitor", (await ReceivedAsync(carol)).Single(p => p.GetAttribute("from") == Room + "/Carol").Child("x", User)!.Child("item", User)!.GetAttribute("role"));
+        // A visitor may not send private messages or change nick here.
+        await carol.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room + "/Bob").SetAttribute("type", "chat").Add(new Element("body", Ns.Client).AddText("hi")));
+        Assert.Contains(await ReceivedAsync(carol), m => m.Child("error", Ns.Client)?.Child("forbidden", Ns.Stanzas) is not null);
+        await carol.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", Room + "/Caroline"));
+        Assert.Contains(await ReceivedAsync(carol), m => m.Child("error", Ns.Client)?.Child("not-allowed", Ns.Stanzas) is not null);
+        // One voice request per interval.
+        var ask = new Element("message", Ns.Client).SetAttribute("to", Room).Add(new Element("x", Ns.DataForms).SetAttribute("type", "submit")
+            .Add(new Element("field", Ns.DataForms).SetAttribute("var", "FORM_TYPE").Add(new Element("value", Ns.DataForms).AddText(Muc + "#request")))
+            .Add(new Element("field", Ns.DataForms).SetAttribute("var", "muc#role").Add(new Element("value", Ns.DataForms).AddText("participant"))));
+        await carol.SendAsync(ask);
+        await carol.SendAsync(ask.Clone());
+        Assert.Contains(await ReceivedAsync(carol), m => m.Child("error", Ns.Client)?.Child("resource-constraint", Ns.Stanzas) is not null);
+        // The occupant list is not public: an outsider sees no items, an occupant does.
+        await using var mallory = await server.LoginAsync("mallory");
+        var outside = await mallory.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room).Add(new Element("query", Ns.DiscoItems)));
+        Assert.Equal(0, outside.Child("query", Ns.DiscoItems)!.ChildCount);
+        var inside = await bob.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", Room).Add(new Element("query", Ns.DiscoItems)));
+        Assert.Equal(3, inside.Child("query", Ns.DiscoItems)!.ChildCount);
+    }
 }
