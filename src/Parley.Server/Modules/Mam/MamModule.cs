@@ -18,7 +18,7 @@ namespace Parley.Server.Modules.Mam;
 /// ids, page with XEP-0059 both ways (and flip-page), and end with &lt;fin/&gt;; preferences (always, never, roster
 /// and JID lists) and the metadata query are supported.
 /// </summary>
-public sealed class MamModule(IStorage storage, RosterStore roster, Addresses addresses, TimeProvider time, IOptions<ParleyOptions> options) : IModule
+public sealed class MamModule(IStorage storage, RosterStore roster, SessionRegistry sessions, Addresses addresses, TimeProvider time, IOptions<ParleyOptions> options) : IModule
 {
     private readonly IMapStore _prefs = storage.Map("mam.prefs");
     private readonly ConcurrentDictionary<Jid, Prefs> _prefsCache = new();
@@ -65,7 +65,8 @@ public sealed class MamModule(IStorage storage, RosterStore roster, Addresses ad
         if (routing.Origin is IClientSession sender && sender.Jid.Bare == from.Bare
             && await ShouldArchiveAsync(from.Bare, to, ct).ConfigureAwait(false))
             await storage.Archive.AppendAsync(from.Bare, new ArchivedMessage(NewId(), now, to, stanza.Element.Clone()), ct).ConfigureAwait(false);
-        if (inbound && await storage.Accounts.GetAsync(to.Bare, ct).ConfigureAwait(false) is not null
+        // The account exists if it has a session (no database read on the common path).
+        if (inbound && (sessions.Resources(to.Bare).Length > 0 || await storage.Accounts.GetAsync(to.Bare, ct).ConfigureAwait(false) is not null)
             && await ShouldArchiveAsync(to.Bare, from, ct).ConfigureAwait(false))
         {
             var id = NewId();
