@@ -97,6 +97,32 @@ public class FramerBenchmarks
         }
         return count + (length & 0);
     }
+
+    /// <summary>
+    /// XmlReader building an <see cref="System.Xml.Linq.XElement"/> per top-level element of the stream: what a
+    /// server built on System.Xml does to get a tree per stanza. A second reference point, not the 2× target's.
+    /// </summary>
+    [Benchmark]
+    public int XmlReader_XElement_per_stanza()
+    {
+        using var stream = new MemoryStream(Corpus.Bytes, writable: false);
+        using var reader = XmlReader.Create(stream, _settings);
+        var count = 0;
+        reader.MoveToContent();
+        reader.Read();
+        while (!reader.EOF)
+        {
+            if (reader.NodeType == XmlNodeType.Element && reader.Depth == 1)
+            {
+                if (System.Xml.Linq.XNode.ReadFrom(reader) is System.Xml.Linq.XElement) count++;
+            }
+            else
+            {
+                reader.Read();
+            }
+        }
+        return count;
+    }
 }
 
 /// <summary>Adds throughput (MB/s of corpus) and bytes allocated per stanza to the summary table.</summary>
