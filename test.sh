@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 # Debian packages the interop tests drive. Their Python modules are seen only by /usr/bin/python3.
 missing=()
 /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing+=(python3-slixmpp)
+# The client library's suite runs against Debian's prosody too (its own config and data, never the system instance).
+[ -x /usr/bin/prosody ] || missing+=(prosody)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${missing[*]}"

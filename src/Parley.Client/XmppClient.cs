@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Threading.Channels;
+using Parley.Client.Model;
 using Parley.Protocol;
 using Parley.Protocol.Sasl;
 
@@ -23,7 +24,9 @@ public sealed class XmppClient : IAsyncDisposable
     private readonly XmlFramer _framer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly ConcurrentDictionary<string, TaskCompletionSource<Element>> _pending = new(StringComparer.Ordinal);
-    private readonly Channel<Element> _incoming = Channel.CreateUnbounded<Element>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<Element> _incoming;
+    private readonly ConcurrentDictionary<QName, IqHandler> _iqHandlers = new();
+    private readonly ConcurrentDictionary<string, byte> _features = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private TcpClient? _tcp;
@@ -40,6 +43,106 @@ public sealed class XmppClient : IAsyncDisposable
     {
         _options = options;
         _framer = new XmlFramer(new XmlFramerOptions { MaxElementBytes = options.MaxStanzaBytes });
+        _incoming = Channel.CreateBounded<Element>(new BoundedChannelOptions(Math.Max(1, options.ReceiveQueueCapacity))
+        {
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.DropOldest,
+        });
+        Roster = new Roster(this);
+        Disco = new Disco(this);
+        Muc = new Muc(this);
+        Pep = new Pep(this);
+        Mam = new Mam(this);
+        if (!options.Raw)
+        {
+            foreach (var f in (string[])[Ns.DiscoInfo, Ns.Ping, Ns.Receipts, Ns.ChatStates, Ns.Caps])
+                _features.TryAdd(f, 0);
+            HandleIq(new QName(Ns.Ping, "ping"), (_, type, _) => type == IqType.Get
+                ? Task.FromResult<Element?>(null) : throw new StanzaException(StanzaError.ServiceUnavailable));
+            HandleIq(new QName(Ns.DiscoInfo, "query"), (iq, type, _) => type == IqType.Get
+                ? Task.FromResult<Element?>(OwnDiscoInfo(iq.FirstChild()!.GetAttribute("node")))
+                : throw new StanzaException(StanzaError.ServiceUnavailable));
+            HandleIq(new QName(Ns.Roster, "query"), (iq, type, _) => type == IqType.Set
+                ? Task.FromResult(Roster.HandlePush(iq)) : throw new StanzaException(StanzaError.ServiceUnavailable));
+        }
+    }
+
+    private delegate Task<Element?> IqHandler(Element iq, IqType type, CancellationToken ct);
+
+    private string? _capsVer;
+
+    private void HandleIq(QName payload, IqHandler handler) => _iqHandlers[payload] = handler;
+
+    // XEP-0030 §3.1 and XEP-0115 §6.2: our identity and features, also under node#ver.
+    private Element OwnDiscoInfo(string? node)
+    {
+        if (node is not null && node != _options.CapsNode + "#" + CapsVer) throw new StanzaException(StanzaError.ItemNotFound());
+        var query = new Element("query", Ns.DiscoInfo);
+        if (node is not null) query.SetAttribute("node", node);
+        query.Add(new Element("identity", Ns.DiscoInfo).SetAttribute("category", "client").SetAttribute("type", "pc").SetAttribute("name", _options.ClientName));
+        var features = new List<string>(_features.Keys);
+        features.Sort(StringComparer.Ordinal);
+        foreach (var f in features) query.Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", f));
+        return query;
+    }
+
+    /// <summary>XEP-0115 §5.1: the verification string of this client's identity and features.</summary>
+    public string CapsVer => _capsVer ??= CapsVerification.Ver(OwnDiscoInfo(null), "sha-1")!;
+
+    /// <summary>The XEP-0115 element to put in presence.</summary>
+    public Element CapsElement() => new Element("c", Ns.Caps).SetAttribute("hash", "sha-1").SetAttribute("node", _options.CapsNode).SetAttribute("ver", CapsVer);
+
+    /// <summary>The roster (RFC 6121 §2) and subscriptions (§3).</summary>
+    public Roster Roster { get; }
+
+    /// <summary>Service discovery (XEP-0030) with a XEP-0115 caps cache.</summary>
+    public Disco Disco { get; }
+
+    /// <summary>Multi-user chat (XEP-0045).</summary>
+    public Muc Muc { get; }
+
+    /// <summary>Personal eventing (XEP-0163) on the account's PEP service.</summary>
+    public Pep Pep { get; }
+
+    /// <summary>The message archive (XEP-0313).</summary>
+    public Mam Mam { get; }
+
+    /// <summary>Raised for every incoming message (carbons unwrapped; archive results go to <see cref="Mam"/>).
+    /// Handlers run on the reading loop: keep them short, or hand work off.</summary>
+    public event EventHandler<ChatMessage>? MessageReceived;
+
+    /// <summary>Raised for every incoming presence stanza, subscription requests included.</summary>
+    public event EventHandler<PresenceInfo>? PresenceReceived;
+
+    /// <summary>Raised for every incoming stanza, before any other handling (raw mode included).</summary>
+    public event EventHandler<Element>? StanzaReceived;
+
+    /// <summary>Advertises a feature in this client's disco#info and caps (XEP-0030, XEP-0115).</summary>
+    public void Feature(string var)
+    {
+        if (_features.TryAdd(var, 0)) _capsVer = null;
+    }
+
+    /// <summary>The features this client advertises.</summary>
+    public IReadOnlyCollection<string> AdvertisedFeatures => (IReadOnlyCollection<string>)_features.Keys;
+
+    /// <summary>
+    /// Answers IQ requests whose payload is <typeparamref name="T"/>: the handler returns the result's payload (or
+    /// null for an empty result) or throws <see cref="StanzaException"/> for an error reply. Requests nobody handles
+    /// are answered service-unavailable (RFC 6120 §8.4).
+    /// </summary>
+    public void OnIq<T>(IqType type, Func<IqRequest<T>, CancellationToken, Task<Element?>> handler) where T : IPayload<T>
+    {
+        _iqHandlers.AddOrUpdate(T.Name,
+            _ => Handler(null),
+            (_, existing) => Handler(existing));
+
+        IqHandler Handler(IqHandler? other) => (iq, t, ct) =>
+        {
+            if (t != type) return other is null ? throw new StanzaException(StanzaError.ServiceUnavailable) : other(iq, t, ct);
+            var payload = T.Parse(iq.FirstChild()!);
+            return handler(new IqRequest<T>(JidText.Parse(iq.GetAttribute("from")), iq.GetAttribute("id") ?? "", t, payload, iq), ct);
+        };
     }
 
     /// <summary>The full JID the server bound.</summary>
@@ -72,6 +175,47 @@ public sealed class XmppClient : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.ConnectTimeout);
         var token = timeout.Token;
+        var features = await OpenSecuredStreamAsync(token).ConfigureAwait(false);
+        await AuthenticateAsync(features, token).ConfigureAwait(false);
+        features = await OpenStreamAsync(token).ConfigureAwait(false);
+        await BindAsync(features, token).ConfigureAwait(false);
+        Features = features;
+        _readLoop = Task.Run(() => ReadLoopAsync(_stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>
+    /// XEP-0077 §3.1: creates the account <see cref="XmppClientOptions.Jid"/> with its password on a server that
+    /// allows in-band registration (over TLS unless the options allow otherwise), then closes the connection. A
+    /// refusal throws <see cref="XmppErrorException"/> (conflict: the user exists; not-acceptable: a field is bad).
+    /// </summary>
+    public static async Task RegisterAccountAsync(XmppClientOptions options, CancellationToken ct = default)
+    {
+        var client = new XmppClient(options with { Raw = true });
+        await using (client.ConfigureAwait(false))
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(options.ConnectTimeout);
+            var features = await client.OpenSecuredStreamAsync(timeout.Token).ConfigureAwait(false);
+            if (features.Child("register", Ns.RegisterFeature) is null)
+                throw new XmppNegotiationException("The server does not offer in-band registration");
+            var register = new Element("query", Ns.Register)
+                .Add(new Element("username", Ns.Register).AddText(options.Jid.Local ?? throw new ArgumentException("The JID has no localpart", nameof(options))))
+                .Add(new Element("password", Ns.Register).AddText(options.Password));
+            var id = client.NextId();
+            await client.WriteAsync(new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("id", id).Add(register), timeout.Token).ConfigureAwait(false);
+            while (true)
+            {
+                var reply = await client.NextElementAsync(timeout.Token).ConfigureAwait(false);
+                if (reply.LocalName != "iq" || reply.GetAttribute("id") != id) continue;
+                if (reply.GetAttribute("type") == "result") return;
+                throw new XmppErrorException(reply.Child("error", Ns.Client) is { } error ? StanzaError.Parse(error) : StanzaError.UndefinedCondition());
+            }
+        }
+    }
+
+    // TCP, then STARTTLS or direct TLS; returns the features of the secured stream.
+    private async Task<Element> OpenSecuredStreamAsync(CancellationToken token)
+    {
         var domain = _options.Jid.Domain;
         _tcp = new TcpClient { NoDelay = true };
         await _tcp.ConnectAsync(_options.Host ?? domain, _options.Port, token).ConfigureAwait(false);
@@ -95,12 +239,7 @@ public sealed class XmppClient : IAsyncDisposable
                 throw new XmppNegotiationException("The server does not offer TLS, and the options require it");
             }
         }
-
-        await AuthenticateAsync(features, token).ConfigureAwait(false);
-        features = await OpenStreamAsync(token).ConfigureAwait(false);
-        await BindAsync(features, token).ConfigureAwait(false);
-        Features = features;
-        _readLoop = Task.Run(() => ReadLoopAsync(_stop.Token), CancellationToken.None);
+        return features;
     }
 
     private async Task StartTlsAsync(List<SslApplicationProtocol>? alpn, CancellationToken ct)
@@ -335,7 +474,112 @@ public sealed class XmppClient : IAsyncDisposable
             tcs.TrySetResult(element);
             return;
         }
-        _incoming.Writer.TryWrite(element);
+        StanzaReceived?.Invoke(this, element);
+        if (!_options.Raw && element.Namespace == Ns.Client)
+        {
+            switch (element.LocalName)
+            {
+                case "iq": OnIncomingIq(element); break;
+                case "message": OnIncomingMessage(element); break;
+                case "presence": OnIncomingPresence(element); break;
+            }
+        }
+        if (_options.ReceiveQueueCapacity > 0) _incoming.Writer.TryWrite(element);
+    }
+
+    private void OnIncomingIq(Element iq)
+    {
+        IqType type;
+        switch (iq.GetAttribute("type"))
+        {
+            case "get": type = IqType.Get; break;
+            case "set": type = IqType.Set; break;
+            default: return;
+        }
+        _ = Task.Run(() => AnswerIqAsync(iq, type, _stop.Token));
+    }
+
+    // RFC 6120 §8.2.3: every get and set gets exactly one result or error.
+    private async Task AnswerIqAsync(Element iq, IqType type, CancellationToken ct)
+    {
+        var reply = new Element("iq", Ns.Client).SetAttribute("id", iq.GetAttribute("id") ?? "");
+        if (iq.GetAttribute("from") is { } from) reply.SetAttribute("to", from);
+        try
+        {
+            var payload = iq.FirstChild();
+            if (payload is null || iq.ChildCount != 1) throw new StanzaException(StanzaError.BadRequest("An IQ request carries one payload"));
+            if (!_iqHandlers.TryGetValue(payload.Name, out var handler)) throw new StanzaException(StanzaError.ServiceUnavailable);
+            var result = await handler(iq, type, ct).ConfigureAwait(false);
+            reply.SetAttribute("type", "result");
+            if (result is not null) reply.Add(result);
+        }
+        catch (StanzaException e)
+        {
+            reply.SetAttribute("type", "error").Add(e.Error.ToElement());
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            reply.SetAttribute("type", "error").Add(StanzaError.InternalServerError().ToElement());
+        }
+        try
+        {
+            await WriteAsync(reply, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The stream ended before the answer could go out.
+        }
+    }
+
+    private void OnIncomingMessage(Element message)
+    {
+        var inner = message;
+        var carbon = CarbonDirection.None;
+        var fromAccount = IsFromOwnAccount(message.GetAttribute("from"));
+        // XEP-0280 §11: only the account itself may send carbons.
+        if (fromAccount && (message.Child("received", Ns.Carbons) ?? message.Child("sent", Ns.Carbons)) is { } wrapper
+            && wrapper.Child("forwarded", Ns.Forward)?.Child("message", Ns.Client) is { } forwarded)
+        {
+            inner = forwarded;
+            carbon = wrapper.LocalName == "received" ? CarbonDirection.Received : CarbonDirection.Sent;
+        }
+        if (message.Child("result", Ns.Mam) is { } result && Mam.Deliver(message.GetAttribute("from"), result)) return;
+        if (message.Child("event", Ns.PubSubEvent) is { } pubsubEvent) Pep.Deliver(message, pubsubEvent);
+        var chat = ChatMessage.Parse(inner, carbon);
+        if (_options.AutoReceipts && carbon == CarbonDirection.None && chat.RequestsReceipt && chat.Id is not null
+            && chat.Type is not ("groupchat" or "error") && chat.From is { } sender)
+        {
+            // XEP-0184 §5.1: the receipt echoes the id of the message.
+            var receipt = new Element("message", Ns.Client).SetAttribute("to", sender.ToString()).SetAttribute("id", NextId())
+                .Add(new Element("received", Ns.Receipts).SetAttribute("id", chat.Id));
+            _ = SendQuietlyAsync(receipt);
+        }
+        Muc.Observe(chat);
+        MessageReceived?.Invoke(this, chat);
+    }
+
+    private void OnIncomingPresence(Element presence)
+    {
+        var info = PresenceInfo.Parse(presence);
+        Roster.Observe(info);
+        Disco.Observe(info);
+        Muc.Observe(info);
+        PresenceReceived?.Invoke(this, info);
+    }
+
+    internal bool IsFromOwnAccount(string? from) =>
+        from is null || (Jid.TryParse(from, out var jid) && jid.Bare == BoundJid.Bare);
+
+    private async Task SendQuietlyAsync(Element stanza)
+    {
+        try
+        {
+            await WriteAsync(stanza, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The stream ended.
+        }
     }
 
     // RFC 6120 §8.2.3 / §10.3.3: a reply comes from whom the request went to; a request without 'to' is answered
@@ -349,6 +593,158 @@ public sealed class XmppClient : IAsyncDisposable
 
     /// <summary>Sends a stanza.</summary>
     public Task SendAsync(Element stanza, CancellationToken ct = default) => WriteAsync(stanza, ct);
+
+    /// <summary>
+    /// Sends an IQ request to <paramref name="to"/> (null: the account's own server) and returns the result's payload
+    /// (null when the result is empty); an error reply throws <see cref="XmppErrorException"/>.
+    /// </summary>
+    public async Task<Element?> IqAsync(IqType type, Jid? to, Element payload, CancellationToken ct = default)
+    {
+        var iq = new Element("iq", Ns.Client).SetAttribute("type", type == IqType.Get ? "get" : "set").Add(payload);
+        if (to is { } target) iq.SetAttribute("to", target.ToString());
+        var reply = await RequestAsync(iq, ct).ConfigureAwait(false);
+        if (reply.GetAttribute("type") == "error")
+            throw new XmppErrorException(reply.Child("error", Ns.Client) is { } error ? StanzaError.Parse(error) : StanzaError.UndefinedCondition());
+        return reply.FirstChild();
+    }
+
+    /// <summary>Sends a message; returns its id. XEP-0184: <paramref name="requestReceipt"/> asks for a receipt.</summary>
+    public async Task<string> SendMessageAsync(Jid to, string body, string type = "chat", bool requestReceipt = false, CancellationToken ct = default)
+    {
+        var id = NextId();
+        var message = new Element("message", Ns.Client).SetAttribute("to", to.ToString()).SetAttribute("type", type).SetAttribute("id", id)
+            .Add(new Element("body", Ns.Client).AddText(body));
+        if (type == "chat") message.Add(new Element("active", Ns.ChatStates));
+        if (requestReceipt) message.Add(new Element("request", Ns.Receipts));
+        await WriteAsync(message, ct).ConfigureAwait(false);
+        return id;
+    }
+
+    /// <summary>XEP-0085: sends a standalone chat state notification.</summary>
+    public Task SendChatStateAsync(Jid to, ChatState state, CancellationToken ct = default)
+    {
+        if (state == ChatState.None) throw new ArgumentOutOfRangeException(nameof(state));
+        var name = state.ToString().ToLowerInvariant();
+        // XEP-0334: a chat state is not worth storing.
+        return WriteAsync(new Element("message", Ns.Client).SetAttribute("to", to.ToString()).SetAttribute("type", "chat")
+            .Add(new Element(name, Ns.ChatStates)).Add(new Element("no-store", Ns.Hints)), ct);
+    }
+
+    /// <summary>Sends presence to the server (broadcast to subscribers), with this client's XEP-0115 caps.</summary>
+    public Task SendPresenceAsync(string? show = null, string? status = null, int priority = 0, CancellationToken ct = default)
+    {
+        var presence = new Element("presence", Ns.Client);
+        if (show is not null) presence.Add(new Element("show", Ns.Client).AddText(show));
+        if (status is not null) presence.Add(new Element("status", Ns.Client).AddText(status));
+        if (priority != 0) presence.Add(new Element("priority", Ns.Client).AddText(priority.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (!_options.Raw) presence.Add(CapsElement());
+        return WriteAsync(presence, ct);
+    }
+
+    /// <summary>Sends unavailable presence (the session stays connected).</summary>
+    public Task SendUnavailableAsync(string? status = null, CancellationToken ct = default)
+    {
+        var presence = new Element("presence", Ns.Client).SetAttribute("type", "unavailable");
+        if (status is not null) presence.Add(new Element("status", Ns.Client).AddText(status));
+        return WriteAsync(presence, ct);
+    }
+
+    /// <summary>XEP-0199: pings an entity (default: the server) and returns the round trip time.</summary>
+    public async Task<TimeSpan> PingAsync(Jid? to = null, CancellationToken ct = default)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        await IqAsync(IqType.Get, to ?? Jid.Create(null, BoundJid.Domain), new Element("ping", Ns.Ping), ct).ConfigureAwait(false);
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary>XEP-0280: asks the server to copy this account's messages to this resource.</summary>
+    public Task EnableCarbonsAsync(CancellationToken ct = default) => IqAsync(IqType.Set, null, new Element("enable", Ns.Carbons), ct);
+
+    /// <summary>XEP-0054: the vCard of <paramref name="jid"/> (null: the account's own); null when there is none.</summary>
+    public async Task<Element?> GetVCardAsync(Jid? jid = null, CancellationToken ct = default)
+    {
+        try
+        {
+            var vcard = await IqAsync(IqType.Get, jid?.Bare, new Element("vCard", Ns.VCard), ct).ConfigureAwait(false);
+            return vcard is null || vcard.IsEmpty ? null : vcard;
+        }
+        catch (XmppErrorException e) when (e.Condition is "item-not-found")
+        {
+            return null;
+        }
+    }
+
+    /// <summary>XEP-0054: publishes the account's vCard (a <c>vCard</c> element in <c>vcard-temp</c>).</summary>
+    public Task SetVCardAsync(Element vcard, CancellationToken ct = default) => IqAsync(IqType.Set, null, vcard, ct);
+
+    /// <summary>XEP-0191: the JIDs the account blocks.</summary>
+    public async Task<IReadOnlyList<Jid>> GetBlocklistAsync(CancellationToken ct = default)
+    {
+        var list = new List<Jid>();
+        var result = await IqAsync(IqType.Get, null, new Element("blocklist", Ns.Blocking), ct).ConfigureAwait(false);
+        if (result is not null)
+            foreach (var item in result.Children)
+                if (Jid.TryParse(item.GetAttribute("jid"), out var jid)) list.Add(jid);
+        return list;
+    }
+
+    /// <summary>XEP-0191: blocks JIDs.</summary>
+    public Task BlockAsync(IEnumerable<Jid> jids, CancellationToken ct = default) => BlockingAsync("block", jids, ct);
+
+    /// <summary>XEP-0191: unblocks JIDs (none given: everyone).</summary>
+    public Task UnblockAsync(IEnumerable<Jid> jids, CancellationToken ct = default) => BlockingAsync("unblock", jids, ct);
+
+    private Task BlockingAsync(string verb, IEnumerable<Jid> jids, CancellationToken ct)
+    {
+        var payload = new Element(verb, Ns.Blocking);
+        foreach (var jid in jids) payload.Add(new Element("item", Ns.Blocking).SetAttribute("jid", jid.ToString()));
+        return IqAsync(IqType.Set, null, payload, ct);
+    }
+
+    /// <summary>XEP-0077 §3.3: changes the account's password.</summary>
+    public Task ChangePasswordAsync(string password, CancellationToken ct = default) =>
+        IqAsync(IqType.Set, Jid.Create(null, BoundJid.Domain), new Element("query", Ns.Register)
+            .Add(new Element("username", Ns.Register).AddText(BoundJid.Local ?? ""))
+            .Add(new Element("password", Ns.Register).AddText(password)), ct);
+
+    /// <summary>XEP-0077 §3.2: deletes the account (the server then closes the stream).</summary>
+    public Task DeleteAccountAsync(CancellationToken ct = default) =>
+        IqAsync(IqType.Set, Jid.Create(null, BoundJid.Domain), new Element("query", Ns.Register).Add(new Element("remove", Ns.Register)), ct);
+
+    /// <summary>
+    /// XEP-0363: asks the server's upload service for a slot, PUTs the content there, and returns the URL to share.
+    /// </summary>
+    public async Task<Uri> UploadAsync(string fileName, Stream content, long size, string contentType, HttpClient? http = null, CancellationToken ct = default)
+    {
+        var service = await Disco.FindServiceAsync(Ns.HttpUpload, ct).ConfigureAwait(false)
+            ?? throw new XmppErrorException(StanzaError.FeatureNotImplemented("The server offers no HTTP upload service"));
+        var slot = await IqAsync(IqType.Get, service, new Element("request", Ns.HttpUpload).SetAttribute("filename", fileName)
+            .SetAttribute("size", size.ToString(System.Globalization.CultureInfo.InvariantCulture)).SetAttribute("content-type", contentType), ct).ConfigureAwait(false);
+        var put = slot?.Child("put", Ns.HttpUpload);
+        var get = slot?.Child("get", Ns.HttpUpload)?.GetAttribute("url");
+        if (put?.GetAttribute("url") is not { } putUrl || get is null) throw new XmppErrorException(StanzaError.UndefinedCondition("The slot has no URLs"));
+        using var request = new HttpRequestMessage(HttpMethod.Put, putUrl) { Content = new StreamContent(content) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(contentType);
+        request.Content.Headers.ContentLength = size;
+        // XEP-0363 §6: the slot's headers go along, but only those three.
+        foreach (var header in put.Children)
+        {
+            if (header.LocalName != "header" || header.GetAttribute("name") is not { } name) continue;
+            if (name is "Authorization" or "Cookie" or "Expires") request.Headers.TryAddWithoutValidation(name, header.Text);
+        }
+        var owned = http is null;
+        http ??= new HttpClient();
+        try
+        {
+            using var response = await http.SendAsync(request, ct).ConfigureAwait(false);
+            response.EnsureSuccessStatusCode();
+        }
+        finally
+        {
+            if (owned) http.Dispose();
+        }
+        return new Uri(get);
+    }
 
     /// <summary>Sends raw XML (already serialized); for tests and tools.</summary>
     public async Task SendRawAsync(string xml, CancellationToken ct = default)
@@ -406,7 +802,7 @@ public sealed class XmppClient : IAsyncDisposable
         }
     }
 
-    private string NextId() => "c" + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    internal string NextId() => "c" + Interlocked.Increment(ref _nextId).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Closes the stream (RFC 6120 §4.4): our close tag, a bounded wait for the server's, then the socket.</summary>
     public async Task CloseAsync(CancellationToken ct = default)

@@ -46,4 +46,26 @@ public sealed record XmppClientOptions
 
     /// <summary>Largest stanza accepted from the server.</summary>
     public int MaxStanzaBytes { get; init; } = 1024 * 1024;
+
+    /// <summary>
+    /// Raw mode: no built-in handling at all (no automatic IQ replies, receipts or caps); every stanza that is not
+    /// a reply to <see cref="XmppClient.RequestAsync"/> only goes to <see cref="XmppClient.ReceiveAsync"/>. For tools
+    /// and tests that script a conversation stanza by stanza.
+    /// </summary>
+    public bool Raw { get; init; }
+
+    /// <summary>
+    /// How many incoming stanzas <see cref="XmppClient.ReceiveAsync"/> keeps when nobody reads them; beyond it the
+    /// oldest are dropped, so an application that only uses events never grows without bound. 0 turns the queue off.
+    /// </summary>
+    public int ReceiveQueueCapacity { get; init; } = 10_000;
+
+    /// <summary>XEP-0184: answer receipt requests of incoming messages automatically.</summary>
+    public bool AutoReceipts { get; init; } = true;
+
+    /// <summary>The client's name in its disco identity and XEP-0115 caps node.</summary>
+    public string ClientName { get; init; } = "Parley.Client";
+
+    /// <summary>XEP-0115: the node URI announced in caps.</summary>
+    public string CapsNode { get; init; } = "urn:x-parley:client";
 }

@@ -101,4 +101,12 @@ public static class Ns
     public const string SaslChannelBinding = "urn:xmpp:sasl-cb:0";
     /// <summary>RFC 7395 §3.3: WebSocket framing.</summary>
     public const string Framing = "urn:ietf:params:xml:ns:xmpp-framing";
+    /// <summary>XEP-0363: HTTP file upload.</summary>
+    public const string HttpUpload = "urn:xmpp:http:upload:0";
+    /// <summary>XEP-0045: multi-user chat (entering a room).</summary>
+    public const string Muc = "http://jabber.org/protocol/muc";
+    /// <summary>XEP-0045: the admin namespace of multi-user chat.</summary>
+    public const string MucAdmin = "http://jabber.org/protocol/muc#admin";
+    /// <summary>XEP-0045: the owner namespace of multi-user chat.</summary>
+    public const string MucOwner = "http://jabber.org/protocol/muc#owner";
 }

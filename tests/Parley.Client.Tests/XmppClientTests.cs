@@ -13,6 +13,8 @@ public sealed class XmppClientTests
         RequireTls = false,
         ConnectTimeout = TimeSpan.FromSeconds(10),
         IqTimeout = TimeSpan.FromMilliseconds(500),
+        // Scripted conversations: every stanza goes to ReceiveAsync, nothing is answered automatically.
+        Raw = true,
     };
 
     [Fact]

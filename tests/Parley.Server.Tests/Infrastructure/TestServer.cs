@@ -88,6 +88,8 @@ public sealed class TestServer : IAsyncDisposable
         CertificateValidation = TrustServerCertificate(),
         ConnectTimeout = TimeSpan.FromSeconds(10),
         IqTimeout = TimeSpan.FromSeconds(10),
+        // Scripted conversations: every stanza goes to ReceiveAsync, nothing is answered automatically.
+        Raw = true,
     };
 
     /// <summary>Creates the account if needed and returns a bound client.</summary>

@@ -23,9 +23,13 @@ public sealed class RegisterModule(Accounts accounts, SessionRegistry sessions, 
         m.Feature(Ns.Register);
         m.StreamFeature(Stage.PreAuth, _ => options.Value.Registration.Enabled ? new Element("register", Ns.RegisterFeature) : null);
         m.OnNegotiationIq(QueryName, RegisterAsync, Stage.PreAuth);
-        m.OnIq<RegisterQuery>(IqType.Get, IqTarget.Self, (iq, _) => ValueTask.FromResult(IqReply.Ok(
-            new Element(QueryName).Add(new Element("registered", Ns.Register)).Add(new Element("username", Ns.Register).AddText(iq.From.Local!)))));
-        m.OnIq<RegisterQuery>(IqType.Set, IqTarget.Self, ChangeAsync);
+        // §3.2 and §3.3 address the server ('to' the domain, as in the XEP's examples); clients also send them with no 'to'.
+        foreach (var target in (IqTarget[])[IqTarget.Self, IqTarget.Server])
+        {
+            m.OnIq<RegisterQuery>(IqType.Get, target, (iq, _) => ValueTask.FromResult(IqReply.Ok(
+                new Element(QueryName).Add(new Element("registered", Ns.Register)).Add(new Element("username", Ns.Register).AddText(iq.From.Local!)))));
+            m.OnIq<RegisterQuery>(IqType.Set, target, ChangeAsync);
+        }
         m.OnIq<RegisterQuery>(IqType.Get, IqTarget.Account, (_, _) => ValueTask.FromResult<IqReply>(StanzaError.Forbidden()));
         m.OnIq<RegisterQuery>(IqType.Set, IqTarget.Account, (_, _) => ValueTask.FromResult<IqReply>(StanzaError.Forbidden()));
     }

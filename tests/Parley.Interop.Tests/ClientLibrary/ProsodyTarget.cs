@@ -1,0 +1,164 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Parley.Client;
+using Parley.Protocol;
+
+namespace Parley.Interop.Tests.ClientLibrary;
+
+/// <summary>
+/// Debian's prosody on loopback with its own configuration, data directory, certificate and ports in a scratch
+/// folder (never the system instance): the independent server the client library is proven against. The README's
+/// test command installs prosody when run as root; without it this fixture fails, it does not skip.
+/// </summary>
+public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
+{
+    public const string Password = "prosody-secret";
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "parley-prosody-" + Guid.NewGuid().ToString("N"));
+    private Process? _process;
+    private byte[] _certificate = [];
+    private int _c2s;
+    private int _direct;
+
+    public string Name => "prosody";
+
+    public string Domain => "prosody.test";
+
+    public string Conference => "conference.prosody.test";
+
+    public HttpClient Http { get; } = new();
+
+    public XmppClientOptions Options(string user, string? resource = null, bool directTls = false, string? password = null) => new()
+    {
+        Jid = Jid.Create(user, Domain, resource),
+        Password = password ?? Password,
+        Host = "127.0.0.1",
+        Port = directTls ? _direct : _c2s,
+        DirectTls = directTls,
+        CertificateValidation = (_, c, _, _) => c is not null && c.GetRawCertData().AsSpan().SequenceEqual(_certificate),
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        IqTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    public async Task InitializeAsync()
+    {
+        if (!File.Exists("/usr/bin/prosody"))
+            throw new InvalidOperationException("Debian's prosody is not installed: run the README's test command as root, or apt-get install prosody");
+        Directory.CreateDirectory(Path.Combine(_dir, "data"));
+        using (var key = RSA.Create(2048))
+        {
+            var request = new CertificateRequest("CN=" + Domain, key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddDnsName(Domain);
+            san.AddDnsName("*." + Domain);
+            request.CertificateExtensions.Add(san.Build());
+            using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+            _certificate = cert.RawData;
+            await File.WriteAllTextAsync(Path.Combine(_dir, "cert.pem"), cert.ExportCertificatePem());
+            await File.WriteAllTextAsync(Path.Combine(_dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
+        }
+        _c2s = FreePort();
+        _direct = FreePort();
+        var http = FreePort();
+        var config = Path.Combine(_dir, "prosody.cfg.lua");
+        await File.WriteAllTextAsync(config, $$"""
+            run_as_root = true
+            pidfile = "{{_dir}}/prosody.pid"
+            data_path = "{{_dir}}/data"
+            plugin_paths = {}
+            interfaces = { "127.0.0.1" }
+            c2s_ports = { {{_c2s}} }
+            c2s_direct_tls_ports = { {{_direct}} }
+            s2s_ports = {}
+            component_ports = {}
+            http_ports = { {{http}} }
+            https_ports = {}
+            http_interfaces = { "127.0.0.1" }
+            admin_socket = "{{_dir}}/admin.sock"
+            modules_enabled = { "roster", "saslauth", "tls", "disco", "carbons", "pep", "private", "blocklist", "vcard_legacy",
+              "version", "uptime", "time", "ping", "register", "mam", "csi_simple", "http" }
+            modules_disabled = { "s2s" }
+            allow_registration = true
+            min_seconds_between_registrations = 0
+            c2s_require_encryption = true
+            authentication = "internal_hashed"
+            storage = "internal"
+            default_archive_policy = true
+            log = { info = "{{_dir}}/prosody.log" }
+            certificates = "{{_dir}}"
+            ssl = { key = "{{_dir}}/key.pem", certificate = "{{_dir}}/cert.pem" }
+            VirtualHost "{{Domain}}"
+            Component "{{Conference}}" "muc"
+              modules_enabled = { "muc_mam" }
+              muc_log_by_default = true
+            Component "upload.{{Domain}}" "http_file_share"
+              http_host = "127.0.0.1"
+              http_external_url = "http://127.0.0.1:{{http}}/"
+            """);
+        foreach (var user in Users.All)
+            await RunAsync("/usr/bin/prosodyctl", $"--config {config} register {user} {Domain} {Password}");
+        _process = Process.Start(new ProcessStartInfo("/usr/bin/prosody", $"--config {config} -F")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        // Bounded wait for the listener.
+        for (var i = 0; i < 100; i++)
+        {
+            if (_process.HasExited) throw new InvalidOperationException("prosody exited: " + Log());
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, _c2s);
+                return;
+            }
+            catch (SocketException)
+            {
+                await Task.Delay(100);
+            }
+        }
+        throw new InvalidOperationException("prosody did not listen within 10 s: " + Log());
+    }
+
+    private string Log()
+    {
+        var path = Path.Combine(_dir, "prosody.log");
+        return File.Exists(path) ? File.ReadAllText(path) : "(no log)";
+    }
+
+    private static async Task RunAsync(string file, string arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        if (process.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed: {await error}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        _process?.Dispose();
+        Http.Dispose();
+        if (Directory.Exists(_dir)) Directory.Delete(_dir, recursive: true);
+    }
+}
