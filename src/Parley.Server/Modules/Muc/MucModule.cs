@@ -25,6 +25,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private const string User = Muc + "#user";
     private const string Admin = Muc + "#admin";
     private const string Owner = Muc + "#owner";
+    private const string StableId = Muc + "#stable_id";     // §7.4: messages are reflected with the sender's id
     private const string OccupantIdNs = "urn:xmpp:occupant-id:0";
     private const string Retract = "urn:xmpp:message-retract:1";
     private const string Moderate = "urn:xmpp:message-moderate:1";
@@ -115,7 +116,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             switch (stanza.Kind)
             {
                 case StanzaKind.Presence when to.Resource is not null:
-                    await PresenceAsync(room, roomJid, to.Resource, stanza, from, ct).ConfigureAwait(false);
+                    await PresenceAsync(room, roomJid, AskedNick(stanza.Element) ?? to.Resource, stanza, from, ct).ConfigureAwait(false);
                     break;
                 case StanzaKind.Presence when stanza.Type is null:
                     // §7.2.1: entering needs a nickname.
@@ -145,7 +146,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
 
     // ---- entering, presence, leaving (§7.2, §7.4, §7.6, §7.14) ----
 
-    private async Task PresenceAsync(MucRoom? room, Jid roomJid, string nick, Stanza stanza, Jid from, CancellationToken ct)
+    private async Task PresenceAsync(MucRoom? room, Jid roomJid, string requested, Stanza stanza, Jid from, CancellationToken ct)
     {
         var type = stanza.Type;
         var occupant = room?.BySession(from);
@@ -155,16 +156,36 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             return;
         }
         if (type is not null) return;     // errors and subscriptions have no meaning here
+        // RFC 8266 §2.3: the occupant gets the enforced nick (status 210 when it is not the one asked for); §17.1: no
+        // empty or invisible nicks.
+        if (!MucNick.TryEnforce(requested, out var nick) || !Jid.TryCreate(roomJid.Local, roomJid.Domain, nick, out _))
+        {
+            await ErrorAsync(stanza, StanzaError.JidMalformed("That nickname is empty or not allowed"), ct).ConfigureAwait(false);
+            return;
+        }
         if (occupant is not null)
         {
             if (occupant.Nick == nick) await PresenceChangeAsync(room!, occupant, stanza.Element, ct).ConfigureAwait(false);
-            else await NickChangeAsync(room!, occupant, nick, stanza, from, ct).ConfigureAwait(false);
+            else await NickChangeAsync(room!, occupant, nick, requested, stanza, from, ct).ConfigureAwait(false);
             return;
         }
-        await EnterAsync(room, roomJid, nick, stanza, from, ct).ConfigureAwait(false);
+        if (stanza.Element.Child("x", Muc) is null)
+        {
+            // §7.2.18: presence without <x/> from a non-occupant is a groupchat 1.0 join or a client that lost track
+            // of the room: an explicit kick (110, 307, 333) rather than a half-synchronized entry.
+            var kick = new Element("presence", Ns.Client).SetAttribute("from", roomJid.WithResource(requested).ToString())
+                .SetAttribute("to", from.ToString()).SetAttribute("type", "unavailable")
+                .Add(new Element("x", User)
+                    .Add(new Element("item", User).SetAttribute("affiliation", room?.Affiliation(from) ?? "none").SetAttribute("role", "none")
+                        .Add(new Element("reason", User).AddText("You are not in the room.")))
+                    .Add(Status(110)).Add(Status(307)).Add(Status(333)));
+            await SendAsync(kick, ct).ConfigureAwait(false);
+            return;
+        }
+        await EnterAsync(room, roomJid, nick, requested, stanza, from, ct).ConfigureAwait(false);
     }
 
-    private async Task EnterAsync(MucRoom? room, Jid roomJid, string nick, Stanza stanza, Jid from, CancellationToken ct)
+    private async Task EnterAsync(MucRoom? room, Jid roomJid, string nick, string requested, Stanza stanza, Jid from, CancellationToken ct)
     {
         var created = false;
         if (room is null)
@@ -202,7 +223,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 ? StanzaError.NotAuthorized("A password is required")
             : room.Occupants.TryGetValue(nick, out var taken) && taken.Account != from.Bare ? StanzaError.Conflict("That nickname is in use")
             : room.ReservedBy(nick) is { } owner && owner != from.Bare ? StanzaError.Conflict("That nickname is reserved")
-            : room.Occupants.Count >= room.MaxUsers && affiliation is not ("owner" or "admin") ? StanzaError.ServiceUnavailable
+            : room.Occupants.Count >= room.MaxUsers && affiliation is not ("owner" or "admin")
+                ? new StanzaError(StanzaErrorType.Wait, StanzaErrorCondition.ServiceUnavailable, "The room is full")     // §7.2.9: type wait
             : null;
         if (error is not null)
         {
@@ -213,7 +235,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         if (room.Occupants.TryGetValue(nick, out var same))
         {
             same.Sessions.Add(from);
-            await SendPresenceToAsync(room, same, from, [110], ct).ConfigureAwait(false);
+            await SendPresenceToAsync(room, same, from, same.Nick == requested ? [110] : [110, 210], ct).ConfigureAwait(false);
             return;
         }
         var occupant = new MucOccupant(nick, from.Bare) { Role = room.DefaultRole(affiliation), Presence = Strip(stanza.Element) };
@@ -227,6 +249,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         if (room.WhoIs == "anyone") codes.Add(100);
         if (room.Logging) codes.Add(170);
         if (created) codes.Add(201);
+        if (nick != requested) codes.Add(210);
         await SendPresenceToAsync(room, occupant, from, codes, ct).ConfigureAwait(false);
         // §7.2.15 and §7.2.16: history, then the subject (an empty one for a new room, which clients wait for).
         var history = stanza.Element.Child("x", Muc)?.Child("history", Muc);
@@ -265,7 +288,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     }
 
     // §7.6: unavailable with 303 and the new nick from the old one, then available from the new one.
-    private async Task NickChangeAsync(MucRoom room, MucOccupant occupant, string nick, Stanza stanza, Jid from, CancellationToken ct)
+    private async Task NickChangeAsync(MucRoom room, MucOccupant occupant, string nick, string requested, Stanza stanza, Jid from, CancellationToken ct)
     {
         if (occupant.Role == "visitor" && !room.VisitorNickChange)
         {
@@ -275,6 +298,11 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         if (room.Occupants.TryGetValue(nick, out var taken) && taken.Account != occupant.Account)
         {
             await ErrorAsync(stanza, StanzaError.Conflict("That nickname is in use"), ct).ConfigureAwait(false);
+            return;
+        }
+        if (room.ReservedBy(nick) is { } holder && holder != occupant.Account)
+        {
+            await ErrorAsync(stanza, StanzaError.Conflict("That nickname is reserved"), ct).ConfigureAwait(false);
             return;
         }
         foreach (var other in room.Occupants.Values)
@@ -288,7 +316,9 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         occupant.Nick = nick;
         occupant.Presence = Strip(stanza.Element);
         room.Occupants[nick] = occupant;
-        await BroadcastPresenceAsync(room, occupant, [], ct).ConfigureAwait(false);
+        await BroadcastPresenceAsync(room, occupant, [], ct, toSelf: false).ConfigureAwait(false);
+        foreach (var session in occupant.Sessions)
+            await SendPresenceToAsync(room, occupant, session, nick == requested ? [110] : [110, 210], ct).ConfigureAwait(false);
     }
 
     private async Task LeaveAsync(MucRoom room, MucOccupant occupant, Jid session, Element presence, CancellationToken ct)
@@ -370,6 +400,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('+', '-').Replace('/', '_');
         message.Add(new Element("occupant-id", OccupantIdNs).SetAttribute("id", room.OccupantId(occupant.Account)));
         message.Add(new Element("stanza-id", Ns.StanzaId).SetAttribute("by", room.Jid.ToString()).SetAttribute("id", id));
+        // §7.4: a message without an id gets one, the same in every reflection.
+        if (message.GetAttribute("id") is null) message.SetAttribute("id", id);
         if (subject is null)
         {
             var now = time.GetUtcNow();
@@ -512,8 +544,9 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             await ResultAsync(iq, null, ct).ConfigureAwait(false);
             return;
         }
-        var nick = query.Child("x", Ns.DataForms) is { } form ? DataForm.Value(form, "muc#register_roomnick") : null;
-        if (string.IsNullOrWhiteSpace(nick) || !Jid.TryCreate(room.Jid.Local, room.Jid.Domain, nick, out _))
+        var asked = query.Child("x", Ns.DataForms) is { } form ? DataForm.Value(form, "muc#register_roomnick") : null;
+        // RFC 8266: the reserved nick is kept in its enforced form, as occupants' nicks are.
+        if (asked is null || !MucNick.TryEnforce(asked, out var nick) || !Jid.TryCreate(room.Jid.Local, room.Jid.Domain, nick, out _))
         {
             await ErrorAsync(iq, StanzaError.BadRequest("Give a nickname to reserve"), ct).ConfigureAwait(false);
             return;
@@ -575,7 +608,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 .Add(new Element("identity", Ns.DiscoInfo).SetAttribute("category", "conference").SetAttribute("type", "text").SetAttribute("name", "Chatrooms"))
                 .Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", Ns.DiscoInfo))
                 .Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", Ns.DiscoItems))
-                .Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", Muc)), ct).ConfigureAwait(false);
+                .Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", Muc))
+                .Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", StableId)), ct).ConfigureAwait(false);
             return;
         }
         if (iq.IqType == IqType.Get && payload?.Name == new QName(Ns.DiscoItems, "query"))
@@ -628,7 +662,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         {
             // XEP-0410 self-ping: answered for one's own occupant.
             var asker = room.BySession(from);
-            if (payload?.Name == new QName(Ns.Ping, "ping") && asker?.Nick == to.Resource)
+            if (payload?.Name == new QName(Ns.Ping, "ping") && asker is not null && MucNick.Comparer.Equals(asker.Nick, to.Resource))
             {
                 await ResultAsync(iq, null, ct).ConfigureAwait(false);
                 return;
@@ -637,7 +671,9 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             // to the occupant's account (its server answers for it, XEP-0054), others to one of its sessions.
             if (asker is null)
             {
-                await ErrorAsync(iq, StanzaError.NotAcceptable("Only occupants send IQs to occupants"), ct).ConfigureAwait(false);
+                // §6.6: a non-occupant's disco request to an occupant is a bad request.
+                await ErrorAsync(iq, payload?.Namespace is Ns.DiscoInfo or Ns.DiscoItems ? StanzaError.BadRequest("Only occupants query occupants")
+                    : StanzaError.NotAcceptable("Only occupants send IQs to occupants"), ct).ConfigureAwait(false);
                 return;
             }
             if (!room.Occupants.TryGetValue(to.Resource, out var target) || target.Sessions.Count == 0)
@@ -779,7 +815,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             .Add(new Element("identity", Ns.DiscoInfo).SetAttribute("category", "conference").SetAttribute("type", "text").SetAttribute("name", room.Name.Length > 0 ? room.Name : room.Jid.Local));
         foreach (var f in new[]
                  {
-                     Muc, room.Public ? "muc_public" : "muc_hidden", room.MembersOnly ? "muc_membersonly" : "muc_open",
+                     Muc, StableId, room.Public ? "muc_public" : "muc_hidden", room.MembersOnly ? "muc_membersonly" : "muc_open",
                      room.Moderated ? "muc_moderated" : "muc_unmoderated", room.WhoIs == "anyone" ? "muc_nonanonymous" : "muc_semianonymous",
                      room.Password is null ? "muc_unsecured" : "muc_passwordprotected", room.Persistent ? "muc_persistent" : "muc_temporary",
                      OccupantIdNs, Ns.StanzaId, Moderate, Retract, Ns.Register, Muc + "#request",
@@ -807,28 +843,38 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         var actorAffiliation = room.Affiliation(from);
         if (iq.IqType == IqType.Get && query.Child("item", Admin)?.GetAttribute("role") is { } roleList)
         {
-            // §8.5 (voice list) and §9.8 (moderator list): moderators see who holds a role.
-            if (actor?.Role != "moderator")
+            // §8.5 (voice list) for moderators and §9.8 (moderator list) for admins.
+            if (actor?.Role != "moderator" || (roleList == "moderator" && actorAffiliation is not ("owner" or "admin")))
             {
-                await ErrorAsync(iq, StanzaError.Forbidden("Only moderators see role lists"), ct).ConfigureAwait(false);
+                await ErrorAsync(iq, StanzaError.Forbidden(roleList == "moderator" ? "Only admins see the moderator list" : "Only moderators see role lists"), ct).ConfigureAwait(false);
                 return;
             }
+            // §17.4 (item attributes): role items carry nick, role, affiliation and the full JID.
             var roles = new Element("query", Admin);
             foreach (var occupant in room.Occupants.Values)
                 if (occupant.Role == roleList)
                     roles.Add(new Element("item", Admin).SetAttribute("nick", occupant.Nick).SetAttribute("role", occupant.Role)
-                        .SetAttribute("affiliation", room.Affiliation(occupant.Account)).SetAttribute("jid", occupant.Account.ToString()));
+                        .SetAttribute("affiliation", room.Affiliation(occupant.Account)).SetAttribute("jid", First(occupant.Sessions).ToString()));
             await ResultAsync(iq, roles, ct).ConfigureAwait(false);
             return;
         }
         if (iq.IqType == IqType.Get)
         {
-            var wanted = query.Child("item", Admin);
-            var list = wanted?.GetAttribute("affiliation");
-            var mayRead = actorAffiliation is "owner" or "admin" || (list == "member" && actor is not null && room.GetMemberList.Contains(actor.Role));
-            if (!mayRead || list is null)
+            var list = query.Child("item", Admin)?.GetAttribute("affiliation");
+            // §9.2 and §9.5: admins see the ban and member lists; §10.5 and §10.8: owners see the owner and admin lists;
+            // §7.11: occupants whose role the room names see the member list, and in a non-anonymous members-only room
+            // every occupant and member does.
+            var mayRead = list switch
             {
-                await ErrorAsync(iq, StanzaError.Forbidden("Only admins and owners see the lists"), ct).ConfigureAwait(false);
+                "owner" or "admin" => actorAffiliation == "owner",
+                "outcast" => actorAffiliation is "owner" or "admin",
+                "member" => actorAffiliation is "owner" or "admin" || (actor is not null && room.GetMemberList.Contains(actor.Role))
+                            || (room.MembersOnly && room.WhoIs == "anyone" && (actor is not null || actorAffiliation == "member")),
+                _ => false,
+            };
+            if (!mayRead)
+            {
+                await ErrorAsync(iq, list is null or "owner" or "admin" or "outcast" or "member" ? StanzaError.Forbidden("You may not see that list") : StanzaError.BadRequest("No such list"), ct).ConfigureAwait(false);
                 return;
             }
             var result = new Element("query", Admin);
@@ -837,67 +883,114 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             await ResultAsync(iq, result, ct).ConfigureAwait(false);
             return;
         }
+        // Every item is checked before any takes effect: a list edit of several items (§8.5, §9.2, §9.5, §10.5, §10.8)
+        // is applied whole or not at all.
+        var changes = new List<AdminChange>();
+        var after = new Dictionary<Jid, string>(room.Affiliations);
         foreach (var item in query.Children)
         {
             if (item.LocalName != "item") continue;
-            if (item.GetAttribute("role") is { } role && item.GetAttribute("nick") is { } nick)
+            var checkedItem = CheckAdminItem(room, item, actor, actorAffiliation, from);
+            if (checkedItem.Error is { } error)
             {
-                if (!room.Occupants.TryGetValue(nick, out var target))
-                {
-                    await ErrorAsync(iq, StanzaError.ItemNotFound("No such occupant"), ct).ConfigureAwait(false);
-                    return;
-                }
-                // §8.2 / §9.6: moderators kick and grant voice; only admins make moderators; no one acts on a higher affiliation.
-                var allowed = actor?.Role == "moderator" && Rank(room.Affiliation(target.Account)) <= Rank(actorAffiliation)
-                              && (role != "moderator" || actorAffiliation is "owner" or "admin") && role is "none" or "visitor" or "participant" or "moderator";
-                if (!allowed)
-                {
-                    await ErrorAsync(iq, StanzaError.NotAllowed("You may not change that occupant's role"), ct).ConfigureAwait(false);
-                    return;
-                }
-                if (role == "none") await RemoveAsync(room, target, 307, item.ChildText("reason", Admin), ct).ConfigureAwait(false);
+                await ErrorAsync(iq, error, ct).ConfigureAwait(false);
+                return;
+            }
+            var change = checkedItem.Change!;
+            changes.Add(change);
+            if (change.Affiliation is "none") after.Remove(change.Account);
+            else if (change.Affiliation is { } a) after[change.Account] = a;
+        }
+        // §10.4 and §10.7: a room keeps at least one owner.
+        if (!after.ContainsValue("owner"))
+        {
+            await ErrorAsync(iq, StanzaError.Conflict("A room keeps at least one owner"), ct).ConfigureAwait(false);
+            return;
+        }
+        foreach (var change in changes)
+        {
+            var reason = change.Item.ChildText("reason", Admin);
+            if (change.Role is { } role)
+            {
+                if (!room.Occupants.TryGetValue(change.Occupant!.Nick, out var target) || target != change.Occupant) continue;    // removed by an earlier item
+                if (role == "none") await RemoveAsync(room, target, 307, reason, ct).ConfigureAwait(false);
                 else
                 {
                     target.Role = role;
                     await BroadcastPresenceAsync(room, target, [], ct).ConfigureAwait(false);
                 }
+                continue;
             }
-            else if (item.GetAttribute("affiliation") is { } affiliation
-                     && (Jid.TryParse(item.GetAttribute("jid"), out var account)
-                         || (item.GetAttribute("nick") is { } byNick && room.Occupants.TryGetValue(byNick, out var named) && (account = named.Account) != default)))
+            var affiliation = change.Affiliation!;
+            if (affiliation == "none") room.Affiliations.Remove(change.Account);
+            else room.Affiliations[change.Account] = affiliation;
+            // §9.1: an outcast's reserved nick is released.
+            if (affiliation == "outcast") room.ReservedNicks.Remove(change.Account);
+            if (room.ByAccount(change.Account) is { } occupant)
             {
-                // §9.1 ff.: admins manage members and outcasts; owners manage admins and owners too.
-                var allowed = affiliation is "owner" or "admin" || room.Affiliation(account) is "owner" or "admin"
-                    ? actorAffiliation == "owner"
-                    : actorAffiliation is "owner" or "admin";
-                if (!allowed || affiliation is not ("owner" or "admin" or "member" or "none" or "outcast"))
+                if (affiliation == "outcast") await RemoveAsync(room, occupant, 301, reason, ct).ConfigureAwait(false);
+                else if (affiliation == "none" && room.MembersOnly) await RemoveAsync(room, occupant, 321, reason, ct).ConfigureAwait(false);
+                else
                 {
-                    await ErrorAsync(iq, StanzaError.NotAllowed("You may not change that affiliation"), ct).ConfigureAwait(false);
-                    return;
+                    occupant.Role = room.DefaultRole(affiliation);
+                    await BroadcastPresenceAsync(room, occupant, [], ct).ConfigureAwait(false);
                 }
-                if (affiliation == "none") room.Affiliations.Remove(account.Bare);
-                else room.Affiliations[account.Bare] = affiliation;
-                if (!room.Affiliations.ContainsValue("owner"))
-                {
-                    room.Affiliations[from.Bare] = "owner";
-                    await ErrorAsync(iq, StanzaError.Conflict("A room keeps at least one owner"), ct).ConfigureAwait(false);
-                    return;
-                }
-                var target = room.ByAccount(account);
-                if (target is not null)
-                {
-                    if (affiliation == "outcast") await RemoveAsync(room, target, 301, item.ChildText("reason", Admin), ct).ConfigureAwait(false);
-                    else if (affiliation == "none" && room.MembersOnly) await RemoveAsync(room, target, 321, null, ct).ConfigureAwait(false);
-                    else
-                    {
-                        target.Role = room.DefaultRole(affiliation);
-                        await BroadcastPresenceAsync(room, target, [], ct).ConfigureAwait(false);
-                    }
-                }
-                await SaveAsync(room, ct).ConfigureAwait(false);
             }
         }
+        await SaveAsync(room, ct).ConfigureAwait(false);
         await ResultAsync(iq, null, ct).ConfigureAwait(false);
+    }
+
+    private sealed record AdminChange(Element Item, MucOccupant? Occupant, Jid Account, string? Role, string? Affiliation);
+
+    // One item of a muc#admin set: the change it asks for, or why it is refused.
+    private static (AdminChange? Change, StanzaError? Error) CheckAdminItem(MucRoom room, Element item, MucOccupant? actor, string actorAffiliation, Jid from)
+    {
+        var role = item.GetAttribute("role");
+        var affiliation = item.GetAttribute("affiliation");
+        // §17.4: an item changes a role or an affiliation, never both.
+        if ((role is null) == (affiliation is null)) return (null, StanzaError.BadRequest("An item changes either a role or an affiliation"));
+        if (role is not null)
+        {
+            // §8: only moderators change roles (by nick).
+            if (actor?.Role != "moderator") return (null, StanzaError.Forbidden("Only moderators change roles"));
+            if (role is not ("none" or "visitor" or "participant" or "moderator")) return (null, StanzaError.BadRequest("No such role"));
+            if (item.GetAttribute("nick") is not { } nick || !room.Occupants.TryGetValue(nick, out var target))
+                return (null, StanzaError.ItemNotFound("No such occupant"));
+            var targetAffiliation = room.Affiliation(target.Account);
+            // §9.6 and §9.7: granting and revoking moderator status is for admins.
+            if ((role == "moderator" || (target.Role == "moderator" && role != "none")) && actorAffiliation is not ("owner" or "admin"))
+                return (null, StanzaError.Forbidden("Only admins grant or revoke moderator status"));
+            // §8.2: nobody kicks a higher affiliation; §8.4 and §9.7: admins and owners keep voice and moderator status,
+            // and no one revokes voice from an equal or higher affiliation.
+            var refused = role switch
+            {
+                "none" => Rank(targetAffiliation) > Rank(actorAffiliation),
+                "visitor" => targetAffiliation is "owner" or "admin" || (Rank(targetAffiliation) >= Rank(actorAffiliation) && target != actor),
+                "participant" => targetAffiliation is "owner" or "admin",
+                _ => false,
+            };
+            if (refused) return (null, StanzaError.NotAllowed("You may not change that occupant's role"));
+            return (new AdminChange(item, target, target.Account, role, null), null);
+        }
+        // §9 and §10: affiliations by bare JID (a nick names an occupant's account).
+        Jid account;
+        if (Jid.TryParse(item.GetAttribute("jid"), out var jid)) account = jid.Bare;
+        else if (item.GetAttribute("nick") is { } byNick && room.Occupants.TryGetValue(byNick, out var named)) account = named.Account;
+        else return (null, StanzaError.BadRequest("An affiliation is changed by JID"));
+        if (affiliation is not ("owner" or "admin" or "member" or "none" or "outcast")) return (null, StanzaError.BadRequest("No such affiliation"));
+        if (actorAffiliation is not ("owner" or "admin")) return (null, StanzaError.Forbidden("Only admins and owners change affiliations"));
+        // §9.1: banning oneself is a conflict.
+        if (affiliation == "outcast" && account == from.Bare) return (null, StanzaError.Conflict("You may not ban yourself"));
+        var current = room.Affiliation(account);
+        if (actorAffiliation != "owner")
+        {
+            // §10.3 to §10.8: only owners edit the owner and admin lists; §9.1: an admin cannot ban an owner or admin.
+            if (affiliation is "owner" or "admin") return (null, StanzaError.Forbidden("Only owners grant owner or admin status"));
+            if (current is "owner" or "admin")
+                return (null, affiliation == "outcast" ? StanzaError.NotAllowed("You may not ban someone of a higher affiliation") : StanzaError.Forbidden("Only owners revoke owner or admin status"));
+        }
+        return (new AdminChange(item, null, account, null, affiliation), null);
     }
 
     private static int Rank(string affiliation) => affiliation switch { "owner" => 3, "admin" => 2, "member" => 1, _ => 0 };
@@ -917,19 +1010,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         }
         if (query.Child("destroy", Owner) is { } destroy)
         {
-            foreach (var occupant in room.Occupants.Values)
-                foreach (var session in occupant.Sessions)
-                {
-                    var p = Presence(room, occupant, session, [], "unavailable");
-                    var d = new Element("destroy", User);
-                    if (destroy.GetAttribute("jid") is { } venue) d.SetAttribute("jid", venue);
-                    if (destroy.ChildText("reason", Owner) is { } reason) d.Add(new Element("reason", User).AddText(reason));
-                    p.Child("x", User)!.Add(d);
-                    await SendAsync(p, ct).ConfigureAwait(false);
-                }
-            _rooms.Remove(room.Jid);
-            await _stored.SetAsync(_service, room.Jid.Local!, null, ct).ConfigureAwait(false);
-            await storage.Archive.DeleteAllAsync(room.Jid, ct).ConfigureAwait(false);
+            await DestroyAsync(room, destroy.GetAttribute("jid"), destroy.ChildText("reason", Owner), ct).ConfigureAwait(false);
             await ResultAsync(iq, null, ct).ConfigureAwait(false);
             return;
         }
@@ -941,12 +1022,18 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         }
         if (form.GetAttribute("type") == "cancel")
         {
-            // §10.1.3: cancelling the configuration of a new room destroys it.
-            if (room.Locked) _rooms.Remove(room.Jid);
+            // §10.1.3: cancelling the configuration of a new room destroys it, and its owner hears it left (§10.9).
+            if (room.Locked)
+            {
+                await ResultAsync(iq, null, ct).ConfigureAwait(false);
+                await DestroyAsync(room, null, null, ct).ConfigureAwait(false);
+                return;
+            }
             await ResultAsync(iq, null, ct).ConfigureAwait(false);
             return;
         }
-        if (Configure(room, form) is { } why)
+        // §10.2: an unacceptable form changes nothing: it is tried on a copy first.
+        if ((Configure(MucRoom.FromElement(room.Jid, room.ToElement()), form) ?? Configure(room, form)) is { } why)
         {
             await ErrorAsync(iq, StanzaError.NotAcceptable(why), ct).ConfigureAwait(false);
             return;
@@ -958,7 +1045,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             foreach (var occupant in room.Occupants.Values)
                 foreach (var session in occupant.Sessions)
                     await SendAsync(new Element("message", Ns.Client).SetAttribute("from", room.Jid.ToString()).SetAttribute("to", session.ToString())
-                        .SetAttribute("type", "groupchat").Add(new Element("x", User).Add(new Element("status", User).SetAttribute("code", "104"))), ct).ConfigureAwait(false);
+                        .SetAttribute("type", "groupchat").Add(new Element("x", User).Add(Status(104))), ct).ConfigureAwait(false);
         // §10.2: a room that becomes members-only removes those who are not members (status 322).
         if (room.MembersOnly)
             foreach (var occupant in room.Occupants.Values.ToArray())
@@ -966,6 +1053,25 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         if (room.Persistent) await SaveAsync(room, ct).ConfigureAwait(false);
         else await _stored.SetAsync(_service, room.Jid.Local!, null, ct).ConfigureAwait(false);
         await ResultAsync(iq, null, ct).ConfigureAwait(false);
+    }
+
+    // §10.9: every occupant leaves with a <destroy/> (and the alternate venue and reason, if given); the room, its
+    // stored state and its archive are gone.
+    private async Task DestroyAsync(MucRoom room, string? venue, string? reason, CancellationToken ct)
+    {
+        foreach (var occupant in room.Occupants.Values)
+            foreach (var session in occupant.Sessions)
+            {
+                var p = Presence(room, occupant, session, [], "unavailable");
+                var d = new Element("destroy", User);
+                if (venue is not null) d.SetAttribute("jid", venue);
+                if (reason is not null) d.Add(new Element("reason", User).AddText(reason));
+                p.Child("x", User)!.Add(d);
+                await SendAsync(p, ct).ConfigureAwait(false);
+            }
+        _rooms.Remove(room.Jid);
+        await _stored.SetAsync(_service, room.Jid.Local!, null, ct).ConfigureAwait(false);
+        await storage.Archive.DeleteAllAsync(room.Jid, ct).ConfigureAwait(false);
     }
 
     private static Element ConfigForm(MucRoom room) =>
@@ -1146,10 +1252,17 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         if (room.WhoIs == "anyone" || viewer?.Role == "moderator" || viewer == occupant)
             item.SetAttribute("jid", occupant.Sessions.Count > 0 ? First(occupant.Sessions).ToString() : occupant.Account.ToString());
         var x = new Element("x", User).Add(item);
-        foreach (var code in codes) x.Add(new Element("status", User).SetAttribute("code", code.ToString(CultureInfo.InvariantCulture)));
+        foreach (var code in codes) x.Add(Status(code));
         presence.RemoveAll(new QName(OccupantIdNs, "occupant-id"));
         return presence.Add(x).Add(new Element("occupant-id", OccupantIdNs).SetAttribute("id", room.OccupantId(occupant.Account)));
     }
+
+    // The nick as the client wrote it: the JID parser already mapped non-ASCII spaces and normalized it (OpaqueString),
+    // and status 210 tells the client of any change to what it asked for.
+    private static string? AskedNick(Element stanza) =>
+        stanza.GetAttribute("to") is { } to && to.IndexOf('/', StringComparison.Ordinal) is var slash and >= 0 ? to[(slash + 1)..] : null;
+
+    private static Element Status(int code) => new Element("status", User).SetAttribute("code", code.ToString(CultureInfo.InvariantCulture));
 
     private static Jid First(HashSet<Jid> sessions)
     {

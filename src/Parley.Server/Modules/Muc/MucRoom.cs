@@ -80,8 +80,8 @@ internal sealed class MucRoom(Jid jid)
     /// <summary>A pubsub node associated with the room (muc#roomconfig_pubsub).</summary>
     public string PubSubNode { get; set; } = "";
 
-    /// <summary>Whether the room's disco#items lists its occupants.</summary>
-    public bool PublicList { get; set; } = true;
+    /// <summary>Whether the room's disco#items lists its occupants to non-occupants (§6.5 advises against it by default).</summary>
+    public bool PublicList { get; set; }
 
     /// <summary>In a moderated room, whether newcomers get voice (participant) rather than being visitors (§5.1.2: they do not by default).</summary>
     public bool MembersByDefault { get; set; }
@@ -121,15 +121,16 @@ internal sealed class MucRoom(Jid jid)
     /// <summary>§7.10: nicknames reserved by registration, per account.</summary>
     public Dictionary<Jid, string> ReservedNicks { get; } = [];
 
-    /// <summary>The account that reserved a nick, if any.</summary>
+    /// <summary>The account that reserved a nick (compared as RFC 8266 §2.4 says), if any.</summary>
     public Jid? ReservedBy(string nick)
     {
         foreach (var (account, reserved) in ReservedNicks)
-            if (reserved == nick) return account;
+            if (MucNick.Comparer.Equals(reserved, nick)) return account;
         return null;
     }
 
-    public Dictionary<string, MucOccupant> Occupants { get; } = new(StringComparer.Ordinal);
+    /// <summary>The occupants by nick; nicks that compare equal under RFC 8266 §2.4 are one key (§7.2.8 conflicts).</summary>
+    public Dictionary<string, MucOccupant> Occupants { get; } = new(MucNick.Comparer);
 
     public string Subject { get; set; } = "";
 
