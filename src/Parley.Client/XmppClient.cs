@@ -249,12 +249,24 @@ public sealed class XmppClient : IAsyncDisposable
         {
             TargetHost = _options.Jid.Domain,
             EnabledSslProtocols = _options.TlsProtocols,
-            RemoteCertificateValidationCallback = _options.CertificateValidation,
+            RemoteCertificateValidationCallback = _options.CertificateValidation ?? (_options.TrustedCertificates.Count == 0 ? null : AcceptTrusted),
             ApplicationProtocols = alpn,
         }, ct).ConfigureAwait(false);
         _ssl = ssl;
         _stream = ssl;
         SetPipes(ssl);
+    }
+
+    // The system's verdict, or a presented certificate that is exactly one the options trust.
+    private bool AcceptTrusted(object sender, System.Security.Cryptography.X509Certificates.X509Certificate? certificate,
+        System.Security.Cryptography.X509Certificates.X509Chain? chain, SslPolicyErrors errors)
+    {
+        if (errors == SslPolicyErrors.None) return true;
+        if (certificate is null) return false;
+        var presented = certificate.GetRawCertData();
+        foreach (var trusted in _options.TrustedCertificates)
+            if (trusted.RawData.AsSpan().SequenceEqual(presented)) return true;
+        return false;
     }
 
     private void SetPipes(Stream stream)

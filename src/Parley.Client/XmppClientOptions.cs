@@ -68,4 +68,35 @@ public sealed record XmppClientOptions
 
     /// <summary>XEP-0115: the node URI announced in caps.</summary>
     public string CapsNode { get; init; } = "urn:x-parley:client";
+
+    /// <summary>
+    /// Certificates trusted in addition to the system's: a server presenting exactly one of these is accepted even
+    /// when it does not chain to a trusted root (a self-signed test or home server). Ignored when
+    /// <see cref="CertificateValidation"/> is set.
+    /// </summary>
+    public IReadOnlyList<System.Security.Cryptography.X509Certificates.X509Certificate2> TrustedCertificates { get; init; } = [];
+
+    /// <summary>
+    /// Options from environment variables, for bots and scripts: PARLEY_JID and PARLEY_PASSWORD (required),
+    /// PARLEY_HOST, PARLEY_PORT, PARLEY_DIRECT_TLS=1, and PARLEY_CERT_FILE (a PEM certificate to trust, see
+    /// <see cref="TrustedCertificates"/>).
+    /// </summary>
+    public static XmppClientOptions FromEnvironment()
+    {
+        static string? Get(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v : null;
+        var jid = Get("PARLEY_JID") ?? throw new InvalidOperationException("Set PARLEY_JID to the account's JID");
+        var password = Get("PARLEY_PASSWORD") ?? throw new InvalidOperationException("Set PARLEY_PASSWORD to the account's password");
+        var direct = Get("PARLEY_DIRECT_TLS") is "1" or "true";
+        return new XmppClientOptions
+        {
+            Jid = Jid.Parse(jid),
+            Password = password,
+            Host = Get("PARLEY_HOST"),
+            DirectTls = direct,
+            Port = Get("PARLEY_PORT") is { } port ? int.Parse(port, System.Globalization.CultureInfo.InvariantCulture) : direct ? 5223 : 5222,
+            TrustedCertificates = Get("PARLEY_CERT_FILE") is { } file
+                ? [System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(File.ReadAllText(file))]
+                : [],
+        };
+    }
 }

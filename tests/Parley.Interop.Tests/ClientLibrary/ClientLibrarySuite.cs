@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Parley.Client;
 using Parley.Client.Model;
@@ -337,6 +338,40 @@ public abstract class ClientLibrarySuite(IXmppTarget target) : IAsyncLifetime
         Assert.Equal("hi!", answer!.Text);
         var unknown = await Assert.ThrowsAsync<XmppErrorException>(() => a.IqAsync(IqType.Get, b.BoundJid, new Element("query", "urn:example:nobody")));
         Assert.Equal("service-unavailable", unknown.Condition);
+    }
+
+    [Fact]
+    public async Task Docs_the_hello_bot_sample_connects_and_answers_a_chat_message()
+    {
+        // The built samples/HelloBot (docs/client.md shows its source), configured only through its environment.
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "Parley.slnx"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var dll = Path.Combine(root, "samples", "HelloBot", "bin", configuration, "net10.0", "HelloBot.dll");
+        Assert.True(File.Exists(dll), "the sample is built by the test command: " + dll);
+        var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["PARLEY_JID"] = User("bot").ToString();
+        start.Environment["PARLEY_PASSWORD"] = Target.Options("bot").Password;
+        start.Environment["PARLEY_HOST"] = "127.0.0.1";
+        start.Environment["PARLEY_PORT"] = Target.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        start.Environment["PARLEY_CERT_FILE"] = Target.CertificateFile;
+        using var bot = Process.Start(start)!;
+        var errors = bot.StandardError.ReadToEndAsync();
+        try
+        {
+            var human = await LoginAsync("human");
+            var answer = NextMessageAsync(human, m => m.Body == "You said: hello, bot");
+            // To the bare JID: held offline until the bot is online, then delivered (RFC 6121 §8.5.2.2).
+            await human.SendMessageAsync(User("bot"), "hello, bot");
+            var reply = await answer.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(User("bot").Bare, reply.From?.Bare);
+        }
+        finally
+        {
+            if (!bot.HasExited) bot.Kill(entireProcessTree: true);
+            await bot.WaitForExitAsync();
+        }
+        Assert.DoesNotContain("Unhandled exception", await errors, StringComparison.Ordinal);
     }
 
     private sealed record Echo(string Text) : IPayload<Echo>

@@ -17,6 +17,12 @@ public interface IXmppTarget
     /// <summary>Options for a pre-created account (see <see cref="Users"/>), STARTTLS or direct TLS.</summary>
     XmppClientOptions Options(string user, string? resource = null, bool directTls = false, string? password = null);
 
+    /// <summary>The server's certificate as a PEM file (to trust it by name of file, as the hello bot does).</summary>
+    string CertificateFile { get; }
+
+    /// <summary>The STARTTLS client port on 127.0.0.1.</summary>
+    int Port { get; }
+
     /// <summary>An HttpClient that trusts the server's upload certificate (if it uses HTTPS).</summary>
     HttpClient Http { get; }
 }

@@ -20,6 +20,10 @@ public sealed class ParleyTarget : IXmppTarget, IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    public string CertificateFile => _server.CertificatePath;
+
+    public int Port => _server.StartTlsPort;
+
     public XmppClientOptions Options(string user, string? resource = null, bool directTls = false, string? password = null) => new()
     {
         Jid = Jid.Create(user, Domain, resource),

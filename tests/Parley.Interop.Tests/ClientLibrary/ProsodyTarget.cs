@@ -30,6 +30,10 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
 
     public HttpClient Http { get; } = new();
 
+    public string CertificateFile => Path.Combine(_dir, "cert.pem");
+
+    public int Port => _c2s;
+
     public XmppClientOptions Options(string user, string? resource = null, bool directTls = false, string? password = null) => new()
     {
         Jid = Jid.Create(user, Domain, resource),

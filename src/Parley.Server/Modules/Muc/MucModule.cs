@@ -271,7 +271,8 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
             var (at, message) = room.History[i];
             if (at < since || at < seconds) continue;
             var copy = message.Clone().SetAttribute("to", from.ToString());
-            copy.Add(new Element("delay", Ns.Delay).SetAttribute("from", room.Jid.ToString()).SetAttribute("stamp", at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)));
+            // §7.9: history an owner replayed keeps its own stamp; the service adds none.
+            if (copy.Child("delay", Ns.Delay) is null) copy.Add(new Element("delay", Ns.Delay).SetAttribute("from", room.Jid.ToString()).SetAttribute("stamp", at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture)));
             await SendAsync(copy, ct).ConfigureAwait(false);
         }
         var subject = new Element("message", Ns.Client).SetAttribute("type", "groupchat").SetAttribute("to", from.ToString())
@@ -397,6 +398,9 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         // XEP-0359 and XEP-0421: ids only the room may set.
         message.RemoveAll(new QName(Ns.StanzaId, "stanza-id"));
         message.RemoveAll(new QName(OccupantIdNs, "occupant-id"));
+        // §7.9: only an owner may replay earlier one-to-one history with its own XEP-0203 stamps; from anyone else a
+        // delay element would let them backdate what they say.
+        if (room.Affiliation(occupant.Account) != "owner") message.RemoveAll(new QName(Ns.Delay, "delay"));
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(12)).Replace('+', '-').Replace('/', '_');
         message.Add(new Element("occupant-id", OccupantIdNs).SetAttribute("id", room.OccupantId(occupant.Account)));
         message.Add(new Element("stanza-id", Ns.StanzaId).SetAttribute("by", room.Jid.ToString()).SetAttribute("id", id));
@@ -420,7 +424,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     // only admins invite, and the invitee becomes a member. A decline goes back to the inviter.
     private async Task InvitationAsync(MucRoom room, Stanza stanza, Element userX, Jid from, CancellationToken ct)
     {
-        if (userX.Child("invite", User) is { } invite)
+        if (userX.Child("invite", User) is not null)
         {
             var inviter = room.BySession(from);
             if (inviter is null)
@@ -428,36 +432,53 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 await ErrorAsync(stanza, StanzaError.NotAcceptable("Only occupants may invite"), ct).ConfigureAwait(false);
                 return;
             }
-            if (!Jid.TryParse(invite.GetAttribute("to"), out var invitee))
+            // §7.9 (Example 63): one message may carry several invitations; all are checked before any goes out.
+            var invitations = new List<(Jid Invitee, Element Invite)>();
+            foreach (var invite in userX.Children)
             {
-                await ErrorAsync(stanza, StanzaError.JidMalformed("The invitee's address is not a JID"), ct).ConfigureAwait(false);
-                return;
+                if (invite.LocalName != "invite" || invite.Namespace != User) continue;
+                if (!Jid.TryParse(invite.GetAttribute("to"), out var invitee))
+                {
+                    await ErrorAsync(stanza, StanzaError.JidMalformed("The invitee's address is not a JID"), ct).ConfigureAwait(false);
+                    return;
+                }
+                invitations.Add((invitee, invite));
             }
             if (!room.AllowInvites && inviter.Role != "moderator")
             {
                 await ErrorAsync(stanza, StanzaError.Forbidden("Only moderators invite to this room"), ct).ConfigureAwait(false);
                 return;
             }
-            if (room.MembersOnly)
+            if (room.MembersOnly && room.Affiliation(from) is not ("owner" or "admin"))
             {
-                if (room.Affiliation(from) is not ("owner" or "admin"))
-                {
-                    await ErrorAsync(stanza, StanzaError.Forbidden("Only admins invite to this members-only room"), ct).ConfigureAwait(false);
-                    return;
-                }
-                if (room.Affiliation(invitee) == "none")
-                {
-                    room.Affiliations[invitee.Bare] = "member";
-                    await SaveAsync(room, ct).ConfigureAwait(false);
-                }
+                await ErrorAsync(stanza, StanzaError.Forbidden("Only admins invite to this members-only room"), ct).ConfigureAwait(false);
+                return;
             }
-            var x = new Element("x", User);
-            var forwarded = new Element("invite", User).SetAttribute("from", from.Bare.ToString());
-            if (invite.ChildText("reason", User) is { } reason) forwarded.Add(new Element("reason", User).AddText(reason));
-            x.Add(forwarded);
-            if (room.Password is not null) x.Add(new Element("password", User).AddText(room.Password));
-            await SendAsync(new Element("message", Ns.Client).SetAttribute("from", room.Jid.ToString()).SetAttribute("to", invitee.ToString())
-                .SetAttribute("id", stanza.Id).Add(x), ct).ConfigureAwait(false);
+            var changed = false;
+            foreach (var (invitee, _) in invitations)
+            {
+                if (!room.MembersOnly || room.Affiliation(invitee) != "none") continue;
+                room.Affiliations[invitee.Bare] = "member";
+                changed = true;
+            }
+            if (changed) await SaveAsync(room, ct).ConfigureAwait(false);
+            foreach (var (invitee, invite) in invitations)
+            {
+                var x = new Element("x", User);
+                var forwarded = new Element("invite", User).SetAttribute("from", from.Bare.ToString());
+                if (invite.ChildText("reason", User) is { } reason) forwarded.Add(new Element("reason", User).AddText(reason));
+                // §7.9: the continue flag (and its thread) tells the invitee this continues a one-to-one chat.
+                if (invite.Child("continue", User) is { } carryOn)
+                {
+                    var flag = new Element("continue", User);
+                    if (carryOn.GetAttribute("thread") is { } thread) flag.SetAttribute("thread", thread);
+                    forwarded.Add(flag);
+                }
+                x.Add(forwarded);
+                if (room.Password is not null) x.Add(new Element("password", User).AddText(room.Password));
+                await SendAsync(new Element("message", Ns.Client).SetAttribute("from", room.Jid.ToString()).SetAttribute("to", invitee.ToString())
+                    .SetAttribute("id", invitations.Count == 1 ? stanza.Id : Guid.NewGuid().ToString("N")).Add(x), ct).ConfigureAwait(false);
+            }
             return;
         }
         if (userX.Child("decline", User) is { } decline && Jid.TryParse(decline.GetAttribute("to"), out var to))
@@ -935,6 +956,16 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                     occupant.Role = room.DefaultRole(affiliation);
                     await BroadcastPresenceAsync(room, occupant, [], ct).ConfigureAwait(false);
                 }
+            }
+            else
+            {
+                // §18.1 item 2: a user who is not in the room hears of the change by a message with status 101.
+                var item = new Element("item", User).SetAttribute("jid", change.Account.ToString()).SetAttribute("affiliation", affiliation);
+                if (reason is not null) item.Add(new Element("reason", User).AddText(reason));
+                await SendAsync(new Element("message", Ns.Client).SetAttribute("from", room.Jid.ToString()).SetAttribute("to", change.Account.ToString())
+                    .SetAttribute("id", Guid.NewGuid().ToString("N"))
+                    .Add(new Element("body", Ns.Client).AddText($"Your affiliation with {room.Jid} is now {affiliation}."))
+                    .Add(new Element("x", User).Add(item).Add(new Element("status", User).SetAttribute("code", "101"))), ct).ConfigureAwait(false);
             }
         }
         await SaveAsync(room, ct).ConfigureAwait(false);

@@ -229,7 +229,10 @@ public sealed class MucUseCaseTests
         // Carol did not enter: the others heard nothing, and an occupant's own presence update without <x/> is no entry either.
         Assert.Empty(await ReceivedAsync(alice));
         await bob.SendAsync(Presence(Room + "/Bob").Add(new Element("show", Ns.Client).AddText("away")));
-        Assert.Equal("away", (await ReceivedAsync(alice)).Single().ChildText("show", Ns.Client));
+        // The room's broadcast and alice's own marker travel different paths: wait for the presence itself.
+        using var timeout = new CancellationTokenSource(5000);
+        var update = await alice.ReceiveAsync(timeout.Token);
+        Assert.Equal((Room + "/Bob", "away"), (update.GetAttribute("from"), update.ChildText("show", Ns.Client)));
     }
 
     [Fact]
@@ -313,6 +316,81 @@ public sealed class MucUseCaseTests
         Assert.Equal((alice.BoundJid.ToString(), "inv1"), (got.GetAttribute("from"), got.GetAttribute("id")));
         var x = got.Child("x", "jabber:x:conference")!;
         Assert.Equal((Room, "cauldronburn", "Hey Hecate, this is the place for all good witches!"), (x.GetAttribute("jid"), x.GetAttribute("password"), x.GetAttribute("reason")));
+    }
+
+    [Fact]
+    public async Task Xep0045_7_9_the_owner_replays_one_to_one_history_with_its_stamps_and_invites_two_with_continue()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        await using var carol = await server.LoginAsync("carol");
+        await using var dave = await server.LoginAsync("dave");
+        // Available, so that invitations to their bare JIDs are delivered rather than stored (RFC 6121 §8.5.2).
+        foreach (var c in new[] { carol, dave })
+        {
+            await c.SendAsync(new Element("presence", Ns.Client));
+            await ReceivedAsync(c);
+        }
+        const string thread = "e0ffe42b28561960c6b12b944a092794b9683a38";
+        // Example 62: history from the one-to-one chat, stamped by the owner.
+        await alice.SendAsync(Groupchat("Thrice the brinded cat hath mew'd.")
+            .Add(new Element("thread", Ns.Client).AddText(thread))
+            .Add(new Element("delay", Ns.Delay).SetAttribute("from", alice.BoundJid.ToString()).SetAttribute("stamp", "2004-09-29T01:54:37Z")));
+        // A participant cannot backdate what they say.
+        await bob.SendAsync(Groupchat("I was here first").Add(new Element("delay", Ns.Delay).SetAttribute("stamp", "2001-01-01T00:00:00Z")));
+        await ReceivedAsync(alice);
+        await ReceivedAsync(bob);
+        // Example 63: two invitations in one message, each with the continue flag.
+        static Element Invite(string to) => new Element("invite", User).SetAttribute("to", to)
+            .Add(new Element("reason", User).AddText("This coven needs both wiccarocks and hag66."))
+            .Add(new Element("continue", User).SetAttribute("thread", thread));
+        await alice.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room).SetAttribute("id", "gl3s85n7")
+            .Add(new Element("x", User).Add(Invite(carol.BoundJid.ToString())).Add(Invite("dave@example.test"))));
+        foreach (var invitee in new[] { carol, dave })
+        {
+            // Example 64: delivered from the room, continue and its thread kept.
+            var got = (await ReceivedAsync(invitee)).Single();
+            Assert.Equal(Room, got.GetAttribute("from"));
+            var invite = got.Child("x", User)!.Child("invite", User)!;
+            Assert.Equal("alice@example.test", invite.GetAttribute("from"));
+            Assert.Equal(thread, invite.Child("continue", User)?.GetAttribute("thread"));
+        }
+        // Example 65: the history keeps the owner's stamp and gets no second delay; the participant's got the room's.
+        await carol.SendAsync(Join("Carol"));
+        var history = (await ReceivedAsync(carol)).Where(e => e.LocalName == "message" && e.Child("body", Ns.Client) is not null).ToList();
+        Assert.Equal(2, history.Count);
+        Assert.Equal("2004-09-29T01:54:37Z", Assert.Single(Delays(history[0])).GetAttribute("stamp"));
+        Assert.Equal(Room, Assert.Single(Delays(history[1])).GetAttribute("from"));
+
+        static List<Element> Delays(Element message)
+        {
+            var list = new List<Element>();
+            foreach (var c in message.Children)
+                if (c.Name == new QName(Ns.Delay, "delay")) list.Add(c);
+            return list;
+        }
+    }
+
+    [Fact]
+    public async Task Xep0045_18_1_a_user_outside_the_room_hears_of_an_affiliation_change_with_status_101()
+    {
+        await using var server = await TestServer.StartAsync();
+        var (alice, bob) = await RoomWithTwoAsync(server);
+        await using var _ = alice;
+        await using var __ = bob;
+        await using var carol = await server.LoginAsync("carol");
+        await carol.SendAsync(new Element("presence", Ns.Client));
+        await ReceivedAsync(carol);
+        Assert.Equal("result", (await alice.RequestAsync(AdminIq(Item(("jid", "carol@example.test"), ("affiliation", "member"))))).GetAttribute("type"));
+        var note = (await ReceivedAsync(carol)).Single();
+        Assert.Equal(Room, note.GetAttribute("from"));
+        var x = note.Child("x", User)!;
+        Assert.Equal(["101"], Codes(new Element("presence", Ns.Client).Add(x.Clone())));
+        Assert.Equal(("carol@example.test", "member"), (x.Child("item", User)?.GetAttribute("jid"), x.Child("item", User)?.GetAttribute("affiliation")));
+        // Bob is in the room: he hears it as presence, not as a message.
+        Assert.DoesNotContain(await ReceivedAsync(bob), e => e.LocalName == "message");
     }
 
     [Fact]
