@@ -325,9 +325,19 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private async Task LeaveAsync(MucRoom room, MucOccupant occupant, Jid session, Element presence, CancellationToken ct)
     {
         occupant.Sessions.Remove(session);
+        // §10.1.3: the owner of a new room leaving before it is configured destroys it, and hears so.
+        var destroying = room.Locked && occupant.Sessions.Count == 0 && room.Occupants.Count == 1;
         var self = Presence(room, occupant, session, [110], "unavailable");
+        if (destroying) self.Child("x", User)!.Add(new Element("destroy", User));
         if (presence.ChildText("status", Ns.Client) is { } status) self.Add(new Element("status", Ns.Client).AddText(status));
         await SendAsync(self, ct).ConfigureAwait(false);
+        if (destroying)
+        {
+            room.Occupants.Remove(occupant.Nick);
+            _rooms.Remove(room.Jid);
+            await _stored.SetAsync(_service, room.Jid.Local!, null, ct).ConfigureAwait(false);
+            return;
+        }
         if (occupant.Sessions.Count > 0) return;
         room.Occupants.Remove(occupant.Nick);
         foreach (var other in room.Occupants.Values)

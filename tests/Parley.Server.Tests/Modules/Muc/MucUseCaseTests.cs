@@ -340,14 +340,17 @@ public sealed class MucUseCaseTests
             .Add(new Element("delay", Ns.Delay).SetAttribute("from", alice.BoundJid.ToString()).SetAttribute("stamp", "2004-09-29T01:54:37Z")));
         // A participant cannot backdate what they say.
         await bob.SendAsync(Groupchat("I was here first").Add(new Element("delay", Ns.Delay).SetAttribute("stamp", "2001-01-01T00:00:00Z")));
-        await ReceivedAsync(alice);
+        // Bob's marker returns once the room has reflected his message to alice too.
         await ReceivedAsync(bob);
+        await ReceivedAsync(alice);
         // Example 63: two invitations in one message, each with the continue flag.
         static Element Invite(string to) => new Element("invite", User).SetAttribute("to", to)
             .Add(new Element("reason", User).AddText("This coven needs both wiccarocks and hag66."))
             .Add(new Element("continue", User).SetAttribute("thread", thread));
         await alice.SendAsync(new Element("message", Ns.Client).SetAttribute("to", Room).SetAttribute("id", "gl3s85n7")
             .Add(new Element("x", User).Add(Invite(carol.BoundJid.ToString())).Add(Invite("dave@example.test"))));
+        // Alice's own marker comes back after the room has handled what she sent before it.
+        Assert.Empty(await ReceivedAsync(alice));
         foreach (var invitee in new[] { carol, dave })
         {
             // Example 64: delivered from the room, continue and its thread kept.
@@ -668,6 +671,16 @@ public sealed class MucUseCaseTests
         var gone = (await ReceivedAsync(alice)).Single();
         Assert.Equal((Room + "/Alice", "unavailable"), (gone.GetAttribute("from"), gone.GetAttribute("type")));
         Assert.NotNull(gone.Child("x", User)!.Child("destroy", User));
+        Assert.Equal("item-not-found", ErrorOf(await alice.RequestAsync(Get(Room, new Element("query", Ns.DiscoInfo)))).Condition);
+
+        // The owner of a new room leaving before configuring it destroys it too, and hears so.
+        await alice.SendAsync(Join("Alice"));
+        Assert.Contains("201", Codes((await ReceivedAsync(alice)).Single(p => p.LocalName == "presence")));
+        await alice.SendAsync(Presence(Room + "/Alice", "unavailable"));
+        var left = (await ReceivedAsync(alice)).Single();
+        Assert.Equal("unavailable", left.GetAttribute("type"));
+        Assert.Contains("110", Codes(left));
+        Assert.NotNull(left.Child("x", User)!.Child("destroy", User));
         Assert.Equal("item-not-found", ErrorOf(await alice.RequestAsync(Get(Room, new Element("query", Ns.DiscoInfo)))).Condition);
     }
 
