@@ -1331,8 +1331,11 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         return SendAsync(result, ct);
     }
 
+    // RFC 6120 §8.3.2 and XEP-0045's examples (e.g. 29-31): the room says it generated the error ('by'); the reply to a
+    // presence or message echoes its payload, such as <x xmlns='…muc'/>.
     private Task ErrorAsync(Stanza stanza, StanzaError error, CancellationToken ct) =>
-        stanza.Type == "error" ? Task.CompletedTask : SendAsync(stanza.CreateErrorReply(error), ct);
+        stanza.Type == "error" ? Task.CompletedTask
+            : SendAsync(stanza.CreateErrorReply(error.By is null && stanza.To is { } to ? error with { By = to.Bare.ToString() } : error), ct);
 
     private async Task SaveAsync(MucRoom room, CancellationToken ct)
     {

@@ -395,7 +395,12 @@ public sealed class MucTests
         await ReceivedAsync(bob);
         await using var carol = await server.LoginAsync("carol");
         await carol.SendAsync(Join("Carol"));
-        Assert.NotNull((await ReceivedAsync(carol)).Single().Child("error", Ns.Client)?.Child("not-authorized", Ns.Stanzas));
+        // Example 29: the error comes from the occupant JID, echoes <x/>, and names the room in 'by'.
+        var refused = (await ReceivedAsync(carol)).Single();
+        Assert.Equal((Room + "/Carol", "error"), (refused.GetAttribute("from"), refused.GetAttribute("type")));
+        Assert.NotNull(refused.Child("x", Muc));
+        Assert.Equal(Room, refused.Child("error", Ns.Client)?.GetAttribute("by"));
+        Assert.NotNull(refused.Child("error", Ns.Client)?.Child("not-authorized", Ns.Stanzas));
         await carol.SendAsync(Join("Carol", new Element("password", Muc).AddText("cauldron")));
         var entry = await ReceivedAsync(carol);
         var self = entry.Single(p => p.GetAttribute("from") == Room + "/Carol");
