@@ -79,7 +79,8 @@ public sealed class XmppClient : IAsyncDisposable
         if (node is not null && node != _options.CapsNode + "#" + CapsVer) throw new StanzaException(StanzaError.ItemNotFound());
         var query = new Element("query", Ns.DiscoInfo);
         if (node is not null) query.SetAttribute("node", node);
-        query.Add(new Element("identity", Ns.DiscoInfo).SetAttribute("category", "client").SetAttribute("type", "pc").SetAttribute("name", _options.ClientName));
+        query.Add(new Element("identity", Ns.DiscoInfo).SetAttribute("category", _options.Component ? "component" : "client")
+            .SetAttribute("type", _options.Component ? "generic" : "pc").SetAttribute("name", _options.ClientName));
         var features = new List<string>(_features.Keys);
         features.Sort(StringComparer.Ordinal);
         foreach (var f in features) query.Add(new Element("feature", Ns.DiscoInfo).SetAttribute("var", f));
@@ -175,6 +176,12 @@ public sealed class XmppClient : IAsyncDisposable
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(_options.ConnectTimeout);
         var token = timeout.Token;
+        if (_options.Component)
+        {
+            await ConnectComponentAsync(token).ConfigureAwait(false);
+            _readLoop = Task.Run(() => ReadLoopAsync(_stop.Token), CancellationToken.None);
+            return;
+        }
         var features = await OpenSecuredStreamAsync(token).ConfigureAwait(false);
         await AuthenticateAsync(features, token).ConfigureAwait(false);
         features = await OpenStreamAsync(token).ConfigureAwait(false);
@@ -213,15 +220,80 @@ public sealed class XmppClient : IAsyncDisposable
         }
     }
 
+    // XEP-0114 §3: a stream in jabber:component:accept to the component's domain, then the handshake: the hex SHA-1
+    // of the stream id the server sent followed by the shared secret.
+    private async Task ConnectComponentAsync(CancellationToken token)
+    {
+        var domain = _options.Jid.Domain;
+        await ConnectTcpAsync(domain, token).ConfigureAwait(false);
+        await _writeLock.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            ElementWriter.WriteStreamHeader(_output!, new StreamHeader(domain, null, null, null, null, Ns.ComponentAccept, Ns.Streams));
+            await _output!.FlushAsync(token).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+        var open = await NextFrameAsync(token).ConfigureAwait(false);
+        if (open.Kind != XmlFrameKind.StreamOpen || open.Header?.Id is not { Length: > 0 } id)
+            throw new XmppNegotiationException("The server did not open a component stream with an id");
+#pragma warning disable CA5350 // XEP-0114 defines the handshake with SHA-1.
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(id + _options.Password)));
+#pragma warning restore CA5350
+        await WriteAsync(new Element("handshake", Ns.Client).AddText(digest), token).ConfigureAwait(false);
+        var answer = await NextElementAsync(token).ConfigureAwait(false);
+        if (answer.LocalName != "handshake") throw new XmppAuthenticationException("not-authorized", "The server refused the component handshake");
+        Mechanism = "handshake";
+        BoundJid = Jid.Create(null, domain);
+    }
+
+    /// <summary>Where the connection went (after <see cref="ConnectAsync"/>).</summary>
+    public ConnectTarget? ConnectedTarget { get; private set; }
+
+    // RFC 6120 §3.2: Host when given; otherwise the domain's SRV targets (XEP-0368 direct TLS ones included) in
+    // order, and failing those the domain itself. A target that refuses the connection gives way to the next.
+    private async Task ConnectTcpAsync(string domain, CancellationToken token)
+    {
+        List<ConnectTarget> targets;
+        if (_options.Host is { } host) targets = [new ConnectTarget(host, _options.Port, _options.DirectTls)];
+        else
+        {
+            targets = _options.UseSrv
+                ? await SrvResolver.ResolveAsync(domain, _options.DnsServers ?? SrvResolver.SystemServers(), token).ConfigureAwait(false)
+                : [];
+            if (targets.Count == 0) targets.Add(new ConnectTarget(domain, _options.Port, _options.DirectTls));
+        }
+        SocketException? failure = null;
+        foreach (var target in targets)
+        {
+            var tcp = new TcpClient { NoDelay = true };
+            try
+            {
+                await tcp.ConnectAsync(target.Host, target.Port, token).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                tcp.Dispose();
+                failure = e;
+                continue;
+            }
+            _tcp = tcp;
+            _stream = tcp.GetStream();
+            ConnectedTarget = target;
+            if (target.DirectTls) await StartTlsAsync([XmppClientAlpn], token).ConfigureAwait(false);
+            else SetPipes(_stream);
+            return;
+        }
+        throw failure ?? new SocketException((int)SocketError.HostNotFound);
+    }
+
     // TCP, then STARTTLS or direct TLS; returns the features of the secured stream.
     private async Task<Element> OpenSecuredStreamAsync(CancellationToken token)
     {
         var domain = _options.Jid.Domain;
-        _tcp = new TcpClient { NoDelay = true };
-        await _tcp.ConnectAsync(_options.Host ?? domain, _options.Port, token).ConfigureAwait(false);
-        _stream = _tcp.GetStream();
-        if (_options.DirectTls) await StartTlsAsync([XmppClientAlpn], token).ConfigureAwait(false);
-        else SetPipes(_stream);
+        await ConnectTcpAsync(domain, token).ConfigureAwait(false);
 
         var features = await OpenStreamAsync(token).ConfigureAwait(false);
         if (!IsSecure)
@@ -516,6 +588,8 @@ public sealed class XmppClient : IAsyncDisposable
     {
         var reply = new Element("iq", Ns.Client).SetAttribute("id", iq.GetAttribute("id") ?? "");
         if (iq.GetAttribute("from") is { } from) reply.SetAttribute("to", from);
+        // A component answers from the address the request went to (any JID of its domain).
+        if (_options.Component && iq.GetAttribute("to") is { } to) reply.SetAttribute("from", to);
         try
         {
             var payload = iq.FirstChild();
@@ -802,6 +876,9 @@ public sealed class XmppClient : IAsyncDisposable
 
     private async Task WriteAsync(Element element, CancellationToken ct)
     {
+        // XEP-0114 §3.1: a component addresses every stanza it sends; by default from its own domain.
+        if (_options.Component && element.GetAttribute("from") is null && Stanza.IsStanza(element) && BoundJid != default)
+            element.SetAttribute("from", BoundJid.ToString());
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {

@@ -16,7 +16,23 @@ public sealed record XmppClientOptions
     /// <summary>The host to connect to; default the JID's domain.</summary>
     public string? Host { get; init; }
 
-    /// <summary>The port (5222 for STARTTLS, 5223 for direct TLS).</summary>
+    /// <summary>
+    /// XEP-0114: connect as an external component (a gateway): <see cref="Jid"/> is the component's domain,
+    /// <see cref="Password"/> the shared secret, <see cref="Port"/> the server's component port (commonly 5347).
+    /// There is no TLS, SASL or binding on such streams: use them on loopback or a private network.
+    /// </summary>
+    public bool Component { get; init; }
+
+    /// <summary>
+    /// Without <see cref="Host"/>: look up the domain's SRV records (RFC 6120 §3.2.1, XEP-0368) before falling back to
+    /// the domain itself on <see cref="Port"/>.
+    /// </summary>
+    public bool UseSrv { get; init; } = true;
+
+    /// <summary>Name servers for SRV lookups; default: those in /etc/resolv.conf.</summary>
+    public IReadOnlyList<System.Net.IPEndPoint>? DnsServers { get; init; }
+
+    /// <summary>The port (5222 for STARTTLS, 5223 for direct TLS) when <see cref="Host"/> is given or SRV finds nothing.</summary>
     public int Port { get; init; } = 5222;
 
     /// <summary>XEP-0368: TLS before the stream opens.</summary>

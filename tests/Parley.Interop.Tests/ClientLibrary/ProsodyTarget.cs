@@ -21,6 +21,24 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
     private byte[] _certificate = [];
     private int _c2s;
     private int _direct;
+    private int _component;
+
+    /// <summary>An external component's domain (XEP-0114) and its secret.</summary>
+    public string Gateway => "gw." + Domain;
+
+    public const string ComponentSecret = "component-secret";
+
+    /// <summary>Options for the component connection.</summary>
+    public XmppClientOptions ComponentOptions(string secret = ComponentSecret) => new()
+    {
+        Jid = Jid.Create(null, Gateway),
+        Password = secret,
+        Host = "127.0.0.1",
+        Port = _component,
+        Component = true,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+        IqTimeout = TimeSpan.FromSeconds(10),
+    };
 
     public string Name => "prosody";
 
@@ -65,6 +83,7 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
         }
         _c2s = FreePort();
         _direct = FreePort();
+        _component = FreePort();
         var http = FreePort();
         var config = Path.Combine(_dir, "prosody.cfg.lua");
         await File.WriteAllTextAsync(config, $$"""
@@ -76,7 +95,8 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             c2s_ports = { {{_c2s}} }
             c2s_direct_tls_ports = { {{_direct}} }
             s2s_ports = {}
-            component_ports = {}
+            component_ports = { {{_component}} }
+            component_interfaces = { "127.0.0.1" }
             http_ports = { {{http}} }
             https_ports = {}
             http_interfaces = { "127.0.0.1" }
@@ -97,6 +117,8 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             Component "{{Conference}}" "muc"
               modules_enabled = { "muc_mam" }
               muc_log_by_default = true
+            Component "{{Gateway}}"
+              component_secret = "{{ComponentSecret}}"
             Component "upload.{{Domain}}" "http_file_share"
               http_host = "127.0.0.1"
               http_external_url = "http://127.0.0.1:{{http}}/"

@@ -1,0 +1,200 @@
+using System.Buffers.Binary;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace Parley.Client;
+
+/// <summary>One place to connect to: a host, a port, and whether TLS starts at once (XEP-0368).</summary>
+public sealed record ConnectTarget(string Host, int Port, bool DirectTls);
+
+/// <summary>
+/// RFC 6120 §3.2.1 and XEP-0368: the client's connection targets for a domain from DNS SRV records
+/// (<c>_xmpps-client._tcp</c> for direct TLS and <c>_xmpp-client._tcp</c> for STARTTLS, merged and ordered by priority
+/// and weight per RFC 2782), asked over UDP of the configured name servers (default: /etc/resolv.conf). A target of
+/// "." means the service is not offered there.
+/// </summary>
+internal static class SrvResolver
+{
+    private const ushort SrvType = 33;
+
+    public static async Task<List<ConnectTarget>> ResolveAsync(string domain, IReadOnlyList<IPEndPoint> servers, CancellationToken ct)
+    {
+        var records = new List<(ushort Priority, ushort Weight, ConnectTarget Target)>();
+        foreach (var (service, direct) in new[] { ("_xmpps-client._tcp.", true), ("_xmpp-client._tcp.", false) })
+        {
+            foreach (var (priority, weight, port, target) in await QueryAsync(service + domain, servers, ct).ConfigureAwait(false))
+                if (target is not ("" or ".")) records.Add((priority, weight, new ConnectTarget(target.TrimEnd('.'), port, direct)));
+        }
+        return Order(records);
+    }
+
+    // RFC 2782: ascending priority; within a priority, a weighted random order.
+    private static List<ConnectTarget> Order(List<(ushort Priority, ushort Weight, ConnectTarget Target)> records)
+    {
+        var ordered = new List<ConnectTarget>(records.Count);
+        records.Sort((a, b) => a.Priority.CompareTo(b.Priority));
+        var i = 0;
+        while (i < records.Count)
+        {
+            var j = i;
+            while (j < records.Count && records[j].Priority == records[i].Priority) j++;
+            var group = records.GetRange(i, j - i);
+            while (group.Count > 0)
+            {
+                var total = 0;
+                foreach (var r in group) total += r.Weight;
+                var pick = total == 0 ? 0 : Random.Shared.Next(total + 1);
+                var k = 0;
+                for (var running = 0; k < group.Count - 1; k++)
+                {
+                    running += group[k].Weight;
+                    if (running >= pick) break;
+                }
+                ordered.Add(group[k].Target);
+                group.RemoveAt(k);
+            }
+            i = j;
+        }
+        return ordered;
+    }
+
+    public static IReadOnlyList<IPEndPoint> SystemServers()
+    {
+        var servers = new List<IPEndPoint>();
+        try
+        {
+            foreach (var line in File.ReadLines("/etc/resolv.conf"))
+            {
+                var parts = line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length >= 2 && parts[0] == "nameserver" && IPAddress.TryParse(parts[1], out var address))
+                    servers.Add(new IPEndPoint(address, 53));
+            }
+        }
+        catch (IOException)
+        {
+            // No resolver configuration: no SRV lookups.
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+        return servers;
+    }
+
+    private static async Task<List<(ushort, ushort, ushort, string)>> QueryAsync(string name, IReadOnlyList<IPEndPoint> servers, CancellationToken ct)
+    {
+        var id = (ushort)Random.Shared.Next(ushort.MaxValue + 1);
+        var query = BuildQuery(id, name);
+        foreach (var server in servers)
+        {
+            using var udp = new UdpClient(server.AddressFamily);
+            for (var attempt = 0; attempt < 2; attempt++)
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+                timeout.CancelAfter(TimeSpan.FromSeconds(2));
+                try
+                {
+                    await udp.SendAsync(query, server, timeout.Token).ConfigureAwait(false);
+                    while (true)
+                    {
+                        var reply = await udp.ReceiveAsync(timeout.Token).ConfigureAwait(false);
+                        if (!reply.RemoteEndPoint.Equals(server) || reply.Buffer.Length < 12 || BinaryPrimitives.ReadUInt16BigEndian(reply.Buffer) != id) continue;
+                        return ParseAnswers(reply.Buffer);
+                    }
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    // Try again, then the next server.
+                }
+                catch (SocketException)
+                {
+                    break;
+                }
+            }
+        }
+        return [];
+    }
+
+    private static byte[] BuildQuery(ushort id, string name)
+    {
+        var buffer = new List<byte>(64);
+        Span<byte> header = stackalloc byte[12];
+        BinaryPrimitives.WriteUInt16BigEndian(header, id);
+        BinaryPrimitives.WriteUInt16BigEndian(header[2..], 0x0100);     // standard query, recursion desired
+        BinaryPrimitives.WriteUInt16BigEndian(header[4..], 1);          // one question
+        buffer.AddRange(header.ToArray());
+        foreach (var label in name.TrimEnd('.').Split('.'))
+        {
+            var bytes = Encoding.ASCII.GetBytes(label);
+            if (bytes.Length is 0 or > 63) throw new ArgumentException("Not a DNS name: " + name, nameof(name));
+            buffer.Add((byte)bytes.Length);
+            buffer.AddRange(bytes);
+        }
+        buffer.Add(0);
+        buffer.AddRange([0, (byte)SrvType, 0, 1]);                      // type SRV, class IN
+        return [.. buffer];
+    }
+
+    // RFC 1035 §4.1: header, questions (skipped), answers; only SRV answers are read. Malformed replies read as none.
+    internal static List<(ushort Priority, ushort Weight, ushort Port, string Target)> ParseAnswers(byte[] message)
+    {
+        var list = new List<(ushort, ushort, ushort, string)>();
+        if (message.Length < 12 || (message[3] & 0x0F) != 0) return list;   // an error rcode (e.g. NXDOMAIN)
+        var questions = BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(4));
+        var answers = BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(6));
+        var pos = 12;
+        for (var q = 0; q < questions; q++)
+        {
+            if (ReadName(message, ref pos) is null || pos + 4 > message.Length) return list;
+            pos += 4;
+        }
+        for (var a = 0; a < answers; a++)
+        {
+            if (ReadName(message, ref pos) is null || pos + 10 > message.Length) return list;
+            var type = BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(pos));
+            var length = BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(pos + 8));
+            pos += 10;
+            if (pos + length > message.Length) return list;
+            if (type == SrvType && length >= 7)
+            {
+                var p = pos + 6;
+                if (ReadName(message, ref p) is { } target)
+                    list.Add((BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(pos)), BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(pos + 2)),
+                        BinaryPrimitives.ReadUInt16BigEndian(message.AsSpan(pos + 4)), target));
+            }
+            pos += length;
+        }
+        return list;
+    }
+
+    // A domain name with RFC 1035 §4.1.4 compression; null when malformed (bounded: no pointer loops).
+    private static string? ReadName(byte[] message, ref int pos)
+    {
+        var labels = new StringBuilder();
+        var p = pos;
+        var jumped = false;
+        for (var hops = 0; hops < 64; hops++)
+        {
+            if (p >= message.Length) return null;
+            var length = message[p];
+            if (length == 0)
+            {
+                if (!jumped) pos = p + 1;
+                return labels.Length == 0 ? "." : labels.ToString();
+            }
+            if ((length & 0xC0) == 0xC0)
+            {
+                if (p + 1 >= message.Length) return null;
+                if (!jumped) pos = p + 2;
+                jumped = true;
+                p = ((length & 0x3F) << 8) | message[p + 1];
+                continue;
+            }
+            if (p + 1 + length > message.Length) return null;
+            if (labels.Length > 0) labels.Append('.');
+            labels.Append(Encoding.ASCII.GetString(message, p + 1, length));
+            p += 1 + length;
+        }
+        return null;
+    }
+}
