@@ -16,6 +16,8 @@ public sealed class Muc
         public TaskCompletionSource<MucJoin>? Joining;
         public string Nick = "";
         public string? Subject;
+        public string? Password;
+        public DateTimeOffset LastSeen = DateTimeOffset.UtcNow;
     }
 
     internal Muc(XmppClient client) => _client = client;
@@ -33,7 +35,9 @@ public sealed class Muc
     /// </summary>
     public async Task<MucJoin> JoinAsync(Jid room, string nick, string? password = null, int? maxHistoryStanzas = null, CancellationToken ct = default)
     {
-        var state = new RoomState { Nick = nick, Joining = new TaskCompletionSource<MucJoin>(TaskCreationOptions.RunContinuationsAsynchronously) };
+        // Kept here: the self-presence may arrive (and clear state.Joining) before SendAsync returns.
+        var joining = new TaskCompletionSource<MucJoin>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var state = new RoomState { Nick = nick, Password = password, Joining = joining };
         _rooms[room.Bare] = state;
         var x = new Element("x", Ns.Muc);
         if (maxHistoryStanzas is { } max)
@@ -42,7 +46,7 @@ public sealed class Muc
         await _client.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", Jid.Create(room.Local, room.Domain, nick).ToString()).Add(x), ct).ConfigureAwait(false);
         try
         {
-            return await state.Joining.Task.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
+            return await joining.Task.WaitAsync(TimeSpan.FromSeconds(30), ct).ConfigureAwait(false);
         }
         catch
         {
@@ -140,6 +144,20 @@ public sealed class Muc
         return _client.IqAsync(IqType.Set, room.Bare, new Element("query", Ns.MucOwner).Add(destroy), ct);
     }
 
+    // After a new session (the old one could not be resumed): enter every room again, asking for the history since
+    // the last thing heard there (§7.2.13), without waiting for the answers.
+    internal async Task RejoinAsync(CancellationToken ct)
+    {
+        foreach (var (room, state) in _rooms)
+        {
+            var x = new Element("x", Ns.Muc).Add(new Element("history", Ns.Muc)
+                .SetAttribute("since", state.LastSeen.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)));
+            if (state.Password is not null) x.Add(new Element("password", Ns.Muc).AddText(state.Password));
+            state.Occupants.Clear();
+            await _client.SendAsync(new Element("presence", Ns.Client).SetAttribute("to", Jid.Create(room.Local, room.Domain, state.Nick).ToString()).Add(x), ct).ConfigureAwait(false);
+        }
+    }
+
     internal void Observe(PresenceInfo presence)
     {
         if (presence.From is not { } from || from.Resource is not { } nick || !_rooms.TryGetValue(from.Bare, out var state)) return;
@@ -181,6 +199,7 @@ public sealed class Muc
         if (message.From is not { } from || !_rooms.TryGetValue(from.Bare, out var state)) return;
         if (message.Type == "groupchat")
         {
+            if (message.Delay is null) state.LastSeen = DateTimeOffset.UtcNow;
             // §7.2.15: a message with a subject and no body sets the subject.
             if (message.Subject is not null && message.Body is null) state.Subject = message.Subject;
             MessageReceived?.Invoke(this, message);

@@ -19,6 +19,9 @@ public sealed class Roster
     /// <summary>The roster version last received (§2.6); persist it with <see cref="Items"/> to load only changes.</summary>
     public string? Version { get; private set; }
 
+    /// <summary>Whether the roster was requested on this session (so pushes arrive, §2.1.6).</summary>
+    public bool Loaded { get; private set; }
+
     /// <summary>The items, as last loaded and pushed.</summary>
     public IReadOnlyCollection<RosterItem> Items => (IReadOnlyCollection<RosterItem>)_items.Values;
 
@@ -42,6 +45,7 @@ public sealed class Roster
     /// </summary>
     public async Task<IReadOnlyCollection<RosterItem>> LoadAsync(CancellationToken ct = default)
     {
+        Loaded = true;
         var query = new Element("query", Ns.Roster);
         var versioning = _client.Features?.Child("ver", Ns.RosterVersioning) is not null;
         if (versioning) query.SetAttribute("ver", Version ?? "");

@@ -29,6 +29,10 @@ public sealed class XmppClient : IAsyncDisposable
     private readonly ConcurrentDictionary<string, byte> _features = new(StringComparer.Ordinal);
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
+    private readonly StreamManagementState _sm = new();
+    private volatile bool _online;
+    private bool _endedCleanly;
+    private Element? _lastPresence;
     private TcpClient? _tcp;
     private Stream? _stream;
     private SslStream? _ssl;
@@ -187,7 +191,200 @@ public sealed class XmppClient : IAsyncDisposable
         features = await OpenStreamAsync(token).ConfigureAwait(false);
         await BindAsync(features, token).ConfigureAwait(false);
         Features = features;
-        _readLoop = Task.Run(() => ReadLoopAsync(_stop.Token), CancellationToken.None);
+        await EnableStreamManagementAsync(features, token).ConfigureAwait(false);
+        _online = true;
+        SetState(ConnectionState.Connected);
+        _readLoop = Task.Run(RunAsync, CancellationToken.None);
+    }
+
+    /// <summary>Where the connection stands.</summary>
+    public ConnectionState State { get; private set; }
+
+    /// <summary>Raised when <see cref="State"/> changes (on a thread of the library: keep handlers short).</summary>
+    public event EventHandler<ConnectionState>? StateChanged;
+
+    /// <summary>
+    /// Raised after the connection came back as a new session because the old one could not be resumed: the
+    /// unacknowledged stanzas were sent again, presence and rooms restored, and the roster reloaded if it was loaded.
+    /// </summary>
+    public event EventHandler? SessionRestarted;
+
+    /// <summary>How many times the session was resumed after a lost connection (XEP-0198 §5).</summary>
+    public int Resumptions { get; private set; }
+
+    /// <summary>Whether XEP-0198 stream management is on (and with it the send queue that survives reconnection).</summary>
+    public bool IsStreamManagementEnabled => _sm.Enabled;
+
+    /// <summary>Stanzas sent that the server has not acknowledged yet.</summary>
+    public int UnacknowledgedCount => _sm.UnackedCount;
+
+    private void SetState(ConnectionState state)
+    {
+        if (State == state) return;
+        State = state;
+        StateChanged?.Invoke(this, state);
+    }
+
+    // XEP-0198 §3: after binding, ask for stream management with resumption.
+    private async Task EnableStreamManagementAsync(Element features, CancellationToken ct)
+    {
+        if (_options.Raw || !_options.StreamManagement || features.Child("sm", Ns.StreamManagement) is null) return;
+        await WriteDirectAsync(new Element("enable", Ns.StreamManagement).SetAttribute("resume", "true"), ct).ConfigureAwait(false);
+        var answer = await NextElementAsync(ct).ConfigureAwait(false);
+        if (answer.Name == new QName(Ns.StreamManagement, "enabled"))
+            _sm.Enable(answer.GetAttribute("resume") is "true" or "1" ? answer.GetAttribute("id") : null);
+    }
+
+    // The connection's life: read until it ends; if it was lost (not closed) and the session can be resumed,
+    // reconnect and go on.
+    private async Task RunAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                await ReadLoopAsync(_stop.Token).ConfigureAwait(false);
+                _online = false;
+                if (_stop.IsCancellationRequested || _endedCleanly || !_sm.Enabled || !Reconnectable(RemoteStreamError)) break;
+                SetState(ConnectionState.Reconnecting);
+                if (!await ReconnectAsync(_stop.Token).ConfigureAwait(false)) break;
+            }
+        }
+        finally
+        {
+            _online = false;
+            _incoming.Writer.TryComplete();
+            foreach (var (_, tcs) in _pending) tcs.TrySetException(new XmppNegotiationException("The stream closed"));
+            SetState(ConnectionState.Closed);
+            _closed.TrySetResult();
+        }
+    }
+
+    // A lost connection, or the server going away for a while, is worth a reconnection; being replaced or refused is not.
+    private static bool Reconnectable(StreamError? error) =>
+        error is null || error.ConditionName is "system-shutdown" or "connection-timeout" or "reset" or "internal-server-error" or "remote-connection-failed";
+
+    // XEP-0198 §5: reconnect with backoff, resume (resending what the server did not acknowledge) or, when the
+    // server no longer knows the session, start a new one and send the queue again.
+    private async Task<bool> ReconnectAsync(CancellationToken stop)
+    {
+        var delay = _options.ReconnectDelay;
+        for (var attempt = 0; attempt < _options.MaxReconnectAttempts; attempt++)
+        {
+            try
+            {
+                await Task.Delay(delay, stop).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+            delay = TimeSpan.FromTicks(Math.Min(Math.Max(delay.Ticks * 2, TimeSpan.FromMilliseconds(500).Ticks), TimeSpan.FromSeconds(30).Ticks));
+            DropTransport();
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            timeout.CancelAfter(_options.ConnectTimeout);
+            var token = timeout.Token;
+            try
+            {
+                RemoteStreamError = null;
+                var features = await OpenSecuredStreamAsync(token).ConfigureAwait(false);
+                await AuthenticateAsync(features, token).ConfigureAwait(false);
+                features = await OpenStreamAsync(token).ConfigureAwait(false);
+                if (_sm.ResumeId is { } previous && features.Child("sm", Ns.StreamManagement) is not null)
+                {
+                    await WriteDirectAsync(new Element("resume", Ns.StreamManagement).SetAttribute("previd", previous)
+                        .SetAttribute("h", _sm.Handled.ToString(System.Globalization.CultureInfo.InvariantCulture)), token).ConfigureAwait(false);
+                    var answer = await NextElementAsync(token).ConfigureAwait(false);
+                    if (answer.Name == new QName(Ns.StreamManagement, "resumed")
+                        && uint.TryParse(answer.GetAttribute("h"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var h))
+                    {
+                        _sm.Acknowledge(h);
+                        await ResendAsync(_sm.ForResend(), token).ConfigureAwait(false);
+                        Features = features;
+                        Resumptions++;
+                        SetState(ConnectionState.Connected);
+                        return true;
+                    }
+                }
+                await BindAsync(features, token).ConfigureAwait(false);
+                Features = features;
+                var pending = _sm.Restart();
+                await EnableStreamManagementAsync(features, token).ConfigureAwait(false);
+                _online = true;
+                SetState(ConnectionState.Connected);
+                _ = RestoreSessionAsync(pending);
+                return true;
+            }
+            catch (XmppAuthenticationException)
+            {
+                return false;   // the credentials no longer work: retrying cannot help
+            }
+            catch (Exception e) when (e is IOException or SocketException or XmppNegotiationException or AuthenticationException
+                or XmlStreamException or ObjectDisposedException or InvalidOperationException
+                || (e is OperationCanceledException && !stop.IsCancellationRequested))
+            {
+                // Try again after the delay.
+            }
+        }
+        return false;
+    }
+
+    // Writes the resumed queue on the new connection, under the write lock so that nothing overtakes it.
+    private async Task ResendAsync(List<Element> stanzas, CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            foreach (var stanza in stanzas) ElementWriter.Write(_output!, stanza, Ns.Client);
+            if (stanzas.Count > 0) ElementWriter.Write(_output!, new Element("r", Ns.StreamManagement), Ns.Client);
+            await _output!.FlushAsync(ct).ConfigureAwait(false);
+            _online = true;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    // A new session: the queue goes out again, then presence (if the queue did not carry it), rooms and roster.
+    private async Task RestoreSessionAsync(List<Element> pending)
+    {
+        try
+        {
+            var presenceQueued = false;
+            foreach (var stanza in pending)
+            {
+                presenceQueued |= stanza.LocalName == "presence" && stanza.GetAttribute("to") is null;
+                await WriteAsync(stanza, _stop.Token).ConfigureAwait(false);
+            }
+            if (!presenceQueued && _lastPresence is { } presence) await WriteAsync(presence.Clone(), _stop.Token).ConfigureAwait(false);
+            await Muc.RejoinAsync(_stop.Token).ConfigureAwait(false);
+            if (Roster.Loaded) await Roster.LoadAsync(_stop.Token).ConfigureAwait(false);
+            SessionRestarted?.Invoke(this, EventArgs.Empty);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException
+            or XmppErrorException or XmppNegotiationException or TimeoutException)
+        {
+            // The new connection failed too; the next reconnection starts over.
+        }
+    }
+
+    private void DropTransport()
+    {
+        _ssl?.Dispose();
+        _tcp?.Dispose();
+        _tcp = null;
+        _ssl = null;
+    }
+
+    /// <summary>For tests: cuts the TCP connection abruptly, as a network failure would.</summary>
+    internal void SimulateConnectionLoss()
+    {
+        if (_tcp?.Client is { } socket)
+        {
+            socket.LingerState = new LingerOption(true, 0);
+            socket.Close();
+        }
     }
 
     /// <summary>
@@ -457,7 +654,7 @@ public sealed class XmppClient : IAsyncDisposable
         var bind = new Element("bind", Ns.Bind);
         if (_options.Jid.Resource is { } resource) bind.Add(new Element("resource", Ns.Bind).AddText(resource));
         var id = NextId();
-        await WriteAsync(new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("id", id).Add(bind), ct).ConfigureAwait(false);
+        await WriteDirectAsync(new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("id", id).Add(bind), ct).ConfigureAwait(false);
         var reply = await NextElementAsync(ct).ConfigureAwait(false);
         if (reply.GetAttribute("type") != "result" || reply.GetAttribute("id") != id)
         {
@@ -471,7 +668,7 @@ public sealed class XmppClient : IAsyncDisposable
         if (features.Child("session", Ns.Session) is { } session && session.Child("optional", Ns.Session) is null)
         {
             var sid = NextId();
-            await WriteAsync(new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("id", sid).Add(new Element("session", Ns.Session)), ct).ConfigureAwait(false);
+            await WriteDirectAsync(new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("id", sid).Add(new Element("session", Ns.Session)), ct).ConfigureAwait(false);
             await NextElementAsync(ct).ConfigureAwait(false);
         }
     }
@@ -516,7 +713,11 @@ public sealed class XmppClient : IAsyncDisposable
                 {
                     while (_framer.TryRead(ref buffer, out var frame))
                     {
-                        if (frame.Kind == XmlFrameKind.StreamClose) return;
+                        if (frame.Kind == XmlFrameKind.StreamClose)
+                        {
+                            _endedCleanly = true;
+                            return;
+                        }
                         if (frame.Kind != XmlFrameKind.Element) continue;
                         var element = frame.Element!;
                         if (element.Name == new QName(Ns.Streams, "error"))
@@ -524,6 +725,12 @@ public sealed class XmppClient : IAsyncDisposable
                             RemoteStreamError = StreamError.Parse(element);
                             return;
                         }
+                        if (element.Namespace == Ns.StreamManagement)
+                        {
+                            OnStreamManagement(element);
+                            continue;
+                        }
+                        if (_sm.Enabled) _sm.CountHandled();
                         Dispatch(element);
                     }
                 }
@@ -536,13 +743,49 @@ public sealed class XmppClient : IAsyncDisposable
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or XmlStreamException or InvalidOperationException)
         {
-            // The stream ended.
+            // The connection ended.
+        }
+    }
+
+    // XEP-0198 §4: answer the server's requests, and drop what it acknowledges from the queue.
+    private void OnStreamManagement(Element element)
+    {
+        switch (element.LocalName)
+        {
+            case "r":
+                _ = WriteDirectQuietlyAsync(new Element("a", Ns.StreamManagement)
+                    .SetAttribute("h", _sm.Handled.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                break;
+            case "a" when uint.TryParse(element.GetAttribute("h"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var h):
+                _sm.Acknowledge(h);
+                break;
+        }
+    }
+
+    private async Task WriteDirectQuietlyAsync(Element nonza)
+    {
+        try
+        {
+            await WriteDirectAsync(nonza, _stop.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or OperationCanceledException or InvalidOperationException)
+        {
+            // The connection is going; the next one starts over.
+        }
+    }
+
+    // Writes a nonza (or anything not counted by stream management) now.
+    private async Task WriteDirectAsync(Element element, CancellationToken ct)
+    {
+        await _writeLock.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            ElementWriter.Write(_output!, element, Ns.Client);
+            await _output!.FlushAsync(ct).ConfigureAwait(false);
         }
         finally
         {
-            _incoming.Writer.TryComplete();
-            foreach (var (_, tcs) in _pending) tcs.TrySetException(new XmppNegotiationException("The stream closed"));
-            _closed.TrySetResult();
+            _writeLock.Release();
         }
     }
 
@@ -879,11 +1122,26 @@ public sealed class XmppClient : IAsyncDisposable
         // XEP-0114 §3.1: a component addresses every stanza it sends; by default from its own domain.
         if (_options.Component && element.GetAttribute("from") is null && Stanza.IsStanza(element) && BoundJid != default)
             element.SetAttribute("from", BoundJid.ToString());
+        if (element.LocalName == "presence" && element.GetAttribute("to") is null && Stanza.IsStanza(element)) _lastPresence = element;
+        if (!_sm.Enabled || !Stanza.IsStanza(element))
+        {
+            await WriteDirectAsync(element, ct).ConfigureAwait(false);
+            return;
+        }
+        // XEP-0198: the stanza is queued first; it is written now if the connection is up, or goes out when the
+        // session resumes (then ForResend has taken it, and the generation tells this writer not to write it again).
+        var generation = _sm.Sent(element);
         await _writeLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
+            if (!_online || !_sm.IsCurrent(generation)) return;
             ElementWriter.Write(_output!, element, Ns.Client);
+            ElementWriter.Write(_output!, new Element("r", Ns.StreamManagement), Ns.Client);
             await _output!.FlushAsync(ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The connection is failing: the stanza stays queued and goes out when the session resumes.
         }
         finally
         {

@@ -17,6 +17,18 @@ public sealed record XmppClientOptions
     public string? Host { get; init; }
 
     /// <summary>
+    /// XEP-0198: enable stream management when the server offers it, so that a lost connection is resumed (or
+    /// replaced by a new session) without losing a stanza either way. Not used in <see cref="Raw"/> mode.
+    /// </summary>
+    public bool StreamManagement { get; init; } = true;
+
+    /// <summary>How many times to try reconnecting after a lost connection before giving up (then the client closes).</summary>
+    public int MaxReconnectAttempts { get; init; } = 10;
+
+    /// <summary>The wait before the first reconnection attempt; it doubles on each failure, up to 30 seconds.</summary>
+    public TimeSpan ReconnectDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
     /// XEP-0114: connect as an external component (a gateway): <see cref="Jid"/> is the component's domain,
     /// <see cref="Password"/> the shared secret, <see cref="Port"/> the server's component port (commonly 5347).
     /// There is no TLS, SASL or binding on such streams: use them on loopback or a private network.

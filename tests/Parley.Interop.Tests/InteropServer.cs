@@ -15,6 +15,14 @@ public sealed class InteropServer : IAsyncLifetime
     public const string Password = "interop-secret";
 
     private readonly string _data = Path.Combine(Path.GetTempPath(), "parley-interop-" + Guid.NewGuid().ToString("N"));
+    private readonly IReadOnlyDictionary<string, string?> _extra;
+
+    public InteropServer() : this(new Dictionary<string, string?>())
+    {
+    }
+
+    /// <summary>With extra configuration over the defaults (e.g. a short stream-management resumption window).</summary>
+    internal InteropServer(IReadOnlyDictionary<string, string?> extra) => _extra = extra;
 
     public ParleyServer Server { get; private set; } = null!;
 
@@ -26,7 +34,7 @@ public sealed class InteropServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Domain"] = Domain,
             ["DataDirectory"] = _data,
@@ -40,7 +48,9 @@ public sealed class InteropServer : IAsyncLifetime
             ["Auth:MaxFailureDelayMilliseconds"] = "200",
             ["Registration:Enabled"] = "true",
             ["Registration:PerAddressPerHour"] = "20",
-        }).Build();
+        };
+        foreach (var (key, value) in _extra) settings[key] = value;
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         Server = ParleyServer.Create(configuration);
         await Server.StartAsync();
         var accounts = Server.Services.GetRequiredService<Accounts>();

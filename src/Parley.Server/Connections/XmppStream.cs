@@ -537,7 +537,7 @@ public sealed class XmppStream : IStreamContext
     /// <summary>XEP-0388 with XEP-0198 inline: resumption inside &lt;success/&gt;; false (nothing sent) when it cannot be resumed.</summary>
     internal async ValueTask<bool> ResumeInlineAsync(Jid account, string previd, uint h, Element success, CancellationToken ct)
     {
-        if (!_s.Resumable.TryGet(previd, out var session) || session.Jid.Bare != account.Bare) return false;
+        if (!_s.Resumable.TryGet(previd, out var session) || session.Jid.Bare != account.Bare || await EndIfExpiredAsync(session).ConfigureAwait(false)) return false;
         Account = account.Bare;
         Items.Clear();
         BoundJid = session.Jid;
@@ -572,9 +572,18 @@ public sealed class XmppStream : IStreamContext
         SendAsync(new Element("a", Ns.StreamManagement).SetAttribute("h", _session!.Handled.ToString(System.Globalization.CultureInfo.InvariantCulture)), ct);
 
     /// <summary>XEP-0198 §5: &lt;resume/&gt; after authentication, in place of binding.</summary>
+    // XEP-0198 §5: past its 'max' a session is not resumed, even if the periodic sweep has not ended it yet; ending
+    // it here routes its unacknowledged stanzas again (offline storage or the sender) before the new session starts.
+    private async ValueTask<bool> EndIfExpiredAsync(ClientSession session)
+    {
+        if (!session.Expired(_s.Time.GetTimestamp())) return false;
+        await session.EndAsync(null).ConfigureAwait(false);
+        return true;
+    }
+
     internal async ValueTask ResumeAsync(string previd, uint h, CancellationToken ct)
     {
-        if (!_s.Resumable.TryGet(previd, out var session) || session.Jid.Bare != Account)
+        if (!_s.Resumable.TryGet(previd, out var session) || session.Jid.Bare != Account || await EndIfExpiredAsync(session).ConfigureAwait(false))
         {
             await SendAsync(SmFailed("item-not-found", null), ct).ConfigureAwait(false);
             return;

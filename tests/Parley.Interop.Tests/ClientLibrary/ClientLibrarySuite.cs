@@ -24,9 +24,11 @@ public abstract class ClientLibrarySuite(IXmppTarget target) : IAsyncLifetime
         foreach (var c in _clients) await c.DisposeAsync();
     }
 
-    private async Task<XmppClient> LoginAsync(string user, string resource = "lib", bool directTls = false, bool presence = true)
+    private async Task<XmppClient> LoginAsync(string user, string resource = "lib", bool directTls = false, bool presence = true,
+        Func<XmppClientOptions, XmppClientOptions>? adjust = null)
     {
-        var client = new XmppClient(Target.Options(user, resource, directTls));
+        var options = Target.Options(user, resource, directTls);
+        var client = new XmppClient(adjust is null ? options : adjust(options));
         _clients.Add(client);
         await client.ConnectAsync();
         if (presence) await client.SendPresenceAsync();
@@ -338,6 +340,55 @@ public abstract class ClientLibrarySuite(IXmppTarget target) : IAsyncLifetime
         Assert.Equal("hi!", answer!.Text);
         var unknown = await Assert.ThrowsAsync<XmppErrorException>(() => a.IqAsync(IqType.Get, b.BoundJid, new Element("query", "urn:example:nobody")));
         Assert.Equal("service-unavailable", unknown.Condition);
+    }
+
+    [Fact]
+    public async Task Xep0198_5_a_lost_connection_is_resumed_and_nothing_sent_either_way_is_lost()
+    {
+        var a = await LoginAsync("sma");
+        var b = await LoginAsync("smb");
+        Assert.True(a.IsStreamManagementEnabled);
+        var states = new System.Collections.Concurrent.ConcurrentQueue<ConnectionState>();
+        a.StateChanged += (_, state) => states.Enqueue(state);
+        var atA = NextMessageAsync(a, m => m.Body == "while you were away");
+        var atB = NextMessageAsync(b, m => m.Body == "sent while cut off");
+        var bound = a.BoundJid;
+
+        a.SimulateConnectionLoss();
+        await a.SendMessageAsync(b.BoundJid, "sent while cut off");       // queued, goes out on resumption
+        await b.SendMessageAsync(bound, "while you were away");          // held by the server for the session
+        await Task.WhenAll(atA, atB);
+        Assert.Equal(1, a.Resumptions);
+        Assert.Equal([ConnectionState.Reconnecting, ConnectionState.Connected], states);
+        Assert.Equal(bound, a.BoundJid);
+        Assert.True(await a.PingAsync() < TimeSpan.FromSeconds(10));
+        for (var i = 0; i < 50 && a.UnacknowledgedCount > 0; i++) await Task.Delay(100);
+        Assert.Equal(0, a.UnacknowledgedCount);
+    }
+
+    [Fact]
+    public async Task Xep0198_5_after_the_resumption_window_a_new_session_sends_the_queue_again_and_offline_messages_arrive()
+    {
+        // The client waits longer than the servers keep the session (3 s in both targets' configuration).
+        var a = await LoginAsync("smc", adjust: o => o with { ReconnectDelay = TimeSpan.FromSeconds(5) });
+        var b = await LoginAsync("smd");
+        await a.Roster.LoadAsync();
+        var restarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        a.SessionRestarted += (_, _) => restarted.TrySetResult();
+        var atB = NextAsync<ChatMessage>(h => b.MessageReceived += h, h => b.MessageReceived -= h, m => m.Body == "queued across a new session");
+        var bound = a.BoundJid;
+
+        a.SimulateConnectionLoss();
+        await a.SendMessageAsync(b.BoundJid, "queued across a new session");
+        await restarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await atB.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, a.Resumptions);
+        Assert.Equal(ConnectionState.Connected, a.State);
+        Assert.Equal(bound.Bare, a.BoundJid.Bare);
+        // The restored session is available again: a message to the bare JID reaches it.
+        var atA = NextMessageAsync(a, m => m.Body == "are you back?");
+        await b.SendMessageAsync(bound.Bare, "are you back?");
+        await atA;
     }
 
     [Fact]

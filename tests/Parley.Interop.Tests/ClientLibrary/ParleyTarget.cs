@@ -9,7 +9,8 @@ namespace Parley.Interop.Tests.ClientLibrary;
 /// <summary>Parley (the interop server: domain localhost, SQLite) with the suite's accounts.</summary>
 public sealed class ParleyTarget : IXmppTarget, IAsyncLifetime
 {
-    private readonly InteropServer _server = new();
+    // A short resumption window, so the suite can see a session outlive it (XEP-0198 §5).
+    private readonly InteropServer _server = new(new Dictionary<string, string?> { ["StreamManagement:ResumeTimeoutSeconds"] = "3" });
     private byte[] _certificate = [];
 
     public string Name => "parley";

@@ -102,7 +102,8 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             http_interfaces = { "127.0.0.1" }
             admin_socket = "{{_dir}}/admin.sock"
             modules_enabled = { "roster", "saslauth", "tls", "disco", "carbons", "pep", "private", "blocklist", "vcard_legacy",
-              "version", "uptime", "time", "ping", "register", "mam", "csi_simple", "http" }
+              "version", "uptime", "time", "ping", "register", "mam", "csi_simple", "http", "smacks" }
+            smacks_hibernation_time = 3
             modules_disabled = { "s2s" }
             allow_registration = true
             min_seconds_between_registrations = 0
@@ -134,22 +135,25 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
         _process.ErrorDataReceived += (_, _) => { };
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
-        // Bounded wait for the listener.
-        for (var i = 0; i < 100; i++)
+        // Bounded wait for every listener (prosody opens them one after another).
+        foreach (var port in new[] { _c2s, _direct, _component, http })
         {
-            if (_process.HasExited) throw new InvalidOperationException("prosody exited: " + Log());
-            try
+            for (var i = 0; ; i++)
             {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, _c2s);
-                return;
-            }
-            catch (SocketException)
-            {
-                await Task.Delay(100);
+                if (_process.HasExited) throw new InvalidOperationException("prosody exited: " + Log());
+                if (i == 100) throw new InvalidOperationException($"prosody did not listen on {port} within 10 s: " + Log());
+                try
+                {
+                    using var probe = new TcpClient();
+                    await probe.ConnectAsync(IPAddress.Loopback, port);
+                    break;
+                }
+                catch (SocketException)
+                {
+                    await Task.Delay(100);
+                }
             }
         }
-        throw new InvalidOperationException("prosody did not listen within 10 s: " + Log());
     }
 
     private string Log()

@@ -24,6 +24,18 @@ public sealed partial class StreamManagementTests
         return (raw, id);
     }
 
+    // Alice's managed session gets a message from bob and then loses its connection before acknowledging it.
+    private static async Task<string> CutWithUnacknowledgedMessageAsync(TestServer server, Parley.Client.XmppClient bob)
+    {
+        await bob.SendAsync(new Element("presence", Ns.Client));
+        var (first, id) = await ManagedAsync(server, "alice", "phone");
+        await bob.SendAsync(Chat("alice@example.test/phone", "kept for later"));
+        await first.ReadUntilAsync(">kept for later<");
+        first.Cut();
+        await first.DisposeAsync();
+        return id;
+    }
+
     private static async Task SyncAsync(Parley.Client.XmppClient client) =>
         await client.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", TestServer.Domain).Add(new Element("ping", Ns.Ping)));
 
@@ -35,6 +47,21 @@ public sealed partial class StreamManagementTests
         do message = await client.ReceiveAsync(timeout.Token);
         while (message.LocalName != "message");
         return message;
+    }
+
+    // Real time plus a jump the test makes, so a deadline can pass without waiting for it (or for the periodic sweep).
+    private sealed class ShiftedTime : TimeProvider
+    {
+        private long _offset;
+
+        public void Advance(TimeSpan by) => Interlocked.Add(ref _offset, (long)(by.TotalSeconds * global::System.Diagnostics.Stopwatch.Frequency));
+
+        public override long TimestampFrequency => global::System.Diagnostics.Stopwatch.Frequency;
+
+        public override long GetTimestamp() => global::System.Diagnostics.Stopwatch.GetTimestamp() + Volatile.Read(ref _offset);
+
+        public override DateTimeOffset GetUtcNow() =>
+            TimeProvider.System.GetUtcNow() + TimeSpan.FromSeconds(Volatile.Read(ref _offset) / (double)global::System.Diagnostics.Stopwatch.Frequency);
     }
 
     [GeneratedRegex("<enabled[^>]* id=['\"]([^'\"]+)['\"]")]
@@ -85,11 +112,7 @@ public sealed partial class StreamManagementTests
             ["Limits:KeepaliveSeconds"] = "1",
         });
         await using var bob = await server.LoginAsync("bob", "desk");
-        await bob.SendAsync(new Element("presence", Ns.Client));
-        var (first, id) = await ManagedAsync(server, "alice", "phone");
-        await bob.SendAsync(Chat("alice@example.test/phone", "kept for later"));
-        await first.ReadUntilAsync(">kept for later<");
-        first.Cut();
+        var id = await CutWithUnacknowledgedMessageAsync(server, bob);
 
         // The session ends after the timeout (bounded wait: the heartbeat runs four times a second here).
         var sessions = server.Services.GetRequiredService<Parley.Server.Routing.SessionRegistry>();
@@ -105,6 +128,26 @@ public sealed partial class StreamManagementTests
         var message = await FirstMessageAfterPresenceAsync(alice);
         Assert.Equal("kept for later", message.ChildText("body", Ns.Client));
         Assert.NotNull(message.Child("delay", Ns.Delay));
+    }
+
+    [Fact]
+    public async Task Xep0198_5_a_resumption_after_max_is_refused_even_before_the_periodic_sweep_ends_the_session()
+    {
+        var time = new ShiftedTime();
+        await using var server = await TestServer.StartAsync(new() { ["StreamManagement:ResumeTimeoutSeconds"] = "60" },
+            services => services.AddSingleton<TimeProvider>(time));
+        await using var bob = await server.LoginAsync("bob", "desk");
+        var id = await CutWithUnacknowledgedMessageAsync(server, bob);
+        await Task.Delay(300);      // the server sees the reset and the session waits, detached
+        time.Advance(TimeSpan.FromSeconds(61));
+
+        await using var late = await RawNegotiation.AuthenticateAsync(server, "alice");
+        late.ClearReceived();
+        await late.SendAsync($"<resume xmlns='urn:xmpp:sm:3' previd='{id}' h='0'/>");
+        Assert.Contains("<item-not-found", await late.ReadUntilAsync("</failed>"), StringComparison.Ordinal);
+        // Ending it routed the unacknowledged message to offline storage.
+        await using var alice = await server.LoginAsync("alice", "laptop");
+        Assert.Equal("kept for later", (await FirstMessageAfterPresenceAsync(alice)).ChildText("body", Ns.Client));
     }
 
     [Fact]
