@@ -186,15 +186,45 @@ public sealed class XmppClient : IAsyncDisposable
             _readLoop = Task.Run(() => ReadLoopAsync(_stop.Token), CancellationToken.None);
             return;
         }
-        var features = await OpenSecuredStreamAsync(token).ConfigureAwait(false);
-        await AuthenticateAsync(features, token).ConfigureAwait(false);
-        features = await OpenStreamAsync(token).ConfigureAwait(false);
-        await BindAsync(features, token).ConfigureAwait(false);
+        FastToken ??= _options.FastToken;
+        Element features;
+        try
+        {
+            features = await NegotiateAsync(token).ConfigureAwait(false);
+        }
+        catch (XmppAuthenticationException) when (UsedFastTokenAttempt && FastToken is null)
+        {
+            // XEP-0484 §4.1: a token that no longer works is dropped, and the password is used instead.
+            DropTransport();
+            features = await NegotiateAsync(token).ConfigureAwait(false);
+        }
         Features = features;
-        await EnableStreamManagementAsync(features, token).ConfigureAwait(false);
         _online = true;
         SetState(ConnectionState.Connected);
         _readLoop = Task.Run(RunAsync, CancellationToken.None);
+    }
+
+    private bool UsedFastTokenAttempt { get; set; }
+
+    // TLS, authentication (SASL2 with Bind2 when offered, else SASL and a stream restart), binding and stream
+    // management: a new session.
+    private async Task<Element> NegotiateAsync(CancellationToken token)
+    {
+        var features = await OpenSecuredStreamAsync(token).ConfigureAwait(false);
+        if (_options.UseSasl2 && !_options.Raw && OffersSasl2(features))
+        {
+            UsedFastTokenAttempt = FastToken is not null;
+            var outcome = await Sasl2Async(features, null, 0, token).ConfigureAwait(false);
+            if (!outcome.Bound) await BindAsync(outcome.Features, token).ConfigureAwait(false);
+            if (outcome.Enabled is { } enabled) _sm.Enable(enabled.GetAttribute("resume") is "true" or "1" ? enabled.GetAttribute("id") : null);
+            else await EnableStreamManagementAsync(outcome.Features, token).ConfigureAwait(false);
+            return outcome.Features;
+        }
+        await AuthenticateAsync(features, token).ConfigureAwait(false);
+        features = await OpenStreamAsync(token).ConfigureAwait(false);
+        await BindAsync(features, token).ConfigureAwait(false);
+        await EnableStreamManagementAsync(features, token).ConfigureAwait(false);
+        return features;
     }
 
     /// <summary>Where the connection stands.</summary>
@@ -288,6 +318,28 @@ public sealed class XmppClient : IAsyncDisposable
             {
                 RemoteStreamError = null;
                 var features = await OpenSecuredStreamAsync(token).ConfigureAwait(false);
+                if (_options.UseSasl2 && !_options.Raw && OffersSasl2(features))
+                {
+                    var outcome = await Sasl2Async(features, _sm.ResumeId, _sm.Handled, token).ConfigureAwait(false);
+                    if (outcome.ResumedH is { } resumedH)
+                    {
+                        _sm.Acknowledge(resumedH);
+                        await ResendAsync(_sm.ForResend(), token).ConfigureAwait(false);
+                        Features = outcome.Features;
+                        Resumptions++;
+                        SetState(ConnectionState.Connected);
+                        return true;
+                    }
+                    if (!outcome.Bound) await BindAsync(outcome.Features, token).ConfigureAwait(false);
+                    Features = outcome.Features;
+                    var queued = _sm.Restart();
+                    if (outcome.Enabled is { } enabled) _sm.Enable(enabled.GetAttribute("resume") is "true" or "1" ? enabled.GetAttribute("id") : null);
+                    else await EnableStreamManagementAsync(outcome.Features, token).ConfigureAwait(false);
+                    _online = true;
+                    SetState(ConnectionState.Connected);
+                    _ = RestoreSessionAsync(queued);
+                    return true;
+                }
                 await AuthenticateAsync(features, token).ConfigureAwait(false);
                 features = await OpenStreamAsync(token).ConfigureAwait(false);
                 if (_sm.ResumeId is { } previous && features.Child("sm", Ns.StreamManagement) is not null)
@@ -572,62 +624,154 @@ public sealed class XmppClient : IAsyncDisposable
         if (features.Child("mechanisms", Ns.Sasl) is { } mechanisms)
             foreach (var m in mechanisms.Children)
                 if (m.LocalName == "mechanism") offered.Add(m.Text.Trim());
-        List<string>? bindingTypes = null;
-        if (features.Child("sasl-channel-binding", Ns.SaslChannelBinding) is { } cbList)
+        var exchange = SaslExchange.Choose(_options, offered, BindingTypes(features), Binding(), IsSecure)
+            ?? throw new XmppNegotiationException("No acceptable SASL mechanism; the server offers " + string.Join(", ", offered));
+        Mechanism = exchange.Mechanism;
+        ChannelBindingType = exchange.BindingType;
+        var answer = await SaslStepAsync(new Element("auth", Ns.Sasl).SetAttribute("mechanism", exchange.Mechanism)
+            .AddText(Convert.ToBase64String(exchange.Initial)), ct).ConfigureAwait(false);
+        while (answer.LocalName == "challenge")
         {
-            bindingTypes = [];
-            foreach (var c in cbList.Children)
-                if (c.GetAttribute("type") is { } t) bindingTypes.Add(t);
-        }
-        var binding = _ssl is null ? null : new ClientChannelBinding(_ssl);
-        var serverPlus = offered.Exists(m => m.EndsWith("-PLUS", StringComparison.Ordinal));
-
-        foreach (var mechanism in _options.Mechanisms)
-        {
-            if (!offered.Contains(mechanism)) continue;
-            if (mechanism == SaslMechanisms.Plain)
+            if (exchange.Respond(Convert.FromBase64String(answer.Text.Trim()), out var error) is not { } response)
             {
-                if (!IsSecure) continue;             // never send a password in the clear
-                Mechanism = mechanism;
-                var message = SaslPlain.Create(null, _options.Jid.Local!, _options.Password);
-                var result = await SaslStepAsync(new Element("auth", Ns.Sasl).SetAttribute("mechanism", mechanism).AddText(Convert.ToBase64String(message)), ct).ConfigureAwait(false);
-                if (result.LocalName != "success") throw Failure(result);
-                return;
-            }
-            if (!SaslMechanisms.TryParseScram(mechanism, out var hash, out var plus)) continue;
-            string? type = null;
-            if (plus)
-            {
-                if (binding is null) continue;
-                foreach (var preferred in _options.ChannelBindingPreference)
-                {
-                    var serverSupports = bindingTypes is null ? preferred == ChannelBinding.TlsServerEndPoint : bindingTypes.Contains(preferred);
-                    if (serverSupports && binding.GetBindingData(preferred) is not null) { type = preferred; break; }
-                }
-                if (type is null) continue;
-            }
-            var scram = new ScramClient(hash, plus, _options.Jid.Local!, _options.Password, binding, type, serverPlus, offered)
-            {
-                AdvertisedBindingTypes = bindingTypes,
-            };
-            Mechanism = mechanism;
-            ChannelBindingType = type;
-            var challenge = await SaslStepAsync(new Element("auth", Ns.Sasl).SetAttribute("mechanism", mechanism)
-                .AddText(Convert.ToBase64String(scram.CreateClientFirst())), ct).ConfigureAwait(false);
-            if (challenge.LocalName != "challenge") throw Failure(challenge);
-            if (!scram.TryCreateClientFinal(Convert.FromBase64String(challenge.Text.Trim()), out var final, out var error))
-            {
-                await WriteAsync(new Element("abort", Ns.Sasl), ct).ConfigureAwait(false);
+                await WriteDirectAsync(new Element("abort", Ns.Sasl), ct).ConfigureAwait(false);
                 throw new XmppAuthenticationException("server-rejected", error);
             }
-            var outcome = await SaslStepAsync(new Element("response", Ns.Sasl).AddText(Convert.ToBase64String(final)), ct).ConfigureAwait(false);
-            if (outcome.LocalName != "success") throw Failure(outcome);
-            var text = outcome.Text.Trim();
-            if (!scram.VerifyServerFinal(text.Length == 0 || text == "=" ? [] : Convert.FromBase64String(text)))
-                throw new XmppAuthenticationException("server-not-verified", "The server could not prove it knows the credentials");
-            return;
+            answer = await SaslStepAsync(new Element("response", Ns.Sasl).AddText(Convert.ToBase64String(response)), ct).ConfigureAwait(false);
         }
-        throw new XmppNegotiationException("No acceptable SASL mechanism; the server offers " + string.Join(", ", offered));
+        if (answer.LocalName != "success") throw Failure(answer);
+        var text = answer.Text.Trim();
+        if (!exchange.VerifyFinal(text.Length == 0 || text == "=" ? [] : Convert.FromBase64String(text)))
+            throw new XmppAuthenticationException("server-not-verified", "The server could not prove it knows the credentials");
+    }
+
+    private ClientChannelBinding? Binding() => _ssl is null ? null : new ClientChannelBinding(_ssl);
+
+    // XEP-0440: the channel-binding types the server supports, when it says.
+    private static List<string>? BindingTypes(Element features)
+    {
+        if (features.Child("sasl-channel-binding", Ns.SaslChannelBinding) is not { } list) return null;
+        var types = new List<string>();
+        foreach (var c in list.Children)
+            if (c.GetAttribute("type") is { } t) types.Add(t);
+        return types;
+    }
+
+    private sealed record Sasl2Outcome(Element Features, bool Bound, uint? ResumedH, Element? Enabled);
+
+    /// <summary>Whether the last authentication used XEP-0388 SASL2.</summary>
+    public bool UsedSasl2 { get; private set; }
+
+    /// <summary>Whether the last authentication used a XEP-0484 FAST token instead of the password.</summary>
+    public bool UsedFastToken { get; private set; }
+
+    /// <summary>The current XEP-0484 FAST token (from the options, then as the server issues new ones).</summary>
+    public FastToken? FastToken { get; private set; }
+
+    /// <summary>Raised when the server issues a FAST token (persist it with <see cref="XmppClientOptions.UserAgentId"/>),
+    /// or with null when the token stopped working.</summary>
+    public event EventHandler<FastToken?>? FastTokenChanged;
+
+    private string UserAgentId => _userAgentId ??= _options.UserAgentId ?? Guid.NewGuid().ToString();
+
+    private string? _userAgentId;
+
+    private static bool OffersSasl2(Element features) => features.Child("authentication", Ns.Sasl2) is not null;
+
+    // XEP-0388 §2.4 with XEP-0386 Bind2, XEP-0198 resumption or enabling, and XEP-0484 FAST inline: one round trip
+    // (plus the mechanism's challenges) from TLS to a bound, managed session, with no stream restart.
+    private async Task<Sasl2Outcome> Sasl2Async(Element features, string? resumeId, uint handled, CancellationToken ct)
+    {
+        var authentication = features.Child("authentication", Ns.Sasl2)!;
+        var offered = new List<string>();
+        foreach (var m in authentication.Children)
+            if (m.LocalName == "mechanism") offered.Add(m.Text.Trim());
+        var inline = authentication.Child("inline", Ns.Sasl2);
+        var fastOffered = new List<string>();
+        if (inline?.Child("fast", Ns.Fast) is { } fast)
+            foreach (var m in fast.Children)
+                if (m.LocalName == "mechanism") fastOffered.Add(m.Text.Trim());
+        var binding = Binding();
+        var exchange = FastToken is { } token ? SaslExchange.ChooseToken(token, _options.Jid.Local!, fastOffered, binding) : null;
+        exchange ??= SaslExchange.Choose(_options, offered, BindingTypes(features), binding, IsSecure)
+            ?? throw new XmppNegotiationException("No acceptable SASL mechanism; the server offers " + string.Join(", ", offered));
+
+        var authenticate = new Element("authenticate", Ns.Sasl2).SetAttribute("mechanism", exchange.Mechanism)
+            .Add(new Element("initial-response", Ns.Sasl2).AddText(Convert.ToBase64String(exchange.Initial)))
+            .Add(new Element("user-agent", Ns.Sasl2).SetAttribute("id", UserAgentId).Add(new Element("software", Ns.Sasl2).AddText(_options.ClientName)));
+        if (resumeId is not null && inline?.Child("sm", Ns.StreamManagement) is not null)
+            authenticate.Add(new Element("resume", Ns.StreamManagement).SetAttribute("previd", resumeId)
+                .SetAttribute("h", handled.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        if (inline?.Child("bind", Ns.Bind2) is { } bind2)
+        {
+            // XEP-0386 §3.2.1: the tag becomes the start of the resource.
+            var bind = new Element("bind", Ns.Bind2).Add(new Element("tag", Ns.Bind2).AddText(_options.Jid.Resource ?? _options.ClientName));
+            var smInline = false;
+            if (bind2.Child("inline", Ns.Bind2) is { } features2)
+                foreach (var f in features2.Children)
+                    smInline |= f.GetAttribute("var") == Ns.StreamManagement;
+            if (smInline && !_options.Raw && _options.StreamManagement) bind.Add(new Element("enable", Ns.StreamManagement).SetAttribute("resume", "true"));
+            authenticate.Add(bind);
+        }
+        string? requested = null;
+        if (exchange.IsToken) authenticate.Add(new Element("fast", Ns.Fast));
+        else if (_options.RequestFastToken && SaslExchange.TokenMechanismFor(fastOffered, binding) is { } tokenMechanism)
+        {
+            requested = tokenMechanism;
+            authenticate.Add(new Element("request-token", Ns.Fast).SetAttribute("mechanism", tokenMechanism));
+        }
+
+        var answer = await SaslStepAsync(authenticate, ct).ConfigureAwait(false);
+        while (answer.LocalName == "challenge" && answer.Namespace == Ns.Sasl2)
+        {
+            if (exchange.Respond(Convert.FromBase64String(answer.Text.Trim()), out var error) is not { } response)
+            {
+                await WriteDirectAsync(new Element("abort", Ns.Sasl2), ct).ConfigureAwait(false);
+                throw new XmppAuthenticationException("server-rejected", error);
+            }
+            answer = await SaslStepAsync(new Element("response", Ns.Sasl2).AddText(Convert.ToBase64String(response)), ct).ConfigureAwait(false);
+        }
+        if (answer.LocalName == "continue")
+        {
+            await WriteDirectAsync(new Element("abort", Ns.Sasl2), ct).ConfigureAwait(false);
+            throw new XmppNegotiationException("The server asks for SASL2 tasks, which this client does not perform");
+        }
+        if (answer.LocalName != "success" || answer.Namespace != Ns.Sasl2)
+        {
+            if (exchange.IsToken) SetFastToken(null);
+            throw Failure(answer);
+        }
+        var final = answer.ChildText("additional-data", Ns.Sasl2)?.Trim();
+        if (!exchange.VerifyFinal(string.IsNullOrEmpty(final) || final == "=" ? [] : Convert.FromBase64String(final)))
+            throw new XmppAuthenticationException("server-not-verified", "The server could not prove it knows the credentials");
+        Mechanism = exchange.Mechanism;
+        ChannelBindingType = exchange.BindingType;
+        UsedSasl2 = true;
+        UsedFastToken = exchange.IsToken;
+        // XEP-0484 §3.3 and §3.5: a new token, asked for or rotated.
+        if (answer.Child("token", Ns.Fast) is { } issued && issued.GetAttribute("token") is { Length: > 0 } secret)
+        {
+            DateTimeOffset.TryParse(issued.GetAttribute("expiry"), System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal, out var expiry);
+            SetFastToken(new FastToken(secret, requested ?? FastToken?.Mechanism ?? exchange.Mechanism, expiry));
+        }
+        uint? resumedH = null;
+        if (answer.Child("resumed", Ns.StreamManagement) is { } resumed
+            && uint.TryParse(resumed.GetAttribute("h"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var h))
+            resumedH = h;
+        var bound = answer.Child("bound", Ns.Bind2);
+        if (bound is not null && Jid.TryParse(answer.ChildText("authorization-identifier", Ns.Sasl2), out var full) && full.Resource is not null)
+            BoundJid = full;
+        // §2.6.1: the features of the authenticated stream follow at once, with no restart.
+        var after = await NextElementAsync(ct).ConfigureAwait(false);
+        if (after.Name != new QName(Ns.Streams, "features")) throw new XmppNegotiationException("Expected stream features after SASL2 success");
+        return new Sasl2Outcome(after, bound is not null && resumedH is null, resumedH, bound?.Child("enabled", Ns.StreamManagement));
+    }
+
+    private void SetFastToken(FastToken? token)
+    {
+        FastToken = token;
+        FastTokenChanged?.Invoke(this, token);
     }
 
     private async Task<Element> SaslStepAsync(Element request, CancellationToken ct)
@@ -725,7 +869,7 @@ public sealed class XmppClient : IAsyncDisposable
                             RemoteStreamError = StreamError.Parse(element);
                             return;
                         }
-                        if (element.Namespace == Ns.StreamManagement)
+                        if (element.Namespace == Ns.StreamManagement && _sm.Enabled)
                         {
                             OnStreamManagement(element);
                             continue;

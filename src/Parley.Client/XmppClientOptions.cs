@@ -16,6 +16,21 @@ public sealed record XmppClientOptions
     /// <summary>The host to connect to; default the JID's domain.</summary>
     public string? Host { get; init; }
 
+    /// <summary>XEP-0388: authenticate with SASL2 (and bind with XEP-0386 Bind2 inline) when the server offers it.</summary>
+    public bool UseSasl2 { get; init; } = true;
+
+    /// <summary>
+    /// XEP-0388 §2.4: this installation's stable user-agent id (a UUID). FAST tokens belong to it: persist it with
+    /// the token. Default: a new id for each <see cref="XmppClient"/>.
+    /// </summary>
+    public string? UserAgentId { get; init; }
+
+    /// <summary>XEP-0484: ask the server for a FAST token when authenticating with the password.</summary>
+    public bool RequestFastToken { get; init; }
+
+    /// <summary>XEP-0484: a token from an earlier session, used instead of the password when the server offers FAST.</summary>
+    public Model.FastToken? FastToken { get; init; }
+
     /// <summary>
     /// XEP-0198: enable stream management when the server offers it, so that a lost connection is resumed (or
     /// replaced by a new session) without losing a stanza either way. Not used in <see cref="Raw"/> mode.
@@ -78,7 +93,8 @@ public sealed record XmppClientOptions
     /// <summary>
     /// Raw mode: no built-in handling at all (no automatic IQ replies, receipts or caps); every stanza that is not
     /// a reply to <see cref="XmppClient.RequestAsync"/> only goes to <see cref="XmppClient.ReceiveAsync"/>. For tools
-    /// and tests that script a conversation stanza by stanza.
+    /// and tests that script a conversation stanza by stanza. Negotiation is the classic one too (SASL, restart,
+    /// resource binding; no SASL2 and no stream management), so the resource bound is exactly the one asked for.
     /// </summary>
     public bool Raw { get; init; }
 

@@ -109,4 +109,10 @@ public static class Ns
     public const string MucAdmin = "http://jabber.org/protocol/muc#admin";
     /// <summary>XEP-0045: the owner namespace of multi-user chat.</summary>
     public const string MucOwner = "http://jabber.org/protocol/muc#owner";
+    /// <summary>XEP-0388: extensible SASL profile.</summary>
+    public const string Sasl2 = "urn:xmpp:sasl:2";
+    /// <summary>XEP-0386: resource binding inside SASL2.</summary>
+    public const string Bind2 = "urn:xmpp:bind:0";
+    /// <summary>XEP-0484: fast authentication streamlining tokens.</summary>
+    public const string Fast = "urn:xmpp:fast:0";
 }

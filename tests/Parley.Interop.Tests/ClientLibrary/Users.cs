@@ -6,6 +6,6 @@ public static class Users
     public static readonly string[] All =
     [
         "connect", "rostera", "rosterb", "suba", "subb", "msga", "msgb", "capsa", "capsb", "pinga", "pingb", "vcarda",
-        "blocka", "carba", "carbb", "mama", "mamb", "muca", "mucb", "peppa", "pepb", "uploada", "iqa", "iqb", "bot", "human", "sma", "smb", "smc", "smd",
+        "blocka", "carba", "carbb", "mama", "mamb", "muca", "mucb", "peppa", "pepb", "uploada", "iqa", "iqb", "bot", "human", "sma", "smb", "smc", "smd", "sasla", "saslb", "fasta",
     ];
 }

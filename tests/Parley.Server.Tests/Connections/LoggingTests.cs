@@ -49,7 +49,7 @@ public sealed class LoggingTests
                     Mechanisms = [mechanism], CertificateValidation = (_, c, _, _) => c!.GetRawCertData().AsSpan().SequenceEqual(certificate),
                 });
                 await client.ConnectAsync();
-                await client.SendAsync(new Element("message", Ns.Client).SetAttribute("to", "alice@example.test/log").SetAttribute("id", "m1")
+                await client.SendAsync(new Element("message", Ns.Client).SetAttribute("to", client.BoundJid.ToString()).SetAttribute("id", "m1")
                     .Add(new Element("body", Ns.Client).AddText(body)));
                 using var timeout = new CancellationTokenSource(5000);
                 await client.ReceiveAsync(timeout.Token);

@@ -16,7 +16,7 @@ namespace Parley.Server.Modules.Sasl;
 /// </summary>
 internal sealed class FastTokens(IStorage storage, TimeProvider time)
 {
-    public const string Namespace = "urn:xmpp:fast:0";
+    public const string Namespace = Ns.Fast;
 
     /// <summary>The FAST mechanisms: with tls-server-end-point binding, with tls-unique, and without binding.</summary>
     public static readonly string[] Mechanisms = ["HT-SHA-256-ENDP", "HT-SHA-256-UNIQ", "HT-SHA-256-NONE"];

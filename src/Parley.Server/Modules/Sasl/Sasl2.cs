@@ -11,8 +11,8 @@ namespace Parley.Server.Modules.Sasl;
 /// </summary>
 internal static class Sasl2
 {
-    public const string Namespace = "urn:xmpp:sasl:2";
-    public const string Bind2 = "urn:xmpp:bind:0";
+    public const string Namespace = Ns.Sasl2;
+    public const string Bind2 = Ns.Bind2;
 
     public static async ValueTask SucceedAsync(XmppStream stream, Jid account, Element authenticate, byte[]? additional, Element? token, CancellationToken ct)
     {
