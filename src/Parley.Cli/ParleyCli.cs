@@ -56,6 +56,7 @@ public static class ParleyCli
         root.Subcommands.Add(commands.Cert());
         root.Subcommands.Add(commands.Check());
         root.Subcommands.Add(new SendCommand(context).Build());
+        root.Subcommands.Add(new Chat.ChatCommand(context).Build());
         return root;
     }
 }
