@@ -48,7 +48,8 @@ internal sealed class SendCommand(CliContext context)
             await using (client.ConfigureAwait(false))
             {
                 var outcome = new SendOutcome(client, isRoom ? recipient.Bare : null);
-                if (isRoom) await EnterAsync(client, recipient.Bare, parse.GetValue(nick) ?? options.Jid.Local!, ct).ConfigureAwait(false);
+                var rooms = new MucRooms(client);
+                if (isRoom) await EnterAsync(client, rooms, recipient.Bare, parse.GetValue(nick) ?? options.Jid.Local!, ct).ConfigureAwait(false);
                 if (path is not null) url = await UploadAsync(client, account.Certificates, path, ct).ConfigureAwait(false);
 
                 var type = isRoom ? "groupchat" : "chat";
@@ -56,7 +57,7 @@ internal sealed class SendCommand(CliContext context)
                 if (url is not null) await outcome.SendAsync(Message(recipient, type, url.ToString(), url), ct).ConfigureAwait(false);
                 await outcome.ConfirmAsync(ct).ConfigureAwait(false);
 
-                if (isRoom) await client.Muc.LeaveAsync(recipient.Bare, ct: ct).ConfigureAwait(false);
+                if (isRoom) await rooms.LeaveAsync(recipient.Bare, ct).ConfigureAwait(false);
                 await client.CloseAsync(ct).ConfigureAwait(false);
             }
             if (url is not null) await context.Out.WriteLineAsync(url.ToString()).ConfigureAwait(false);
@@ -72,12 +73,12 @@ internal sealed class SendCommand(CliContext context)
         return (await reader.ReadToEndAsync(ct).ConfigureAwait(false)).TrimEnd('\r', '\n');
     }
 
-    private static async Task EnterAsync(XmppClient client, Jid room, string nick, CancellationToken ct)
+    private static async Task EnterAsync(XmppClient client, MucRooms rooms, Jid room, string nick, CancellationToken ct)
     {
-        Parley.Client.Model.MucJoin joined;
+        RoomEntered joined;
         try
         {
-            joined = await client.Muc.JoinAsync(room, nick, maxHistoryStanzas: 0, ct: ct).ConfigureAwait(false);
+            joined = await rooms.EnterAsync(room, nick, maxHistoryStanzas: 0, ct).ConfigureAwait(false);
         }
         catch (XmppErrorException e)
         {

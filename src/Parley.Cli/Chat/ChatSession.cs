@@ -37,6 +37,7 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
     private readonly Lock _lock = new();
     private List<Jid> _listed = [];
     private XmppClient? _client;
+    private MucRooms? _muc;
     private string _state = "connecting";
     private Jid? _current;
     private volatile bool _quitting;
@@ -73,9 +74,11 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
         SetState("connecting");
         terminal.Line($"[yellow]connecting[/] to {Esc(options.Host ?? options.Jid.Domain)}:{options.Port} as {Esc(options.Jid.Bare)}…");
         var client = await ClientAccount.ConnectAsync(options, ct).ConfigureAwait(false);
+        var muc = new MucRooms(client);
+        muc.Removed += OnRemoved;
         client.MessageReceived += OnMessage;
         client.PresenceReceived += OnPresence;
-        client.Muc.MessageReceived += OnRoomMessage;
+        _muc = muc;
         _client = client;
         _ = client.Closed.ContinueWith(_ => OnClosed(client), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         await client.Roster.LoadAsync(ct).ConfigureAwait(false);
@@ -95,7 +98,7 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
         {
             try
             {
-                await EnterAsync(client, room, nick, ct).ConfigureAwait(false);
+                await EnterAsync(client, muc, room, nick, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is XmppErrorException or TimeoutException)
             {
@@ -275,13 +278,13 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
     {
         var client = Online();
         terminal.Line($"[grey]entering {Esc(room)} as {Esc(nick)}…[/]");
-        await EnterAsync(client, room, nick, ct).ConfigureAwait(false);
+        await EnterAsync(client, _muc!, room, nick, ct).ConfigureAwait(false);
         SetCurrent(room);
     }
 
-    private async Task EnterAsync(XmppClient client, Jid room, string nick, CancellationToken ct)
+    private async Task EnterAsync(XmppClient client, MucRooms muc, Jid room, string nick, CancellationToken ct)
     {
-        var joined = await client.Muc.JoinAsync(room, nick, maxHistoryStanzas: 20, ct: ct).ConfigureAwait(false);
+        var joined = await muc.EnterAsync(room, nick, maxHistoryStanzas: 20, ct).ConfigureAwait(false);
         _rooms[room] = joined.Nick;
         if (joined.Created)
         {
@@ -289,13 +292,14 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
             await client.Muc.ConfigureAsync(room, [], ct).ConfigureAwait(false);
             terminal.Line($"created the room {Esc(room)} with the default settings");
         }
-        terminal.Line($"[green]in {Esc(room)}[/] as {Esc(joined.Nick)} with {client.Muc.Occupants(room).Count} occupant(s)");
+        terminal.Line($"[green]in {Esc(room)}[/] as {Esc(joined.Nick)} with {muc.Occupants(room).Count} occupant(s)");
     }
 
     private async Task LeaveAsync(Jid? room, CancellationToken ct)
     {
         if (room is not { } r || !_rooms.TryRemove(r.Bare, out _)) throw new UsageException("not in that room: /leave <room>");
-        await Online().Muc.LeaveAsync(r.Bare, ct: ct).ConfigureAwait(false);
+        Online();
+        await _muc!.LeaveAsync(r.Bare, ct).ConfigureAwait(false);
         terminal.Line($"left {Esc(r.Bare)}");
         if (_current == r.Bare) SetCurrent(null);
     }
@@ -347,8 +351,9 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
     private void Who()
     {
         if (_current is not { } room || !_rooms.ContainsKey(room)) throw new UsageException("/who lists the occupants of the open room: /open <room> first");
+        Online();
         var nicks = new List<string>();
-        foreach (var o in Online().Muc.Occupants(room)) nicks.Add(o.Nick + (o.Role == "moderator" ? " (moderator)" : ""));
+        foreach (var (nick, role) in _muc!.Occupants(room)) nicks.Add(nick + (role == "moderator" ? " (moderator)" : ""));
         nicks.Sort(StringComparer.Ordinal);
         terminal.Line($"in {Esc(room)}: {Esc(string.Join(", ", nicks))}");
     }
@@ -363,7 +368,11 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
     // Event handlers run on the connection's reading loop: they only print.
     private void OnMessage(object? sender, ChatMessage m)
     {
-        if (m.Type == "groupchat") return;   // rooms print through OnRoomMessage
+        if (m.Type == "groupchat")
+        {
+            OnRoomMessage(m);
+            return;
+        }
         if (m.Type == "error")
         {
             var error = m.Element.Child("error", Ns.Client) is { } e ? StanzaError.Parse(e) : StanzaError.UndefinedCondition();
@@ -378,7 +387,7 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
         }
         if (m.From is not { } from) return;
         // A private message from a room occupant is a conversation with that occupant, not with the room.
-        var peer = _rooms.ContainsKey(from.Bare) ? from : from.Bare;
+        var peer = _muc?.NickIn(from.Bare) is not null ? from : from.Bare;
         if (m.Type == "headline")
         {
             terminal.Line($"[yellow]{Esc(peer)}[/]: {(m.Subject is { } s ? "[bold]" + Esc(s) + "[/] " : "")}{Esc(m.Body)}");
@@ -392,18 +401,26 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
         terminal.Line($"{Stamp(m.Delay)} [bold]{Esc(peer)}[/]: {Esc(m.Body)}{elsewhere}");
     }
 
-    private void OnRoomMessage(object? sender, ChatMessage m)
+    private void OnRoomMessage(ChatMessage m)
     {
-        if (m.From is not { } from) return;
+        // History arrives right after the self-presence, before EnterAsync has returned: MucRooms knows the room by then.
+        if (m.From is not { } from || _muc?.NickIn(from.Bare) is not { } nick) return;
         var room = from.Bare;
         if (m.Body is null)
         {
             if (m.Subject is { Length: > 0 } subject) terminal.Line($"[grey]{Esc(room)} subject:[/] {Esc(subject)}");
             return;
         }
-        var mine = _rooms.TryGetValue(room, out var nick) && from.Resource == nick;
+        var mine = from.Resource == nick;
         var who = from.Resource is { } r ? (mine ? $"[blue]{Esc(r)}[/]" : $"[bold]{Esc(r)}[/]") : "[grey]room[/]";
         terminal.Line($"{Stamp(m.Delay)} [cyan]{Esc(room.Local ?? room.Domain)}[/] {who}: {Esc(m.Body)}");
+    }
+
+    private void OnRemoved(object? sender, Jid room)
+    {
+        _rooms.TryRemove(room, out _);
+        terminal.Line($"[red]the room {Esc(room)} removed you[/]");
+        if (_current == room) SetCurrent(null);
     }
 
     private void OnPresence(object? sender, PresenceInfo p)
