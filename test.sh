@@ -10,6 +10,8 @@ missing=()
 /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing+=(python3-slixmpp)
 # The client library's suite runs against Debian's prosody too (its own config and data, never the system instance).
 [ -x /usr/bin/prosody ] || missing+=(prosody)
+# `parley chat` is tested as a person uses it: in a terminal that tmux drives.
+[ -x /usr/bin/tmux ] || missing+=(tmux)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${missing[*]}"

@@ -4,19 +4,28 @@ using Microsoft.Extensions.Options;
 
 namespace Parley.Cli;
 
-/// <summary>The `parley` command line: serve, user, online, announce, cert and check.</summary>
+/// <summary>The `parley` command line: serve, user, online, announce, cert, check, send and chat.</summary>
 public static class ParleyCli
 {
-    /// <summary>Runs the command line with <paramref name="args"/>; returns the exit code.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, TextReader? input = null)
+    /// <summary>
+    /// Runs the command line with <paramref name="args"/>; returns the exit code. <paramref name="environment"/>, when
+    /// given, stands for the process environment where a command reads one (PARLEY_PASSWORD for send and chat).
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, TextReader? input = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
-        var context = new CliContext(output ?? Console.Out, error ?? Console.Error, input);
+        var context = new CliContext(output ?? Console.Out, error ?? Console.Error, input)
+        {
+            Environment = environment is null ? System.Environment.GetEnvironmentVariable : name => environment.GetValueOrDefault(name),
+        };
         var root = Build(context);
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false };
         try
         {
-            return await parse.InvokeAsync(config).ConfigureAwait(false);
+            var code = await parse.InvokeAsync(config).ConfigureAwait(false);
+            // System.CommandLine answers a parse error with 1; here 1 is a failed operation and 2 bad input.
+            return parse.Errors.Count > 0 ? 2 : code;
         }
         catch (CliException e)
         {
@@ -46,12 +55,17 @@ public static class ParleyCli
         root.Subcommands.Add(commands.Announce());
         root.Subcommands.Add(commands.Cert());
         root.Subcommands.Add(commands.Check());
+        root.Subcommands.Add(new SendCommand(context).Build());
+        root.Subcommands.Add(new Chat.ChatCommand(context).Build());
         return root;
     }
 }
 
-/// <summary>Where a command reads and writes.</summary>
-internal sealed record CliContext(TextWriter Out, TextWriter Error, TextReader? In);
+/// <summary>Where a command reads and writes, and where it looks up environment variables.</summary>
+internal sealed record CliContext(TextWriter Out, TextWriter Error, TextReader? In)
+{
+    public Func<string, string?> Environment { get; init; } = System.Environment.GetEnvironmentVariable;
+}
 
 /// <summary>Helpers shared by the commands.</summary>
 internal static class CliParse

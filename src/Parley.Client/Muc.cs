@@ -25,6 +25,13 @@ public sealed class Muc
     /// <summary>Raised for each groupchat message from a joined room (history included, with its delay).</summary>
     public event EventHandler<ChatMessage>? MessageReceived;
 
+    /// <summary>Raised when a room ends this client's presence in it: kicked, banned, removed as a non-member, or the
+    /// room destroyed (§8.2, §9.1, §9.4, §10.9). Leaving with <see cref="LeaveAsync"/> does not raise it.</summary>
+    public event EventHandler<Jid>? Removed;
+
+    /// <summary>This client's nick in a room it is in (after entering completed), or null.</summary>
+    public string? NickIn(Jid room) => _rooms.TryGetValue(room.Bare, out var state) && state.Joining is null ? state.Nick : null;
+
     /// <summary>The rooms this client is in.</summary>
     public IReadOnlyCollection<Jid> Rooms => (IReadOnlyCollection<Jid>)_rooms.Keys;
 
@@ -181,7 +188,10 @@ public sealed class Muc
         {
             state.Occupants.TryRemove(nick, out _);
             // §7.6 (303: a nick change follows), §7.14 and the removals of §8 and §9: our own unavailable ends it.
-            if (codes.Contains(110) && !codes.Contains(303)) _rooms.TryRemove(new KeyValuePair<Jid, RoomState>(from.Bare, state));
+            if (codes.Contains(110) && !codes.Contains(303))
+            {
+                if (_rooms.TryRemove(new KeyValuePair<Jid, RoomState>(from.Bare, state))) Removed?.Invoke(this, from.Bare);
+            }
             else if (codes.Contains(110) && item?.GetAttribute("nick") is { } newNick) state.Nick = newNick;
             return;
         }

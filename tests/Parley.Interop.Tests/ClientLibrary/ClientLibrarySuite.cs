@@ -397,11 +397,7 @@ public abstract class ClientLibrarySuite(IXmppTarget target) : IAsyncLifetime
     public async Task Docs_the_hello_bot_sample_connects_and_answers_a_chat_message()
     {
         // The built samples/HelloBot (docs/client.md shows its source), configured only through its environment.
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "Parley.slnx"))) root = Path.GetDirectoryName(root.TrimEnd('/'))!;
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(root, "samples", "HelloBot", "bin", configuration, "net10.0", "HelloBot.dll");
-        Assert.True(File.Exists(dll), "the sample is built by the test command: " + dll);
+        var dll = BuiltOutput.Dll("samples/HelloBot", "HelloBot.dll");
         var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["PARLEY_JID"] = User("bot").ToString();
         start.Environment["PARLEY_PASSWORD"] = Target.Options("bot").Password;
