@@ -202,6 +202,7 @@ public sealed class XmppClient : IAsyncDisposable
         _online = true;
         SetState(ConnectionState.Connected);
         _readLoop = Task.Run(RunAsync, CancellationToken.None);
+        if (!_options.Raw && _options.KeepaliveInterval > TimeSpan.Zero) _ = Task.Run(KeepaliveAsync, CancellationToken.None);
     }
 
     private bool UsedFastTokenAttempt { get; set; }
@@ -289,6 +290,43 @@ public sealed class XmppClient : IAsyncDisposable
             _closed.TrySetResult();
         }
     }
+
+    // XEP-0199 §4.2 as a keepalive: after every quiet interval the client pings its server; a ping unanswered within
+    // IqTimeout means the connection is dead even if TCP has not noticed, so it is cut, and stream management
+    // reconnects (or the client closes).
+    private async Task KeepaliveAsync()
+    {
+        using var timer = new PeriodicTimer(_options.KeepaliveInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                if (!_online || System.Diagnostics.Stopwatch.GetElapsedTime(Volatile.Read(ref _lastReceived)) < _options.KeepaliveInterval) continue;
+                try
+                {
+                    await PingAsync(null, _stop.Token).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    KeepaliveFailures++;
+                    SimulateConnectionLoss();
+                }
+                catch (XmppErrorException)
+                {
+                    // An error answer is still an answer: the connection lives.
+                }
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or XmppNegotiationException)
+        {
+            // Closed.
+        }
+    }
+
+    private long _lastReceived = System.Diagnostics.Stopwatch.GetTimestamp();
+
+    /// <summary>How many keepalive pings went unanswered (each cut the connection).</summary>
+    public int KeepaliveFailures { get; private set; }
 
     // A lost connection, or the server going away for a while, is worth a reconnection; being replaced or refused is not.
     private static bool Reconnectable(StreamError? error) =>
@@ -852,6 +890,7 @@ public sealed class XmppClient : IAsyncDisposable
             while (!ct.IsCancellationRequested)
             {
                 var read = await _input!.ReadAsync(ct).ConfigureAwait(false);
+                Volatile.Write(ref _lastReceived, System.Diagnostics.Stopwatch.GetTimestamp());
                 var buffer = read.Buffer;
                 try
                 {

@@ -37,6 +37,12 @@ public sealed record XmppClientOptions
     /// </summary>
     public bool StreamManagement { get; init; } = true;
 
+    /// <summary>
+    /// After this long without hearing from the server, ping it (XEP-0199); no answer within <see cref="IqTimeout"/>
+    /// cuts the connection as dead. Zero turns the keepalive off. Not used in <see cref="Raw"/> mode.
+    /// </summary>
+    public TimeSpan KeepaliveInterval { get; init; } = TimeSpan.FromSeconds(90);
+
     /// <summary>How many times to try reconnecting after a lost connection before giving up (then the client closes).</summary>
     public int MaxReconnectAttempts { get; init; } = 10;
 

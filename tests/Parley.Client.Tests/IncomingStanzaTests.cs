@@ -128,4 +128,19 @@ public sealed class IncomingStanzaTests
         Assert.Equal("bob@example.test/y", receipt.GetAttribute("to"));
         Assert.Equal("c1", receipt.Child("received", Ns.Receipts)?.GetAttribute("id"));
     }
+
+    [Fact]
+    public async Task Xep0199_4_2_a_server_that_stops_answering_is_found_dead_by_the_keepalive()
+    {
+        // The scripted server answers nothing: the first keepalive ping times out and the connection is cut.
+        await using var server = new ScriptedServer();
+        await using var client = new XmppClient(Options(server.Port) with
+        {
+            KeepaliveInterval = TimeSpan.FromMilliseconds(300),
+            IqTimeout = TimeSpan.FromMilliseconds(500),
+        });
+        await client.ConnectAsync();
+        await client.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, client.KeepaliveFailures);
+    }
 }

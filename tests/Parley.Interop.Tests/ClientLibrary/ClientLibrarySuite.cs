@@ -394,10 +394,11 @@ public abstract class ClientLibrarySuite(IXmppTarget target) : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Docs_the_hello_bot_sample_connects_and_answers_a_chat_message()
+    public async Task Docs_the_hello_bot_built_from_the_packages_connects_and_answers_a_chat_message()
     {
-        // The built samples/HelloBot (docs/client.md shows its source), configured only through its environment.
-        var dll = BuiltOutput.Dll("samples/HelloBot", "HelloBot.dll");
+        // samples/HelloBot's source (docs/client.md shows it) in a new app on the packed library, configured only
+        // through its environment.
+        var dll = await PackagedHelloBot.DllAsync();
         var start = new ProcessStartInfo("dotnet", [dll]) { RedirectStandardOutput = true, RedirectStandardError = true };
         start.Environment["PARLEY_JID"] = User("bot").ToString();
         start.Environment["PARLEY_PASSWORD"] = Target.Options("bot").Password;
