@@ -78,6 +78,21 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
         muc.Removed += OnRemoved;
         client.MessageReceived += OnMessage;
         client.PresenceReceived += OnPresence;
+        // XEP-0198: the library reconnects by itself while it can; the prompt says so.
+        client.StateChanged += (_, state) =>
+        {
+            if (_quitting || client != _client) return;
+            if (state == Parley.Client.Model.ConnectionState.Reconnecting)
+            {
+                SetState("reconnecting");
+                terminal.Line("[yellow]connection lost[/]: reconnecting…");
+            }
+            else if (state == Parley.Client.Model.ConnectionState.Connected && _state == "reconnecting")
+            {
+                SetState("online");
+                terminal.Line(client.Resumptions > 0 ? "[green]back online[/]: the session was resumed, nothing was lost" : "[green]back online[/] in a new session");
+            }
+        };
         _muc = muc;
         _client = client;
         _ = client.Closed.ContinueWith(_ => OnClosed(client), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
