@@ -61,6 +61,9 @@ public sealed class ParleyOptions
     /// <summary>XEP-0363 HTTP file upload on upload.&lt;Domain&gt; with its HTTPS listener.</summary>
     public UploadOptions Upload { get; set; } = new();
 
+    /// <summary>RFC 7395 XMPP over WebSocket at /xmpp-websocket on the HTTPS listener (Upload:Address and Upload:Port).</summary>
+    public WebSocketOptions WebSocket { get; set; } = new();
+
     /// <summary>XEP-0215: STUN and TURN servers offered to clients (for Jingle calls); none by default.</summary>
     public List<ExternalServiceOptions> ExternalServices { get; set; } = [];
 
@@ -94,6 +97,7 @@ public sealed class ParleyOptions
         if (Registration.PerAddressPerHour < 1) errors.Add($"Registration:PerAddressPerHour: must be at least 1 (got {Registration.PerAddressPerHour})");
         Limits.Validate(errors);
         Upload.Validate(errors);
+        WebSocket.Validate(errors);
         if (Muc.CreateRooms is not ("local" or "admins" or "anyone")) errors.Add($"Muc:CreateRooms: must be local, admins or anyone (got '{Muc.CreateRooms}')");
         if (Muc.MaxRoomsPerAccount < 1) errors.Add($"Muc:MaxRoomsPerAccount: must be at least 1 (got {Muc.MaxRoomsPerAccount})");
         if (Muc.MaxOccupantsPerRoom < 2) errors.Add($"Muc:MaxOccupantsPerRoom: must be at least 2 (got {Muc.MaxOccupantsPerRoom})");
@@ -184,6 +188,28 @@ public sealed class PushOptions
 
     /// <summary>Include the message body (last-message-body).</summary>
     public bool IncludeBody { get; set; }
+}
+
+/// <summary>RFC 7395 XMPP over WebSocket.</summary>
+public sealed class WebSocketOptions
+{
+    /// <summary>Whether /xmpp-websocket is served (it starts the HTTPS listener even when upload is off).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Origins (e.g. https://chat.example.org) whose pages may connect; empty allows any. Requests without an
+    /// Origin header (non-browser clients) are always allowed.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>Seconds between WebSocket pings that keep idle connections alive (RFC 7395 §3.5).</summary>
+    public int PingSeconds { get; set; } = 30;
+
+    internal void Validate(List<string> errors)
+    {
+        if (PingSeconds is < 1 or > 3600) errors.Add($"WebSocket:PingSeconds: must be between 1 and 3600 (got {PingSeconds})");
+        foreach (var origin in AllowedOrigins)
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http") || u.AbsolutePath != "/")
+                errors.Add($"WebSocket:AllowedOrigins: '{origin}' must be an origin such as https://chat.example.org");
+    }
 }
 
 /// <summary>XEP-0363 HTTP file upload.</summary>

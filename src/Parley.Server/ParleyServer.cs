@@ -73,7 +73,7 @@ public sealed class ParleyServer : IAsyncDisposable
             k.Limits.MaxConcurrentUpgradedConnections = options.Limits.MaxConnections;
             if (options.C2s.Enabled) Listen(k, "c2s", options.C2s, l => l.UseConnectionHandler<C2sListener>(), listeners);
             if (options.C2sDirectTls.Enabled) Listen(k, "c2s-direct-tls", options.C2sDirectTls, l => l.UseConnectionHandler<DirectTlsC2sListener>(), listeners);
-            if (UploadOn(options))
+            if (HttpsOn(options))
             {
                 var upload = new ListenerOptions { Address = options.Upload.Address, Port = options.Upload.Port };
                 Listen(k, "upload", upload, l => l.UseHttps(https => https.ServerCertificateSelector = (_, _) =>
@@ -87,6 +87,7 @@ public sealed class ParleyServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
+        if (options.WebSocket.Enabled) WebSocketEndpoint.Map(app, options.WebSocket);
         if (UploadOn(options)) Modules.Upload.UploadEndpoints.Map(app);
         return new ParleyServer(app, listeners);
     }
@@ -141,6 +142,9 @@ public sealed class ParleyServer : IAsyncDisposable
         if (!options.DisabledModules.Contains(Modules.Mam.MamModule.Info.Name)) services.AddHostedService<Modules.Mam.ArchiveRetention>();
         if (UploadOn(options)) services.AddHostedService<Modules.Upload.UploadCleanup>();
     }
+
+    // The HTTPS listener (Upload:Address, Upload:Port) serves upload and WebSocket.
+    private static bool HttpsOn(ParleyOptions options) => UploadOn(options) || options.WebSocket.Enabled;
 
     private static bool UploadOn(ParleyOptions options) =>
         options.Upload.Enabled && !options.DisabledModules.Contains(Modules.Upload.UploadModule.Info.Name);

@@ -38,6 +38,10 @@ public sealed class XmppStream : IStreamContext
     private bool _headerSent;
     private bool _tlsPending;
     private bool _restartPending;
+
+    // RFC 7395: a WebSocket connection (already inside HTTPS): <open/> and <close/> framing, every element standalone,
+    // and a NUL after each so the WebSocket pump knows where one message ends.
+    private readonly bool _framing;
     private int _closing;
     private StreamError? _closeError;
     private long _lastInput;
@@ -47,17 +51,19 @@ public sealed class XmppStream : IStreamContext
     private bool _clientClosed;
     private int _ackRequested;
 
-    internal XmppStream(ConnectionContext connection, C2sServices services, bool directTls)
+    internal XmppStream(ConnectionContext connection, C2sServices services, bool directTls, bool framing = false)
     {
         _connection = connection;
         _s = services;
         _directTls = directTls;
+        _framing = framing;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
         _framer = new XmlFramer(new XmlFramerOptions
         {
             MaxElementBytes = services.Options.Limits.MaxStanzaBytes,
             MaxDepth = services.Options.Limits.MaxDepth,
+            Fragments = framing,
         });
         StreamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         RemoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
@@ -72,7 +78,7 @@ public sealed class XmppStream : IStreamContext
     public IPAddress? RemoteAddress { get; }
 
     /// <inheritdoc />
-    public bool IsSecure => _ssl is not null;
+    public bool IsSecure => _ssl is not null || _framing;
 
     /// <inheritdoc />
     public SslProtocols? TlsProtocol => _ssl?.SslProtocol;
@@ -239,7 +245,19 @@ public sealed class XmppStream : IStreamContext
     {
         _headerSent = true;
         var header = new StreamHeader(to, _s.Addresses.Domain, StreamId, "1.0", "en", Ns.Client, Ns.Streams);
-        return WriteAsync(static (w, h) => ElementWriter.WriteStreamHeader(w, h), header, ct);
+        return WriteAsync((w, h) => WriteHeader(w, h), header, ct);
+    }
+
+    private void WriteElement(IBufferWriter<byte> output, Element element)
+    {
+        ElementWriter.Write(output, element, _framing ? Ns.Framing : Ns.Client);
+        if (_framing) output.Write("\0"u8);
+    }
+
+    private void WriteHeader(IBufferWriter<byte> output, StreamHeader header)
+    {
+        ElementWriter.WriteStreamHeader(output, _framing ? header with { StreamNamespace = Ns.Framing } : header);
+        if (_framing) output.Write("\0"u8);
     }
 
     private async ValueTask HandleElementAsync(Element element, CancellationToken ct)
@@ -351,7 +369,7 @@ public sealed class XmppStream : IStreamContext
             Enqueue(element);
             return;
         }
-        await WriteAsync(static (w, e) => ElementWriter.Write(w, e, Ns.Client), element, ct).ConfigureAwait(false);
+        await WriteAsync((w, e) => WriteElement(w, e), element, ct).ConfigureAwait(false);
     }
 
     /// <summary>Queues an element for this connection (stanzas come through the session, which counts them).</summary>
@@ -392,12 +410,12 @@ public sealed class XmppStream : IStreamContext
                     var n = 0;
                     while (n < 256 && reader.TryRead(out var element))
                     {
-                        ElementWriter.Write(_output, element, Ns.Client);
+                        WriteElement(_output, element);
                         n++;
                     }
                     // XEP-0198 §4: ask for an acknowledgement of what was sent, one request at a time.
                     if (_session is { Managed: true, HasUnacked: true } && Interlocked.Exchange(ref _ackRequested, 1) == 0)
-                        ElementWriter.Write(_output, new Element("r", Ns.StreamManagement), Ns.Client);
+                        WriteElement(_output, new Element("r", Ns.StreamManagement));
                     await _output.FlushAsync(ct).ConfigureAwait(false);
                     Volatile.Write(ref _lastOutput, _s.Time.GetTimestamp());
                 }
@@ -599,7 +617,7 @@ public sealed class XmppStream : IStreamContext
             BoundJid = null;
             _outbox!.Writer.TryComplete();
             _outbox = null;
-            await WriteAsync(static (w, e) => ElementWriter.Write(w, e, Ns.Client), SmFailed("item-not-found", null), ct).ConfigureAwait(false);
+            await WriteAsync((w, e) => WriteElement(w, e), SmFailed("item-not-found", null), ct).ConfigureAwait(false);
             return;
         }
         C2sLog.Bound(_s.Log, StreamId, session.Jid.ToString());
@@ -643,10 +661,19 @@ public sealed class XmppStream : IStreamContext
                 if (!_headerSent)
                 {
                     _headerSent = true;
-                    ElementWriter.WriteStreamHeader(_output, new StreamHeader(null, _s.Addresses.Domain, StreamId, "1.0", "en", Ns.Client, Ns.Streams));
+                    WriteHeader(_output, new StreamHeader(null, _s.Addresses.Domain, StreamId, "1.0", "en", Ns.Client, Ns.Streams));
                 }
-                if (error is not null) ElementWriter.Write(_output, error.ToElement(), Ns.Client);
-                ElementWriter.WriteStreamClose(_output);
+                if (error is not null) WriteElement(_output, error.ToElement());
+                if (_framing)
+                {
+                    // RFC 7395 §3.6: the closing frame.
+                    ElementWriter.WriteFramingClose(_output);
+                    _output.Write("\0"u8);
+                }
+                else
+                {
+                    ElementWriter.WriteStreamClose(_output);
+                }
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
                 await _output.FlushAsync(timeout.Token).ConfigureAwait(false);
             }
@@ -683,7 +710,8 @@ public sealed class XmppStream : IStreamContext
             await CloseAsync(StreamError.ConnectionTimeout("No traffic for too long"), CancellationToken.None).ConfigureAwait(false);
             return;
         }
-        if (BoundJid is not null && time.GetElapsedTime(Volatile.Read(ref _lastOutput), now).TotalSeconds > o.KeepaliveSeconds
+        // RFC 7395 §3.5: no whitespace keepalives over WebSocket (its own pings keep it alive).
+        if (!_framing && BoundJid is not null && time.GetElapsedTime(Volatile.Read(ref _lastOutput), now).TotalSeconds > o.KeepaliveSeconds
             && _writeLock.Wait(0))
         {
             // RFC 6120 §4.6.1: a whitespace keepalive.
