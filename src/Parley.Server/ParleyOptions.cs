@@ -203,9 +203,14 @@ public sealed class WebSocketOptions
     /// <summary>Seconds between WebSocket pings that keep idle connections alive (RFC 7395 §3.5).</summary>
     public int PingSeconds { get; set; } = 30;
 
+    /// <summary>The wss:// URL that host-meta (XEP-0156) announces; unset means the host and port a request came to.</summary>
+    public string? PublicUrl { get; set; }
+
     internal void Validate(List<string> errors)
     {
         if (PingSeconds is < 1 or > 3600) errors.Add($"WebSocket:PingSeconds: must be between 1 and 3600 (got {PingSeconds})");
+        if (PublicUrl is not null && (!Uri.TryCreate(PublicUrl, UriKind.Absolute, out var url) || url.Scheme is not ("wss" or "ws")))
+            errors.Add($"WebSocket:PublicUrl: must be an absolute wss:// URL (got '{PublicUrl}')");
         foreach (var origin in AllowedOrigins)
             if (!Uri.TryCreate(origin, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http") || u.AbsolutePath != "/")
                 errors.Add($"WebSocket:AllowedOrigins: '{origin}' must be an origin such as https://chat.example.org");

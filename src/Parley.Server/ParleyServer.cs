@@ -87,7 +87,11 @@ public sealed class ParleyServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
-        if (options.WebSocket.Enabled) WebSocketEndpoint.Map(app, options.WebSocket);
+        if (options.WebSocket.Enabled)
+        {
+            WebSocketEndpoint.Map(app, options.WebSocket);
+            HostMetaEndpoints.Map(app, options.WebSocket);
+        }
         if (UploadOn(options)) Modules.Upload.UploadEndpoints.Map(app);
         return new ParleyServer(app, listeners);
     }

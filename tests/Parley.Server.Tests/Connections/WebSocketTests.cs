@@ -113,4 +113,28 @@ public sealed class WebSocketTests
         Assert.Equal(N(Ns.Streams, "error"), error.Name);
         Assert.Equal(N(Framing, "close"), (await ReceiveAsync(socket)).Name);
     }
+
+    [Fact]
+    public async Task Xep0156_host_meta_names_the_websocket_endpoint_in_xrd_and_json_for_any_origin()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var handler = new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && server.TrustServerCertificate()(this, c, null, System.Net.Security.SslPolicyErrors.None),
+        };
+        using var http = new HttpClient(handler);
+        var port = server.Server.Port("upload");
+        var expected = $"wss://127.0.0.1:{port}/xmpp-websocket";
+
+        using var xrd = await http.GetAsync($"https://127.0.0.1:{port}/.well-known/host-meta");
+        Assert.Equal("*", xrd.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        var link = XElement.Parse(await xrd.Content.ReadAsStringAsync()).Element(N("http://docs.oasis-open.org/ns/xri/xrd-1.0", "Link"))!;
+        Assert.Equal(("urn:xmpp:alt-connections:websocket", expected), ((string?)link.Attribute("rel"), (string?)link.Attribute("href")));
+
+        using var jrd = await http.GetAsync($"https://127.0.0.1:{port}/.well-known/host-meta.json");
+        using var json = System.Text.Json.JsonDocument.Parse(await jrd.Content.ReadAsStringAsync());
+        var first = json.RootElement.GetProperty("links")[0];
+        Assert.Equal(expected, first.GetProperty("href").GetString());
+        Assert.Equal("urn:xmpp:alt-connections:websocket", first.GetProperty("rel").GetString());
+    }
 }
