@@ -12,8 +12,10 @@ missing=()
 [ -x /usr/bin/prosody ] || missing+=(prosody)
 # `parley chat` is tested as a person uses it: in a terminal that tmux drives.
 [ -x /usr/bin/tmux ] || missing+=(tmux)
-# npm's @xmpp/client (Node.js >= 20.10) talks to the WebSocket endpoint.
+# npm's @xmpp/client (Node.js >= 20.10) talks to the WebSocket endpoint; the bundled web client is converse.js from npm.
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
+# The web client is tested in Debian's chromium, driven by Playwright (which never downloads a browser).
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${missing[*]}"
@@ -27,6 +29,7 @@ fi
 
 # npm packages the interop tests drive, pinned by their package-lock.json.
 (cd tests/Parley.Interop.Tests/xmppjs && npm ci --no-audit --no-fund --loglevel=error)
+(cd web/chat && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 dotnet restore Parley.slnx

@@ -61,6 +61,9 @@ public sealed class ParleyOptions
     /// <summary>XEP-0363 HTTP file upload on upload.&lt;Domain&gt; with its HTTPS listener.</summary>
     public UploadOptions Upload { get; set; } = new();
 
+    /// <summary>The bundled web chat client (converse.js) at /chat on the HTTPS listener.</summary>
+    public WebClientOptions WebClient { get; set; } = new();
+
     /// <summary>RFC 7395 XMPP over WebSocket at /xmpp-websocket on the HTTPS listener (Upload:Address and Upload:Port).</summary>
     public WebSocketOptions WebSocket { get; set; } = new();
 
@@ -188,6 +191,17 @@ public sealed class PushOptions
 
     /// <summary>Include the message body (last-message-body).</summary>
     public bool IncludeBody { get; set; }
+}
+
+/// <summary>The bundled web chat client.</summary>
+public sealed class WebClientOptions
+{
+    /// <summary>Whether /chat is served (it needs WebSocket).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Where converse.js's dist folder is; unset means web/chat/node_modules/converse.js/dist of the
+    /// repository the server was built in.</summary>
+    public string? Directory { get; set; }
 }
 
 /// <summary>RFC 7395 XMPP over WebSocket.</summary>

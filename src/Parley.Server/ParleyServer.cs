@@ -91,6 +91,8 @@ public sealed class ParleyServer : IAsyncDisposable
         {
             WebSocketEndpoint.Map(app, options.WebSocket);
             HostMetaEndpoints.Map(app, options.WebSocket);
+            if (options.WebClient.Enabled)
+                Web.WebClientEndpoints.Map(app, options, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Web"));
         }
         if (UploadOn(options)) Modules.Upload.UploadEndpoints.Map(app);
         return new ParleyServer(app, listeners);

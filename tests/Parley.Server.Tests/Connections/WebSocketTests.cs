@@ -137,4 +137,41 @@ public sealed class WebSocketTests
         Assert.Equal(expected, first.GetProperty("href").GetString());
         Assert.Equal("urn:xmpp:alt-connections:websocket", first.GetProperty("rel").GetString());
     }
+
+    [Fact]
+    public async Task The_chat_page_points_converse_at_this_servers_websocket_and_domain_and_says_when_it_is_not_installed()
+    {
+        // A converse.js stand-in: /chat needs only that dist/converse.min.js exists in WebClient:Directory.
+        var dist = Path.Combine(Path.GetTempPath(), "parley-chat-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dist);
+        await File.WriteAllTextAsync(Path.Combine(dist, "converse.min.js"), "window.converse = {};");
+        try
+        {
+            await using (var server = await TestServer.StartAsync(new() { ["WebClient:Directory"] = dist }))
+            {
+                using var http = Https(server);
+                var port = server.Server.Port("upload");
+                var page = await http.GetStringAsync($"https://127.0.0.1:{port}/chat");
+                Assert.Contains($"websocket_url: \"wss://127.0.0.1:{port}/xmpp-websocket\"", page);
+                Assert.Contains($"locked_domain: \"{TestServer.Domain}\"", page);
+                Assert.Equal("window.converse = {};", await http.GetStringAsync($"https://127.0.0.1:{port}/chat/dist/converse.min.js"));
+            }
+            await using (var server = await TestServer.StartAsync(new() { ["WebClient:Directory"] = Path.Combine(dist, "missing") }))
+            {
+                using var http = Https(server);
+                using var response = await http.GetAsync($"https://127.0.0.1:{server.Server.Port("upload")}/chat");
+                Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, response.StatusCode);
+                Assert.Contains("npm ci", await response.Content.ReadAsStringAsync());
+            }
+        }
+        finally
+        {
+            Directory.Delete(dist, recursive: true);
+        }
+    }
+
+    private HttpClient Https(TestServer server) => new(new HttpClientHandler
+    {
+        ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && server.TrustServerCertificate()(this, c, null, System.Net.Security.SslPolicyErrors.None),
+    }, disposeHandler: true);
 }
