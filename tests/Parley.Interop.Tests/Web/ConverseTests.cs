@@ -18,7 +18,7 @@ public sealed class ConverseTests(InteropServer server) : IClassFixture<InteropS
         await form.Locator("input[name=\"password\"]").FillAsync(InteropServer.Password);
         await form.Locator("[type=\"submit\"]").First.ClickAsync();
         // Logged in: the control box shows the roster's heading instead of the form.
-        await page.Locator("converse-roster, .controlbox-pane converse-roster").First.WaitForAsync(new() { Timeout = 20_000, State = WaitForSelectorState.Attached });
+        await page.Locator("converse-roster, .controlbox-pane converse-roster").First.WaitForAsync(new() { Timeout = 30_000, State = WaitForSelectorState.Attached });
     }
 
     [Fact]
@@ -41,14 +41,18 @@ public sealed class ConverseTests(InteropServer server) : IClassFixture<InteropS
         await LoginAsync(alice, url, "alice");
         await LoginAsync(bob, url, "bob");
 
-        // converse.js opens a conversation from the URL fragment.
+        // converse.js opens a conversation from the URL fragment. Bob's is open before Alice writes, so the message
+        // lands in a conversation on screen however quickly it arrives.
+        await bob.GotoAsync(url + "#converse/chat?jid=alice@localhost");
+        await bob.Locator("textarea.chat-textarea").First.WaitForAsync(new() { Timeout = 30_000 });
         await alice.GotoAsync(url + "#converse/chat?jid=bob@localhost");
         var textarea = alice.Locator("textarea.chat-textarea").First;
-        await textarea.WaitForAsync(new() { Timeout = 20_000 });
+        await textarea.WaitForAsync(new() { Timeout = 30_000 });
         await textarea.FillAsync("hello from the browser");
         await textarea.PressAsync("Enter");
+        // Sent: converse shows its own message once it went out on the WebSocket.
+        await alice.Locator(".chat-msg__text", new() { HasText = "hello from the browser" }).First.WaitForAsync(new() { Timeout = 30_000 });
 
-        await bob.GotoAsync(url + "#converse/chat?jid=alice@localhost");
-        await bob.Locator(".chat-msg__text", new() { HasText = "hello from the browser" }).First.WaitForAsync(new() { Timeout = 20_000 });
+        await bob.Locator(".chat-msg__text", new() { HasText = "hello from the browser" }).First.WaitForAsync(new() { Timeout = 30_000 });
     }
 }
