@@ -46,134 +46,33 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
         return serve;
     }
 
-    public Command User()
-    {
-        var user = new Command("user", "Manage accounts");
-        var jidArgument = new Argument<string>("jid") { Description = "The account: user@domain, or just user for the configured domain" };
-        var passwordOption = new Option<string?>("--password") { Description = "The password (prompted for when left out)" };
-
-        // One shape for the three account commands: open storage, resolve the account, act, report.
-        Command AccountCommand(string name, string description, bool withPassword,
-            Func<Accounts, Parley.Protocol.Jid, string?, CancellationToken, Task<bool>> act, string done, string failed)
-        {
-            var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
-            command.Arguments.Add(jidArgument);
-            if (withPassword) command.Options.Add(passwordOption);
-            command.SetAction(async (parse, ct) =>
-            {
-                await using var services = Services(parse);
-                _adminSocket = AdminSocketPath(parse);
-                var accounts = services.GetRequiredService<Accounts>();
-                var account = ParseAccount(accounts, parse.GetValue(jidArgument)!);
-                string? password = null;
-                if (withPassword)
-                {
-                    password = parse.GetValue(passwordOption) ?? await PromptPasswordAsync(ct).ConfigureAwait(false);
-                    if (!Accounts.IsValidPassword(password)) throw new CliException("The password is empty or contains characters not allowed (RFC 8265 OpaqueString)");
-                }
-                await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
-                if (!await act(accounts, account, password, ct).ConfigureAwait(false))
-                    throw new CliException(string.Format(System.Globalization.CultureInfo.InvariantCulture, failed, account), 1);
-                await Out.WriteLineAsync(string.Format(System.Globalization.CultureInfo.InvariantCulture, done, account)).ConfigureAwait(false);
-                return 0;
-            });
-            return command;
-        }
-
-        var add = AccountCommand("add", "Create an account", true, (a, j, p, ct) => a.CreateAsync(j, p!, ct), "Created {0}", "{0} already exists");
-        var delete = AccountCommand("delete", "Delete an account and everything stored for it (and end its sessions on the running server)", false,
-            async (a, j, _, ct) =>
-            {
-                if (!await a.DeleteAsync(j, ct).ConfigureAwait(false)) return false;
-                // The account is gone from the database; a running server must also drop its live sessions.
-                await AdminRequestAsync(new JsonObject { ["command"] = "end-sessions", ["account"] = j.ToString() }, required: false, ct).ConfigureAwait(false);
-                return true;
-            }, "Deleted {0}", "{0} does not exist");
-        var passwd = AccountCommand("passwd", "Change an account's password", true, (a, j, p, ct) => a.SetPasswordAsync(j, p!, ct), "Changed the password of {0}", "{0} does not exist");
-
-        var list = new Command("list", "List the accounts") { TreatUnmatchedTokensAsErrors = false };
-        list.SetAction(async (parse, ct) =>
-        {
-            await using var services = Services(parse);
-            await services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
-            foreach (var jid in await services.GetRequiredService<Accounts>().ListAsync(ct).ConfigureAwait(false))
-                await Out.WriteLineAsync(jid.ToString()).ConfigureAwait(false);
-            return 0;
-        });
-
-        user.Subcommands.Add(add);
-        user.Subcommands.Add(delete);
-        user.Subcommands.Add(passwd);
-        user.Subcommands.Add(list);
-        return user;
-    }
-
     public Command Online()
     {
         var count = new Option<bool>("--count") { Description = "Print only the number of online accounts" };
-        var online = new Command("online", "List the accounts online on the running server") { TreatUnmatchedTokensAsErrors = false };
+        var online = new Command("online", "List the accounts online on the running server (a short form of 'session list')") { TreatUnmatchedTokensAsErrors = false };
         online.Options.Add(count);
         online.SetAction(async (parse, ct) =>
         {
-            _adminSocket = AdminSocketPath(parse);
-            var reply = await AdminRequestAsync(new JsonObject { ["command"] = "online" }, required: true, ct).ConfigureAwait(false);
-            var accounts = reply!["accounts"]?.AsArray() ?? [];
+            var admin = new AdminCli(context, configOption, dataOption, PromptPasswordAsync);
+            var result = await admin.RunAsync(parse, AdminCommandRegistry.Find("session list")!, new AdminArguments(), ct).ConfigureAwait(false);
+            if (!result.Ok) throw new CliException(result.Message, 1);
+            var accounts = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var row in result.Data?["sessions"]?.AsArray() ?? [])
+                if (row?["jid"]?.GetValue<string>() is { } jid && Parley.Protocol.Jid.TryParse(jid, out var full)) accounts.Add(full.Bare.ToString());
             if (parse.GetValue(count))
             {
                 await Out.WriteLineAsync(accounts.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)).ConfigureAwait(false);
                 return 0;
             }
-            foreach (var a in accounts) await Out.WriteLineAsync(a?.GetValue<string>()).ConfigureAwait(false);
-            await Out.WriteLineAsync($"{accounts.Count} account(s) online in {reply["sessions"]} session(s)").ConfigureAwait(false);
+            foreach (var a in accounts) await Out.WriteLineAsync(a).ConfigureAwait(false);
+            await Out.WriteLineAsync(result.Message).ConfigureAwait(false);
             return 0;
         });
         return online;
     }
 
-    public Command Announce()
-    {
-        var text = new Argument<string>("text") { Description = "The announcement (quote it)" };
-        var subject = new Option<string?>("--subject") { Description = "A subject line" };
-        var announce = new Command("announce", "Send a message to every online session of the running server") { TreatUnmatchedTokensAsErrors = false };
-        announce.Arguments.Add(text);
-        announce.Options.Add(subject);
-        announce.SetAction(async (parse, ct) =>
-        {
-            _adminSocket = AdminSocketPath(parse);
-            var body = parse.GetValue(text) ?? "";
-            var reply = await AdminRequestAsync(new JsonObject { ["command"] = "announce", ["subject"] = parse.GetValue(subject), ["body"] = body }, required: true, ct).ConfigureAwait(false);
-            await Out.WriteLineAsync($"Sent to {reply!["sessions"]} session(s)").ConfigureAwait(false);
-            return 0;
-        });
-        return announce;
-    }
-
-    private string? _adminSocket;
-
-    private string? AdminSocketPath(ParseResult parse)
-    {
-        var options = ParleyServer.BindOptions(Configuration(parse));
-        return options.AdminSocket.Enabled ? options.AdminSocket.ResolvePath(options.DataDirectory) : null;
-    }
-
-    /// <summary>
-    /// Sends a request to the running server. When <paramref name="required"/>, a server that is not running
-    /// (or a refusal) is an error; otherwise no server simply means there is nothing to do.
-    /// </summary>
-    private async Task<JsonObject?> AdminRequestAsync(JsonObject request, bool required, CancellationToken ct)
-    {
-        var reply = _adminSocket is null ? null : await AdminSocketClient.SendAsync(_adminSocket, request, ct).ConfigureAwait(false);
-        if (reply is null)
-        {
-            if (!required) return null;
-            throw new CliException(_adminSocket is null
-                ? "The admin socket is disabled (AdminSocket:Enabled), so the running server cannot be reached"
-                : $"No running server answers on {_adminSocket}; start it with 'parley serve' (same --data and --config)", 1);
-        }
-        if (reply["ok"]?.GetValue<bool>() != true)
-            throw new CliException("The server refused: " + reply["error"]?.GetValue<string>(), 1);
-        return reply;
-    }
+    /// <summary>The registry's commands (user, session, room, announce, stats, cert status, config, log, token).</summary>
+    public AdminCli Admin() => new(context, configOption, dataOption, PromptPasswordAsync);
 
     public Command Cert()
     {
@@ -251,9 +150,6 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
 
     private IConfiguration Configuration(ParseResult parse) => CliParse.Configuration(parse, configOption, dataOption);
 
-    private ServiceProvider Services(ParseResult parse) =>
-        ParleyServer.CreateServices(Configuration(parse));
-
     private static void ConfigureLogging(ILoggingBuilder logging, IConfiguration configuration)
     {
         logging.AddConfiguration(configuration.GetSection("Logging"));
@@ -267,12 +163,7 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
         if (configuration["Logging:LogLevel:Microsoft"] is null) logging.AddFilter("Microsoft", LogLevel.Warning);
     }
 
-    private static Parley.Protocol.Jid ParseAccount(Accounts accounts, string text) =>
-        accounts.TryParseAccount(text, out var account)
-            ? account
-            : throw new CliException($"'{text}' is not an account of this server (expected user or user@domain with the configured domain)");
-
-    private async Task<string> PromptPasswordAsync(CancellationToken ct)
+    internal async Task<string> PromptPasswordAsync(CancellationToken ct)
     {
         if (context.In is { } reader) return (await reader.ReadLineAsync(ct).ConfigureAwait(false)) ?? "";
         if (Console.IsInputRedirected) return (await Console.In.ReadLineAsync(ct).ConfigureAwait(false)) ?? "";

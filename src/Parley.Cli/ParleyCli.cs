@@ -4,7 +4,8 @@ using Microsoft.Extensions.Options;
 
 namespace Parley.Cli;
 
-/// <summary>The `parley` command line: serve, user, online, announce, cert, check, send and chat.</summary>
+/// <summary>The `parley` command line: serve, the administrative commands (user, session, room, announce, stats, cert,
+/// config, log, token), online, check, send and chat.</summary>
 public static class ParleyCli
 {
     /// <summary>
@@ -50,10 +51,9 @@ public static class ParleyCli
         root.Options.Add(dataOption);
         var commands = new CliCommands(context, configOption, dataOption);
         root.Subcommands.Add(commands.Serve());
-        root.Subcommands.Add(commands.User());
         root.Subcommands.Add(commands.Online());
-        root.Subcommands.Add(commands.Announce());
         root.Subcommands.Add(commands.Cert());
+        commands.Admin().AddTo(root);
         root.Subcommands.Add(commands.Check());
         root.Subcommands.Add(new SendCommand(context).Build());
         root.Subcommands.Add(new Chat.ChatCommand(context).Build());

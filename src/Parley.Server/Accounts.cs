@@ -44,6 +44,26 @@ public sealed class Accounts(IStorage storage, HookBus hooks, IOptions<ParleyOpt
         return deleted;
     }
 
+    /// <summary>
+    /// Whether a password is the account's: derived with the stored salt and iterations and compared with the
+    /// stored SCRAM keys in constant time (the password itself is never stored). False for unknown accounts.
+    /// </summary>
+    public async Task<bool> VerifyPasswordAsync(Jid account, string password, CancellationToken ct)
+    {
+        var record = await storage.Accounts.GetAsync(account, ct).ConfigureAwait(false);
+        return record is not null && Verify(record, password);
+    }
+
+    /// <summary>Checks a password against an account's stored SCRAM keys (SASL PLAIN, the web console).</summary>
+    public static bool Verify(Account record, string password)
+    {
+        if (record.Credentials.Count == 0 || !IsValidPassword(password)) return false;
+        var stored = record.Credentials[0];
+        var derived = ScramCredential.Derive(stored.Hash, password, stored.Salt, stored.Iterations);
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(derived.StoredKey, stored.StoredKey)
+               && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(derived.ServerKey, stored.ServerKey);
+    }
+
     /// <summary>Every account of the domain.</summary>
     public Task<IReadOnlyList<Jid>> ListAsync(CancellationToken ct) =>
         storage.Accounts.ListAsync(Jid.Create(null, options.Value.Domain).Domain, ct);

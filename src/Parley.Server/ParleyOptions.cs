@@ -21,6 +21,9 @@ public sealed class ParleyOptions
     /// <summary>The local socket the `parley` CLI uses to reach the running server.</summary>
     public AdminSocketOptions AdminSocket { get; set; } = new();
 
+    /// <summary>The REST API (/api/admin), the web console (/admin) and the in-memory log they show.</summary>
+    public AdminWebOptions Admin { get; set; } = new();
+
     /// <summary>Names of modules to leave out (for example "version" to hide the software version); required ones cannot be.</summary>
     public List<string> DisabledModules { get; set; } = [];
 
@@ -101,6 +104,8 @@ public sealed class ParleyOptions
         Limits.Validate(errors);
         Upload.Validate(errors);
         WebSocket.Validate(errors);
+        if (Admin.ConsoleSessionMinutes < 1) errors.Add($"Admin:ConsoleSessionMinutes: must be at least 1 (got {Admin.ConsoleSessionMinutes})");
+        if (Admin.LogLines is < 1 or > 100_000) errors.Add($"Admin:LogLines: must be 1 to 100000 (got {Admin.LogLines})");
         if (Muc.CreateRooms is not ("local" or "admins" or "anyone")) errors.Add($"Muc:CreateRooms: must be local, admins or anyone (got '{Muc.CreateRooms}')");
         if (Muc.MaxRoomsPerAccount < 1) errors.Add($"Muc:MaxRoomsPerAccount: must be at least 1 (got {Muc.MaxRoomsPerAccount})");
         if (Muc.MaxOccupantsPerRoom < 2) errors.Add($"Muc:MaxOccupantsPerRoom: must be at least 2 (got {Muc.MaxOccupantsPerRoom})");
@@ -130,6 +135,22 @@ public sealed class AdminSocketOptions
 
     /// <summary>The path in effect for these options.</summary>
     public string ResolvePath(string dataDirectory) => System.IO.Path.GetFullPath(Path ?? System.IO.Path.Combine(dataDirectory, "run", "parley.sock"));
+}
+
+/// <summary>The administrative front ends on the HTTPS listener, and the log lines kept for them.</summary>
+public sealed class AdminWebOptions
+{
+    /// <summary>Whether /api/admin answers (with bearer tokens from `parley token create`).</summary>
+    public bool ApiEnabled { get; set; } = true;
+
+    /// <summary>Whether the web console at /admin answers (login with an account named in Admins).</summary>
+    public bool ConsoleEnabled { get; set; } = true;
+
+    /// <summary>How long a console login lasts without use, in minutes.</summary>
+    public int ConsoleSessionMinutes { get; set; } = 30;
+
+    /// <summary>How many of the latest log lines are kept in memory for "log tail".</summary>
+    public int LogLines { get; set; } = 1000;
 }
 
 /// <summary>

@@ -61,6 +61,10 @@ public sealed class ParleyServer : IAsyncDisposable
         builder.Configuration.AddConfiguration(configuration);
         builder.Logging.ClearProviders();
         if (logging is not null) logging(builder.Logging);
+        // The last log lines, for "log tail" in the CLI, the REST API and the web console.
+        var recent = new RecentLog(options.Admin.LogLines, TimeProvider.System);
+        builder.Logging.AddProvider(recent);
+        builder.Services.AddSingleton(recent);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
         AddServices(builder.Services, options);
         configureServices?.Invoke(builder.Services);
@@ -95,6 +99,7 @@ public sealed class ParleyServer : IAsyncDisposable
                 Web.WebClientEndpoints.Map(app, options, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Web"));
         }
         if (UploadOn(options)) Modules.Upload.UploadEndpoints.Map(app);
+        if (HttpsOn(options) && options.Admin.ApiEnabled) Web.AdminApiEndpoints.Map(app);
         return new ParleyServer(app, listeners);
     }
 
@@ -135,6 +140,8 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<Modules.Roster.RosterStore>();
         services.AddSingleton<Modules.Blocking.Blocklists>();
         services.AddSingleton<AdminOperations>();
+        services.AddSingleton<AdminTokens>();
+        services.AddSingleton<AdminCommandRegistry>();
         services.AddSingleton<Modules.Upload.UploadStore>();
         services.AddSingleton(sp =>
         {

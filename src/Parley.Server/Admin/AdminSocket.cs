@@ -11,12 +11,13 @@ namespace Parley.Server.Admin;
 
 /// <summary>
 /// The server side of the admin socket: one JSON request line per connection, one JSON reply line, then close.
-/// Requests: {"command":"online"}, {"command":"announce","subject":…,"body":…},
-/// {"command":"end-sessions","account":…}. Replies carry "ok" and either the result or "error".
+/// A request runs one command of the <see cref="AdminCommandRegistry"/>: {"command":"run","name":"user add",
+/// "args":{"jid":…,"password":…}}; the reply is the command's result (<see cref="AdminResult.ToJson"/>), or
+/// {"ok":false,"error":…} for a request that is not understood.
 /// Only the server's own user can reach the socket (its directory is mode 0700), so requests are trusted as
 /// the administrator's, but they are still parsed defensively and bounded in size and time.
 /// </summary>
-public sealed partial class AdminSocketListener(AdminOperations operations, Accounts accounts, ILogger<AdminSocketListener> log) : ConnectionHandler
+public sealed partial class AdminSocketListener(AdminCommandRegistry registry, ILogger<AdminSocketListener> log) : ConnectionHandler
 {
     /// <summary>The longest request line accepted.</summary>
     public const int MaxRequestBytes = 64 * 1024;
@@ -57,23 +58,34 @@ public sealed partial class AdminSocketListener(AdminOperations operations, Acco
         if (request is null) return Error("the request is not a JSON object");
         var command = Text(request, "command");
         LogRequest(log, command);
-        switch (command)
+        if (command != "run") return Error($"unknown request '{command}'");
+        var name = Text(request, "name");
+        if (name is null || AdminCommandRegistry.Find(name) is not { } found) return Error($"unknown command '{name}'");
+        if (ReadArguments(request["args"]) is not { } arguments) return Error("args must be an object of strings, numbers and booleans");
+        var result = await registry.ExecuteAsync(found, arguments, "cli", ct).ConfigureAwait(false);
+        return result.ToJson();
+    }
+
+    /// <summary>Arguments from JSON: an object whose values are strings, numbers or booleans (null when not).</summary>
+    public static AdminArguments? ReadArguments(JsonNode? node)
+    {
+        var arguments = new AdminArguments();
+        if (node is null) return arguments;
+        if (node is not JsonObject o) return null;
+        foreach (var (key, value) in o)
         {
-            case "online":
-                var online = new JsonArray();
-                foreach (var a in operations.OnlineAccounts()) online.Add(a);
-                return new JsonObject { ["ok"] = true, ["accounts"] = online, ["sessions"] = operations.SessionCount };
-            case "announce":
-                var body = Text(request, "body");
-                if (string.IsNullOrEmpty(body)) return Error("the announcement is empty");
-                return new JsonObject { ["ok"] = true, ["sessions"] = operations.Announce(Text(request, "subject"), body) };
-            case "end-sessions":
-                var text = Text(request, "account");
-                if (text is null || !accounts.TryParseAccount(text, out var account)) return Error("account is not an account of this server");
-                return new JsonObject { ["ok"] = true, ["sessions"] = await operations.EndSessionsAsync(account, "The account was deleted", ct).ConfigureAwait(false) };
-            default:
-                return Error($"unknown command '{command}'");
+            if (value is null) continue;
+            if (value is not JsonValue v) return null;
+            switch (v.GetValueKind())
+            {
+                case JsonValueKind.String: arguments.Set(key, v.GetValue<string>()); break;
+                case JsonValueKind.True: arguments.Set(key, "true"); break;
+                case JsonValueKind.False: arguments.Set(key, "false"); break;
+                case JsonValueKind.Number: arguments.Set(key, v.ToJsonString()); break;
+                default: return null;
+            }
         }
+        return arguments;
     }
 
     [LoggerMessage(EventId = 1400, Level = LogLevel.Information, Message = "Admin socket request: {Command}")]

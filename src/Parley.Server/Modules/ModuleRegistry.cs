@@ -24,11 +24,20 @@ public sealed class ModuleRegistry
     private readonly List<DiscoIdentity> _identities = [];
     private readonly Dictionary<string, Func<Jid, IReadOnlyList<Element>>> _discoItems = new(StringComparer.Ordinal);
     private readonly List<ModuleInfo> _modules = [];
+    private readonly List<object> _instances = [];
     private FrozenDictionary<(IqType, QName, IqTarget), RawIqHandler>? _frozenIq;
 
     internal ModuleRegistry(HookBus hooks) => Hooks = hooks;
 
     internal HookBus Hooks { get; }
+
+    /// <summary>The registered module of a type, or null when it is disabled.</summary>
+    public T? Get<T>() where T : class, IModule
+    {
+        foreach (var m in _instances)
+            if (m is T found) return found;
+        return null;
+    }
 
     /// <summary>The modules registered, in registration order.</summary>
     public IReadOnlyList<ModuleInfo> Modules => _modules;
@@ -51,6 +60,7 @@ public sealed class ModuleRegistry
     internal void Register(IModule module, ModuleInfo info)
     {
         _modules.Add(info);
+        _instances.Add(module);
         module.Register(new ModuleBuilder(this, info));
         _frozenIq = null;
     }

@@ -5,7 +5,7 @@ using Parley.Server.Tests.Infrastructure;
 
 namespace Parley.Server.Tests.Cli;
 
-/// <summary>The CLI twins of the XEP-0133 commands, which reach the running server over its admin socket.</summary>
+/// <summary>The CLI face of the admin command registry, which reaches the running server over its admin socket.</summary>
 public sealed class CliAdminSocketTests
 {
     private static async Task<(int Code, string Out, string Err)> RunAsync(TestServer server, params string[] args)
@@ -95,5 +95,84 @@ public sealed class CliAdminSocketTests
         await File.WriteAllTextAsync(stale, "");
         Admin.AdminSocketListener.PreparePath(stale);
         Assert.False(File.Exists(stale));
+    }
+
+    [Fact]
+    public async Task Registry_commands_run_on_the_running_server_with_tables_json_and_exit_codes()
+    {
+        await using var server = await TestServer.StartAsync(new() { ["Storage"] = "sqlite" });
+        await using var alice = await server.LoginAsync("alice", "laptop");
+
+        var sessions = await RunAsync(server, "session", "list");
+        Assert.Equal(0, sessions.Code);
+        var lines = sessions.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("JID", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("alice@example.test/laptop", lines[1], StringComparison.Ordinal);
+
+        Assert.Equal(0, (await RunAsync(server, "room", "create", "standup", "--name", "Daily", "--persistent")).Code);
+        var again = await RunAsync(server, "room", "create", "standup");
+        Assert.Equal(1, again.Code);
+        Assert.Contains("already exists", again.Err, StringComparison.Ordinal);
+        var rooms = await RunAsync(server, "room", "list", "--json");
+        var json = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(rooms.Out)!;
+        Assert.Equal("standup@conference.example.test", json["data"]!["rooms"]![0]!["room"]!.GetValue<string>());
+        Assert.Equal(0, (await RunAsync(server, "room", "destroy", "standup", "--reason", "Moved")).Code);
+
+        var stats = await RunAsync(server, "stats");
+        Assert.Equal(0, stats.Code);
+        Assert.Contains("sessions: 1", stats.Out, StringComparison.Ordinal);
+        Assert.Contains("rooms: 0", stats.Out, StringComparison.Ordinal);
+
+        Assert.Equal(2, (await RunAsync(server, "session", "kick", "not a jid@@")).Code);
+        Assert.Equal(1, (await RunAsync(server, "session", "kick", "nobody@example.test")).Code);
+        Assert.Equal(0, (await RunAsync(server, "session", "kick", "alice@example.test", "--reason", "Maintenance")).Code);
+        await alice.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal("policy-violation", alice.RemoteStreamError?.ConditionName);
+
+        var cert = await RunAsync(server, "cert", "status");
+        Assert.Equal(0, cert.Code);
+        Assert.Contains("matches_domain: yes", cert.Out, StringComparison.Ordinal);
+        var log = await RunAsync(server, "log", "tail", "--lines", "50");
+        Assert.Contains("Admin command 'cert status' by cli", log.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Tokens_and_the_configuration_work_without_a_server_and_secrets_never_show()
+    {
+        var data = Path.Combine(Path.GetTempPath(), "parley-cli-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            async Task<(int Code, string Out, string Err)> Offline(params string[] args)
+            {
+                var output = new StringWriter();
+                var error = new StringWriter();
+                var code = await ParleyCli.RunAsync([.. args, "--data", data, "--ExternalServices:0:Host=turn.example.test", "--ExternalServices:0:Type=turn", "--ExternalServices:0:Secret=hunter2-turn-secret"], output, error);
+                return (code, output.ToString(), error.ToString());
+            }
+            var created = await Offline("token", "create", "ci", "--days", "30");
+            Assert.Equal(0, created.Code);
+            var token = System.Text.RegularExpressions.Regex.Match(created.Out, "parley_[A-Za-z0-9_-]+").Value;
+            Assert.NotEmpty(token);
+            var listed = await Offline("token", "list");
+            Assert.Contains("ci", listed.Out, StringComparison.Ordinal);
+            Assert.DoesNotContain(token, listed.Out, StringComparison.Ordinal);
+            foreach (var file in Directory.EnumerateFiles(data, "*", SearchOption.AllDirectories))
+                Assert.DoesNotContain(token, await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+
+            var config = await Offline("config", "show");
+            Assert.Equal(0, config.Code);
+            Assert.Contains("ExternalServices:0:Secret", config.Out, StringComparison.Ordinal);
+            Assert.DoesNotContain("hunter2-turn-secret", config.Out, StringComparison.Ordinal);
+
+            var online = await Offline("session", "list");
+            Assert.Equal(1, online.Code);
+            Assert.Contains("No running server answers", online.Err, StringComparison.Ordinal);
+            Assert.Equal(0, (await Offline("token", "revoke", "ci")).Code);
+            Assert.Equal(1, (await Offline("token", "revoke", "ci")).Code);
+        }
+        finally
+        {
+            if (Directory.Exists(data)) Directory.Delete(data, recursive: true);
+        }
     }
 }

@@ -1,4 +1,7 @@
+using System.Globalization;
 using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Parley.Protocol;
 using Parley.Server.Admin;
@@ -7,22 +10,29 @@ using Parley.Server.Routing;
 namespace Parley.Server.Modules.Admin;
 
 /// <summary>
-/// XEP-0050 ad-hoc commands with the XEP-0133 service-administration set, for the accounts named in Admins:
-/// add user, delete user, change a user's password, the number and list of online users, and an announcement
-/// to every online session. Others see no commands and are refused with forbidden.
+/// XEP-0050 ad-hoc commands for the accounts named in Admins: every command of the
+/// <see cref="AdminCommandRegistry"/> under its own node (urn:parley:admin:user-add, …), with a data form built from
+/// its parameters and its result as a result form (a table as XEP-0004 reported items), plus XEP-0133's
+/// service-administration nodes that clients such as Gajim and Psi know — add user, delete users, change a user's
+/// password, the number and list of online users, and an announcement — run by the same registry commands. Others
+/// see no commands and are refused with forbidden.
 /// </summary>
-public sealed class AdminCommandsModule(Accounts accounts, AdminOperations operations, Addresses addresses, IOptions<ParleyOptions> options) : IModule
+public sealed class AdminCommandsModule(AdminCommandRegistry registry, Addresses addresses, IOptions<ParleyOptions> options) : IModule
 {
     private const string AdminForm = "http://jabber.org/protocol/admin";
+    private const string RegistryForm = "urn:parley:admin";
     private readonly HashSet<Jid> _admins = ParseAdmins(options.Value.Admins);
-    private (string Node, string Name, Func<Element?> Form, Func<Element, CancellationToken, Task<Reply>> Run)[]? _commands;
+    private Entry[]? _commands;
 
     private sealed record Reply(StanzaError? Error, Element? Result, string Note);
+
+    // A node: its name, the form to fill in (null: runs at once) and what submitting it does.
+    private sealed record Entry(string Node, string Name, Func<Element?> Form, Func<Element, Jid, CancellationToken, Task<Reply>> Run);
 
     /// <inheritdoc />
     public static ModuleInfo Info { get; } = new("admin", Xeps: [50, 133]);
 
-    private (string Node, string Name, Func<Element?> Form, Func<Element, CancellationToken, Task<Reply>> Run)[] Commands => _commands ??= BuildCommands();
+    private Entry[] Commands => _commands ??= BuildCommands();
 
     /// <inheritdoc />
     public void Register(ModuleBuilder m)
@@ -46,13 +56,13 @@ public sealed class AdminCommandsModule(Accounts accounts, AdminOperations opera
         if (!_admins.Contains(iq.From.Bare)) return StanzaError.Forbidden("Only administrators may run commands");
         var index = Array.FindIndex(Commands, c => c.Node == node);
         if (index < 0) return StanzaError.ItemNotFound("No such command");
-        var (_, name, form, run) = Commands[index];
+        var entry = Commands[index];
         var sessionId = command.GetAttribute("sessionid") ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         var reply = new Element("command", Ns.Commands).SetAttribute("node", node).SetAttribute("sessionid", sessionId);
         // XEP-0050 §3.4: cancel ends the session.
         if (command.GetAttribute("action") == "cancel") return IqReply.Ok(reply.SetAttribute("status", "canceled"));
         var submitted = command.Child("x", Ns.DataForms);
-        var input = form();
+        var input = entry.Form();
         if (input is not null && submitted?.GetAttribute("type") != "submit")
         {
             // §3.2: the first stage answers with the form to fill in.
@@ -61,7 +71,7 @@ public sealed class AdminCommandsModule(Accounts accounts, AdminOperations opera
             reply.Add(input);
             return IqReply.Ok(reply);
         }
-        var result = await run(submitted ?? new Element("x", Ns.DataForms), ct).ConfigureAwait(false);
+        var result = await entry.Run(submitted ?? new Element("x", Ns.DataForms), iq.From, ct).ConfigureAwait(false);
         if (result.Error is not null) return result.Error;
         reply.SetAttribute("status", "completed");
         reply.Add(new Element("note", Ns.Commands).SetAttribute("type", "info").AddText(result.Note));
@@ -69,75 +79,178 @@ public sealed class AdminCommandsModule(Accounts accounts, AdminOperations opera
         return IqReply.Ok(reply);
     }
 
-    private (string, string, Func<Element?>, Func<Element, CancellationToken, Task<Reply>>)[] BuildCommands() =>
-    [
-        (AdminForm + "#add-user", "Add a user",
-            () => DataForm.Create("form", "Add a user", AdminForm,
-                DataForm.Field("accountjid", "jid-single", "The account", true),
-                DataForm.Field("password", "text-private", "Password", true),
-                DataForm.Field("password-verify", "text-private", "Password again", true)),
-            async (x, ct) =>
-            {
-                if (!TryAccount(DataForm.Value(x, "accountjid"), out var account)) return Bad("accountjid is not an account of this server");
-                var password = DataForm.Value(x, "password");
-                if (password is null || password != DataForm.Value(x, "password-verify")) return Bad("The passwords are missing or differ");
-                if (!Accounts.IsValidPassword(password)) return Bad("The password is not acceptable");
-                return await accounts.CreateAsync(account, password, ct).ConfigureAwait(false)
-                    ? new Reply(null, null, $"Created {account}")
-                    : new Reply(StanzaError.Conflict($"{account} already exists"), null, "");
-            }),
-        (AdminForm + "#delete-user", "Delete users",
-            () => DataForm.Create("form", "Delete users", AdminForm, DataForm.Field("accountjids", "jid-multi", "The accounts", true)),
-            async (x, ct) =>
-            {
-                var deleted = 0;
-                foreach (var text in DataForm.Values(x, "accountjids"))
-                {
-                    if (!TryAccount(text, out var account)) return Bad($"{text} is not an account of this server");
-                    if (await accounts.DeleteAsync(account, ct).ConfigureAwait(false)) deleted++;
-                    await operations.EndSessionsAsync(account, "The account was deleted", ct).ConfigureAwait(false);
-                }
-                return new Reply(null, null, $"Deleted {deleted} account(s)");
-            }),
-        (AdminForm + "#change-user-password", "Change a user's password",
-            () => DataForm.Create("form", "Change a user's password", AdminForm,
-                DataForm.Field("accountjid", "jid-single", "The account", true),
-                DataForm.Field("password", "text-private", "New password", true)),
-            async (x, ct) =>
-            {
-                if (!TryAccount(DataForm.Value(x, "accountjid"), out var account)) return Bad("accountjid is not an account of this server");
-                var password = DataForm.Value(x, "password");
-                if (password is null || !Accounts.IsValidPassword(password)) return Bad("The password is not acceptable");
-                return await accounts.SetPasswordAsync(account, password, ct).ConfigureAwait(false)
-                    ? new Reply(null, null, $"Changed the password of {account}")
-                    : new Reply(StanzaError.ItemNotFound($"{account} does not exist"), null, "");
-            }),
-        (AdminForm + "#get-online-users-num", "Number of online users", () => null,
-            (_, _) => Task.FromResult(new Reply(null,
-                DataForm.Create("result", null, AdminForm, DataForm.Field("onlineusersnum", "text-single", "Online users", false, operations.OnlineAccounts().Count.ToString(System.Globalization.CultureInfo.InvariantCulture))),
-                "Counted the online users"))),
-        (AdminForm + "#get-online-users-list", "List of online users", () => null,
-            (_, _) => Task.FromResult(new Reply(null,
-                DataForm.Create("result", null, AdminForm, DataForm.Field("onlineuserjids", "jid-multi", "Online users", false, [.. operations.OnlineAccounts()])),
-                "Listed the online users"))),
-        (AdminForm + "#announce", "Send an announcement to online users",
-            () => DataForm.Create("form", "Announcement", AdminForm,
-                DataForm.Field("subject", "text-single", "Subject", false),
-                DataForm.Field("announcement", "text-multi", "Announcement", true)),
-            (x, _) =>
-            {
-                var body = DataForm.Value(x, "announcement");
-                if (string.IsNullOrEmpty(body)) return Task.FromResult(Bad("The announcement is empty"));
-                var sent = operations.Announce(DataForm.Value(x, "subject"), body);
-                return Task.FromResult(new Reply(null, null, $"Sent to {sent} session(s)"));
-            }),
-    ];
-
-    private bool TryAccount(string? text, out Jid account)
+    private Entry[] BuildCommands()
     {
-        account = default;
-        return text is not null && accounts.TryParseAccount(text, out account);
+        var list = new List<Entry>
+        {
+            new(AdminForm + "#add-user", "Add a user",
+                () => DataForm.Create("form", "Add a user", AdminForm,
+                    DataForm.Field("accountjid", "jid-single", "The account", true),
+                    DataForm.Field("password", "text-private", "Password", true),
+                    DataForm.Field("password-verify", "text-private", "Password again", true)),
+                async (x, from, ct) =>
+                {
+                    var password = DataForm.Value(x, "password");
+                    if (password is null || password != DataForm.Value(x, "password-verify")) return Bad("The passwords are missing or differ");
+                    return ToReply(await RunAsync("user add", from, ct, ("jid", DataForm.Value(x, "accountjid")), ("password", password)).ConfigureAwait(false));
+                }),
+            new(AdminForm + "#delete-user", "Delete users",
+                () => DataForm.Create("form", "Delete users", AdminForm, DataForm.Field("accountjids", "jid-multi", "The accounts", true)),
+                async (x, from, ct) =>
+                {
+                    var deleted = 0;
+                    foreach (var text in DataForm.Values(x, "accountjids"))
+                    {
+                        var result = await RunAsync("user delete", from, ct, ("jid", text)).ConfigureAwait(false);
+                        if (result.Ok) deleted++;
+                        else if (result.Outcome != AdminOutcome.NotFound) return ToReply(result);
+                    }
+                    return new Reply(null, null, $"Deleted {deleted} account(s)");
+                }),
+            new(AdminForm + "#change-user-password", "Change a user's password",
+                () => DataForm.Create("form", "Change a user's password", AdminForm,
+                    DataForm.Field("accountjid", "jid-single", "The account", true),
+                    DataForm.Field("password", "text-private", "New password", true)),
+                async (x, from, ct) => ToReply(await RunAsync("user passwd", from, ct, ("jid", DataForm.Value(x, "accountjid")), ("password", DataForm.Value(x, "password"))).ConfigureAwait(false))),
+            new(AdminForm + "#get-online-users-num", "Number of online users", () => null,
+                async (_, from, ct) =>
+                {
+                    var accounts = OnlineAccounts(await RunAsync("session list", from, ct).ConfigureAwait(false));
+                    return new Reply(null, DataForm.Create("result", null, AdminForm,
+                        DataForm.Field("onlineusersnum", "text-single", "Online users", false, accounts.Count.ToString(CultureInfo.InvariantCulture))), "Counted the online users");
+                }),
+            new(AdminForm + "#get-online-users-list", "List of online users", () => null,
+                async (_, from, ct) =>
+                {
+                    var accounts = OnlineAccounts(await RunAsync("session list", from, ct).ConfigureAwait(false));
+                    return new Reply(null, DataForm.Create("result", null, AdminForm,
+                        DataForm.Field("onlineuserjids", "jid-multi", "Online users", false, [.. accounts])), "Listed the online users");
+                }),
+            new(AdminForm + "#announce", "Send an announcement to online users",
+                () => DataForm.Create("form", "Announcement", AdminForm,
+                    DataForm.Field("subject", "text-single", "Subject", false),
+                    DataForm.Field("announcement", "text-multi", "Announcement", true)),
+                async (x, from, ct) => ToReply(await RunAsync("announce", from, ct,
+                    ("body", string.Join('\n', DataForm.Values(x, "announcement"))), ("subject", DataForm.Value(x, "subject"))).ConfigureAwait(false))),
+        };
+        foreach (var command in AdminCommandRegistry.All)
+        {
+            var c = command;
+            list.Add(new Entry(c.Node, c.Description, () => c.Parameters.Length == 0 ? null : Form(c), async (x, from, ct) =>
+            {
+                var args = new AdminArguments();
+                foreach (var p in c.Parameters)
+                {
+                    var values = DataForm.Values(x, p.Name);
+                    if (values.Count > 0) args.Set(p.Name, string.Join('\n', values));
+                }
+                return ToReply(await registry.ExecuteAsync(c, args, "xmpp " + from.Bare, ct).ConfigureAwait(false));
+            }));
+        }
+        return [.. list];
     }
+
+    // The form of a registry command: one field per parameter, typed by its kind.
+    private static Element Form(AdminCommand command)
+    {
+        var fields = new Element[command.Parameters.Length];
+        for (var i = 0; i < fields.Length; i++)
+        {
+            var p = command.Parameters[i];
+            var type = p.Kind switch
+            {
+                AdminParameterKind.Jid => "jid-single",
+                AdminParameterKind.Secret => "text-private",
+                AdminParameterKind.Multiline => "text-multi",
+                AdminParameterKind.Flag => "boolean",
+                _ => "text-single",
+            };
+            fields[i] = DataForm.Field(p.Name, type, p.Description, p.Required);
+        }
+        return DataForm.Create("form", command.Description, RegistryForm, fields);
+    }
+
+    private Task<AdminResult> RunAsync(string name, Jid from, CancellationToken ct, params (string Name, string? Value)[] values)
+    {
+        var args = new AdminArguments();
+        foreach (var (n, v) in values) args.Set(n, v);
+        return registry.ExecuteAsync(AdminCommandRegistry.Find(name)!, args, "xmpp " + from.Bare, ct);
+    }
+
+    private static SortedSet<string> OnlineAccounts(AdminResult sessions)
+    {
+        var accounts = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var row in sessions.Data?["sessions"]?.AsArray() ?? [])
+            if (row?["jid"]?.GetValue<string>() is { } text && Jid.TryParse(text, out var jid)) accounts.Add(jid.Bare.ToString());
+        return accounts;
+    }
+
+    // A registry result as XEP-0050's completion: a note and a result form, or a stanza error of the outcome.
+    private static Reply ToReply(AdminResult result)
+    {
+        if (!result.Ok)
+        {
+            var error = result.Outcome switch
+            {
+                AdminOutcome.BadRequest => StanzaError.BadRequest(result.Message),
+                AdminOutcome.NotFound => StanzaError.ItemNotFound(result.Message),
+                AdminOutcome.Conflict => StanzaError.Conflict(result.Message),
+                _ => new StanzaError(StanzaErrorType.Cancel, StanzaErrorCondition.ServiceUnavailable, result.Message),
+            };
+            return new Reply(error, null, "");
+        }
+        return new Reply(null, result.Data is { Count: > 0 } data ? ResultForm(data) : null, result.Message);
+    }
+
+    // XEP-0004: scalars and lists as fields; a table as <reported/> and one <item/> per row.
+    internal static Element ResultForm(JsonObject data)
+    {
+        var form = new Element("x", Ns.DataForms).SetAttribute("type", "result");
+        form.Add(DataForm.Field("FORM_TYPE", "hidden", null, false, RegistryForm));
+        JsonArray? table = null;
+        foreach (var (key, value) in data)
+        {
+            switch (value)
+            {
+                case JsonArray a when a.Count > 0 && a[0] is JsonObject:
+                    table ??= a;
+                    break;
+                case JsonArray a:
+                    var items = new string[a.Count];
+                    for (var i = 0; i < a.Count; i++) items[i] = Text(a[i]);
+                    form.Add(DataForm.Field(key, "text-multi", null, false, items));
+                    break;
+                case JsonValue v when v.GetValueKind() is JsonValueKind.True or JsonValueKind.False:
+                    form.Add(DataForm.Field(key, "boolean", null, false, v.GetValue<bool>() ? "1" : "0"));
+                    break;
+                default:
+                    form.Add(DataForm.Field(key, "text-single", null, false, Text(value)));
+                    break;
+            }
+        }
+        if (table is not null)
+        {
+            var reported = new Element("reported", Ns.DataForms);
+            foreach (var (key, _) in (JsonObject)table[0]!) reported.Add(new Element("field", Ns.DataForms).SetAttribute("var", key).SetAttribute("label", key));
+            form.Add(reported);
+            foreach (var row in table)
+            {
+                var item = new Element("item", Ns.DataForms);
+                foreach (var (key, value) in (JsonObject)row!)
+                    item.Add(new Element("field", Ns.DataForms).SetAttribute("var", key).Add(new Element("value", Ns.DataForms).AddText(Text(value))));
+                form.Add(item);
+            }
+        }
+        return form;
+    }
+
+    private static string Text(JsonNode? node) => node switch
+    {
+        null => "",
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonValue v when v.TryGetValue<bool>(out var b) => b ? "1" : "0",
+        _ => node.ToJsonString(),
+    };
 
     private static Reply Bad(string text) => new(StanzaError.BadRequest(text), null, "");
 

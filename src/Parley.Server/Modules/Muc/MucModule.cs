@@ -63,6 +63,85 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
         m.Hook<Hooks.ServerStopping>((_, _) => new ValueTask(ShutdownAsync()));
     }
 
+    /// <summary>The service's address (conference.&lt;Domain&gt;).</summary>
+    public Jid Service => _service;
+
+    /// <summary>A room as administration sees it.</summary>
+    public sealed record RoomSummary(Jid Jid, string Name, int Occupants, bool Persistent, bool Public, bool MembersOnly, bool Locked, IReadOnlyList<string> Owners);
+
+    /// <summary>Every room of the service (persistent ones also when empty), sorted by address.</summary>
+    public async Task<List<RoomSummary>> ListRoomsAsync(CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await LoadAsync(ct).ConfigureAwait(false);
+            var list = new List<RoomSummary>(_rooms.Count);
+            foreach (var room in _rooms.Values)
+            {
+                var owners = new List<string>();
+                foreach (var (jid, affiliation) in room.Affiliations)
+                    if (affiliation == "owner") owners.Add(jid.ToString());
+                owners.Sort(StringComparer.Ordinal);
+                list.Add(new RoomSummary(room.Jid, room.Name, room.Occupants.Count, room.Persistent, room.Public, room.MembersOnly, room.Locked, owners));
+            }
+            list.Sort((a, b) => string.CompareOrdinal(a.Jid.ToString(), b.Jid.ToString()));
+            return list;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Creates a room ready to enter (unlocked, §10.1.2's defaults), owned by <paramref name="owner"/> when given;
+    /// false when the room exists.
+    /// </summary>
+    public async Task<bool> CreateRoomAsync(Jid room, Jid? owner, string? name, bool persistent, bool isPublic, bool membersOnly, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await LoadAsync(ct).ConfigureAwait(false);
+            if (_rooms.ContainsKey(room.Bare)) return false;
+            var created = new MucRoom(room.Bare)
+            {
+                Name = name ?? "",
+                Persistent = persistent,
+                Public = isPublic,
+                MembersOnly = membersOnly,
+                MaxUsers = Math.Min(100, _limits.MaxOccupantsPerRoom),
+            };
+            if (owner is { } o) created.Affiliations[o.Bare] = "owner";
+            _rooms[created.Jid] = created;
+            await SaveAsync(created, ct).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Destroys a room as its owner would (§10.9: occupants learn of it, with the reason and alternate
+    /// venue); false when there is no such room.</summary>
+    public async Task<bool> DestroyRoomAsync(Jid room, string? reason, string? venue, CancellationToken ct)
+    {
+        await _gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await LoadAsync(ct).ConfigureAwait(false);
+            if (!_rooms.TryGetValue(room.Bare, out var found)) return false;
+            await DestroyAsync(found, venue, reason, ct).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     private async Task ShutdownAsync()
     {
         if (!await _gate.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false)) return;

@@ -232,7 +232,7 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
         if (TryAccount(authcid, out account))
         {
             var record = await storage.Accounts.GetAsync(account, ct).ConfigureAwait(false);
-            if (record is not null) ok = Verify(record, password);
+            if (record is not null) ok = Accounts.Verify(record, password);
         }
         if (!ok)
         {
@@ -245,16 +245,6 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
             return;
         }
         await SucceedAsync(stream, account, SaslMechanisms.Plain, null, ct).ConfigureAwait(false);
-    }
-
-    // A PLAIN password is checked by deriving the stored SCRAM keys from it; the password is never stored.
-    private static bool Verify(Account record, string password)
-    {
-        if (record.Credentials.Count == 0) return false;
-        var stored = record.Credentials[0];
-        var derived = ScramCredential.Derive(stored.Hash, password, stored.Salt, stored.Iterations);
-        return CryptographicOperations.FixedTimeEquals(derived.StoredKey, stored.StoredKey)
-               && CryptographicOperations.FixedTimeEquals(derived.ServerKey, stored.ServerKey);
     }
 
     private bool TryAccount(string? username, out Jid account)

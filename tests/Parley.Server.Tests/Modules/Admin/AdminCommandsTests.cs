@@ -11,7 +11,7 @@ public sealed class AdminCommandsTests
 
     private static Element Command(string node, Element? form = null, string? sessionId = null)
     {
-        var command = new Element("command", Ns.Commands).SetAttribute("node", Admin + "#" + node).SetAttribute("action", "execute");
+        var command = new Element("command", Ns.Commands).SetAttribute("node", node.StartsWith("urn:", StringComparison.Ordinal) ? node : Admin + "#" + node).SetAttribute("action", "execute");
         if (sessionId is not null) command.SetAttribute("sessionid", sessionId);
         if (form is not null) command.Add(form);
         return new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("to", TestServer.Domain).Add(command);
@@ -61,7 +61,8 @@ public sealed class AdminCommandsTests
         await using var admin = await server.LoginAsync("admin");
         var items = await admin.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", TestServer.Domain)
             .Add(new Element("query", Ns.DiscoItems).SetAttribute("node", Ns.Commands)));
-        Assert.Equal(6, items.Child("query", Ns.DiscoItems)!.ChildCount);
+        // XEP-0133's six, and every command of the registry under its own node.
+        Assert.Equal(6 + Parley.Server.Admin.AdminCommandRegistry.All.Count, items.Child("query", Ns.DiscoItems)!.ChildCount);
 
         var done = await RunAsync(admin, "add-user", ("accountjid", ["newbie@example.test"]), ("password", ["pw-1"]), ("password-verify", ["pw-1"]));
         Assert.Equal("completed", done.GetAttribute("status"));
@@ -106,5 +107,54 @@ public sealed class AdminCommandsTests
         Assert.Equal("headline", heard.GetAttribute("type"));
         Assert.Equal("Back in five minutes", heard.ChildText("body", Ns.Client));
         Assert.Equal(TestServer.Domain, heard.GetAttribute("from"));
+    }
+
+    [Fact]
+    public async Task Registry_commands_run_as_ad_hoc_nodes_with_their_forms_and_a_table_as_reported_items()
+    {
+        await using var server = await StartAsync();
+        await using var admin = await server.LoginAsync("admin");
+        await using var bob = await server.LoginAsync("bob", "phone");
+
+        // The form is built from the command's parameters.
+        var first = (await admin.RequestAsync(Command("urn:parley:admin:room-create"))).Child("command", Ns.Commands)!;
+        var fields = first.Child("x", Ns.DataForms)!.Kids("field").Select(f => (f.GetAttribute("var"), f.GetAttribute("type"))).ToList();
+        Assert.Contains(("room", "text-single"), fields);
+        Assert.Contains(("owner", "jid-single"), fields);
+        Assert.Contains(("persistent", "boolean"), fields);
+
+        var created = await RunAsync(admin, "urn:parley:admin:room-create", ("room", ["lobby"]), ("name", ["The lobby"]), ("persistent", ["1"]));
+        Assert.Equal("completed", created.GetAttribute("status"));
+        Assert.Equal("Created lobby@conference.example.test", created.ChildText("note", Ns.Commands));
+
+        // A table comes back as XEP-0004 reported fields and one item per row.
+        var listed = await RunAsync(admin, "urn:parley:admin:room-list");
+        var form = listed.Child("x", Ns.DataForms)!;
+        Assert.Contains(form.Child("reported", Ns.DataForms)!.Kids("field"), f => f.GetAttribute("var") == "room");
+        var row = Assert.Single(form.Kids("item"));
+        Assert.Contains(row.Kids("field"), f => f.GetAttribute("var") == "name" && f.ChildText("value", Ns.DataForms) == "The lobby");
+
+        // Outcomes map to stanza errors: a second create conflicts, a bad JID is a bad request.
+        var again = await RunAsync(admin, "urn:parley:admin:room-create", ("room", ["lobby"]));
+        Assert.NotNull(again.Child("error", Ns.Client)?.Child("conflict", Ns.Stanzas));
+        var bad = await RunAsync(admin, "urn:parley:admin:session-kick", ("jid", ["not a jid@@"]));
+        Assert.NotNull(bad.Child("error", Ns.Client)?.Child("bad-request", Ns.Stanzas));
+
+        // session kick ends bob's session with the reason given.
+        var kicked = await RunAsync(admin, "urn:parley:admin:session-kick", ("jid", ["bob@example.test/phone"]), ("reason", ["Enough"]));
+        Assert.Equal("completed", kicked.GetAttribute("status"));
+        await bob.Closed.WaitAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal("policy-violation", bob.RemoteStreamError?.ConditionName);
+    }
+}
+
+internal static class DataFormElements
+{
+    public static List<Element> Kids(this Element element, string name)
+    {
+        var list = new List<Element>();
+        foreach (var child in element.Children)
+            if (child.Name.LocalName == name && child.Name.Namespace == Ns.DataForms) list.Add(child);
+        return list;
     }
 }

@@ -338,6 +338,8 @@ public sealed class MucUseCaseTests
         await alice.SendAsync(Groupchat("Thrice the brinded cat hath mew'd.")
             .Add(new Element("thread", Ns.Client).AddText(thread))
             .Add(new Element("delay", Ns.Delay).SetAttribute("from", alice.BoundJid.ToString()).SetAttribute("stamp", "2004-09-29T01:54:37Z")));
+        // The room has Alice's message before Bob writes (two connections are otherwise not ordered).
+        await ReceivedAsync(alice);
         // A participant cannot backdate what they say.
         await bob.SendAsync(Groupchat("I was here first").Add(new Element("delay", Ns.Delay).SetAttribute("stamp", "2001-01-01T00:00:00Z")));
         // Bob's marker returns once the room has reflected his message to alice too.
