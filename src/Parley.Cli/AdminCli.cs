@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
@@ -202,12 +201,5 @@ internal sealed class AdminCli(CliContext context, Option<string?> configOption,
         return sb.ToString();
     }
 
-    internal static string Text(JsonNode? node) => node switch
-    {
-        null => "",
-        JsonValue v when v.TryGetValue<string>(out var s) => s,
-        JsonValue v when v.TryGetValue<bool>(out var b) => b ? "yes" : "no",
-        JsonArray a => string.Join(", ", a.Select(Text)),
-        _ => node.ToJsonString(),
-    };
+    internal static string Text(JsonNode? node) => AdminResult.Display(node);
 }

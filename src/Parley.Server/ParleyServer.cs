@@ -100,6 +100,7 @@ public sealed class ParleyServer : IAsyncDisposable
         }
         if (UploadOn(options)) Modules.Upload.UploadEndpoints.Map(app);
         if (HttpsOn(options) && options.Admin.ApiEnabled) Web.AdminApiEndpoints.Map(app);
+        if (HttpsOn(options) && options.Admin.ConsoleEnabled) Web.AdminConsoleEndpoints.Map(app);
         return new ParleyServer(app, listeners);
     }
 
@@ -142,6 +143,7 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<AdminOperations>();
         services.AddSingleton<AdminTokens>();
         services.AddSingleton<AdminCommandRegistry>();
+        services.AddSingleton<Web.AdminConsoleSessions>();
         services.AddSingleton<Modules.Upload.UploadStore>();
         services.AddSingleton(sp =>
         {

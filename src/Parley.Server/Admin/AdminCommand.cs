@@ -95,6 +95,16 @@ public sealed record AdminResult(AdminOutcome Outcome, string Message, JsonObjec
         _ => AdminOutcome.Unavailable,
     };
 
+    /// <summary>A value of the data as people read it: text as is, booleans as yes/no, lists joined by commas.</summary>
+    public static string Display(JsonNode? node) => node switch
+    {
+        null => "",
+        JsonValue v when v.TryGetValue<string>(out var s) => s,
+        JsonValue v when v.TryGetValue<bool>(out var b) => b ? "yes" : "no",
+        JsonArray a => string.Join(", ", a.Select(Display)),
+        _ => node.ToJsonString(),
+    };
+
     /// <summary>The result as the JSON the admin socket and the REST API send: ok, outcome, message, data.</summary>
     public JsonObject ToJson() => new()
     {
