@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Unicode;
 
@@ -33,6 +35,29 @@ internal sealed class XmlElementParser
     private char[] _chars = [];
     private int _textLength;
 
+    // The nodes of the open elements, each element's after its parent's: an element's exact-size node array is cut
+    // from here at its end tag, so no list grows and no capacity is wasted.
+    private object[] _nodeStack = new object[32];
+    private int _nodeTop;
+
+    // Names met before, found by their raw bytes (at most 15) so they are scanned, validated and split only once.
+    private const int NameCacheSlots = 128;
+    private readonly CachedName?[] _nameCache = new CachedName?[NameCacheSlots];
+
+    private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local)
+    {
+        public readonly ulong K0 = k0;
+        public readonly ulong K1 = k1;
+        public readonly int Length = length;
+        public readonly string Prefix = prefix;
+        public readonly string Local = local;
+        public readonly bool IsDeclaration = prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns";
+
+        // The expanded name last made from this element name, and the namespace it was made in.
+        public string? Namespace;
+        public QName? QName;
+    }
+
     private struct Attr
     {
         public string Prefix;
@@ -47,6 +72,7 @@ internal sealed class XmlElementParser
         public int NameStart;
         public int NameLength;
         public int NsMark;
+        public int NodeStart;
     }
 
     public XmlElementParser(int maxAttributes, int maxDepth)
@@ -70,10 +96,10 @@ internal sealed class XmlElementParser
         RentChars(s.Length);
         try
         {
-            var end = ParseStartTag(s, 0, out var nameStart, out var nameLength, out var colon, out selfClosed);
+            var end = ParseStartTag(s, 0, out var nameStart, out var nameLength, out var colon, out var cached, out selfClosed);
             if (end != s.Length) XmlThrow.NotWellFormed("Malformed stream header");
             rootName = s.Slice(nameStart, nameLength).ToArray();
-            SplitName(s.Slice(nameStart, nameLength), colon, out var prefix, out var local);
+            SplitElementName(s, nameStart, nameLength, colon, cached, out var prefix, out var local);
 
             string? content = null;
             Dictionary<string, string>? prefixes = null;
@@ -218,6 +244,9 @@ internal sealed class XmlElementParser
         {
             _nsCount = baseMark;
             ReturnChars();
+            // Incomplete or refused: drop the references to the abandoned elements.
+            if (_nodeTop > 0) Array.Clear(_nodeStack, 0, _nodeTop);
+            _nodeTop = 0;
         }
     }
 
@@ -227,7 +256,7 @@ internal sealed class XmlElementParser
         root = null!;
         var pos = 0;
         var depth = 0;
-        Element? current = null;
+        var nodeStart = 0; // where the nodes of the innermost open element begin on _nodeStack
         while (true)
         {
             if (pos >= s.Length) return -1;
@@ -242,7 +271,7 @@ internal sealed class XmlElementParser
                 if (_textLength == 0 && run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii) < 0
                     && pos + 1 < s.Length && s[pos + 1] != '!')
                 {
-                    current!.AddText(Encoding.Latin1.GetString(run));
+                    PushText(Encoding.Latin1.GetString(run), nodeStart);
                     continue;
                 }
                 AppendText(run);
@@ -253,7 +282,7 @@ internal sealed class XmlElementParser
             if (next == '/')
             {
                 if (depth == 0) XmlThrow.NotWellFormed("Unexpected end tag");
-                FlushText(current!);
+                FlushText(nodeStart);
                 ref var open = ref _open[depth - 1];
                 var nameEnd = pos + 2 + open.NameLength;
                 if (nameEnd >= s.Length) return -1;
@@ -266,6 +295,7 @@ internal sealed class XmlElementParser
                 pos++;
                 _nsCount = open.NsMark;
                 var closed = open.Element;
+                PopNodes(closed, open.NodeStart);
                 open = default;
                 depth--;
                 if (depth == 0)
@@ -273,7 +303,7 @@ internal sealed class XmlElementParser
                     root = closed;
                     return pos;
                 }
-                current = _open[depth - 1].Element;
+                nodeStart = _open[depth - 1].NodeStart;
                 continue;
             }
             if (next == '!')
@@ -298,13 +328,13 @@ internal sealed class XmlElementParser
             }
             if (next == '?') XmlThrow.RestrictedXml("Processing instructions are not allowed (RFC 6120 §11.1)");
 
-            if (current is not null) FlushText(current);
+            if (depth > 0) FlushText(nodeStart);
             if (++depth > _maxDepth) XmlThrow.PolicyViolation("Element nesting too deep");
             var nsMark = _nsCount;
-            pos = ParseStartTag(s, pos, out var nameStart, out var nameLength, out var colon, out var empty);
+            pos = ParseStartTag(s, pos, out var nameStart, out var nameLength, out var colon, out var cached, out var empty);
             if (pos < 0) return -1;
-            var element = CreateElement(s.Slice(nameStart, nameLength), colon, depth);
-            current?.Add(element);
+            var element = CreateElement(s, nameStart, nameLength, colon, cached, depth);
+            if (depth > 1) PushNode(element);
             if (empty)
             {
                 _nsCount = nsMark;
@@ -317,36 +347,94 @@ internal sealed class XmlElementParser
                 continue;
             }
             if (depth > _open.Length) Array.Resize(ref _open, _open.Length * 2);
-            _open[depth - 1] = new Open { Element = element, NameStart = nameStart, NameLength = nameLength, NsMark = nsMark };
-            current = element;
+            _open[depth - 1] = new Open { Element = element, NameStart = nameStart, NameLength = nameLength, NsMark = nsMark, NodeStart = _nodeTop };
+            nodeStart = _nodeTop;
         }
     }
 
-    private Element CreateElement(ReadOnlySpan<byte> rawName, int colon, int depth)
+    private void PushNode(object node)
+    {
+        if (_nodeTop == _nodeStack.Length) Array.Resize(ref _nodeStack, _nodeTop * 2);
+        _nodeStack[_nodeTop++] = node;
+    }
+
+    // As Element.AddText: text right after text (which the parser does not produce) is merged.
+    private void PushText(string text, int nodeStart)
+    {
+        if (_nodeTop > nodeStart && _nodeStack[_nodeTop - 1] is string last) _nodeStack[_nodeTop - 1] = last + text;
+        else PushNode(text);
+    }
+
+    // At an end tag: the element's nodes leave the stack as its own exact-size array.
+    private void PopNodes(Element element, int nodeStart)
+    {
+        var count = _nodeTop - nodeStart;
+        if (count == 0) return;
+        var nodes = new object[count];
+        Array.Copy(_nodeStack, nodeStart, nodes, 0, count);
+        Array.Clear(_nodeStack, nodeStart, count);
+        _nodeTop = nodeStart;
+        element.SetParsedNodes(nodes);
+    }
+
+    private Element CreateElement(ReadOnlySpan<byte> s, int nameStart, int nameLength, int colon, CachedName? cached, int depth)
     {
         ApplyDeclarations(depth);
-        SplitName(rawName, colon, out var prefix, out var local);
+        cached = SplitElementName(s, nameStart, nameLength, colon, cached, out var prefix, out var local);
         var ns = Lookup(prefix);
         if (ns is null) XmlThrow.BadNamespacePrefix("Undeclared prefix '" + prefix + "'");
-        // Duplicates were refused while the tag was read, so the attributes go in as they are, in one exact-size list.
-        var element = new Element(_qnames.Get(ns, local), _attrCount - _declarationCount);
+        QName name;
+        if (cached is null)
+        {
+            name = _qnames.Get(ns, local);
+        }
+        else
+        {
+            // Namespaces are interned, so the expanded name last made from this raw name is usually the one.
+            if (!ReferenceEquals(cached.Namespace, ns))
+            {
+                cached.QName = _qnames.Get(ns, local);
+                cached.Namespace = ns;
+            }
+            name = cached.QName!;
+        }
+        var count = _attrCount - _declarationCount;
+        if (count == 0) return new Element(name, null);
+        // Duplicates were refused while the tag was read, so the attributes go in as they are, in one exact-size array.
+        var attributes = new XAttribute[count];
         var namespaced = false;
+        var k = 0;
         for (var i = 0; i < _attrCount; i++)
         {
             ref var a = ref _attrs[i];
             if (a.IsDeclaration) continue;
             if (a.Prefix.Length == 0)
             {
-                element.AddParsedAttribute(a.Local, "", a.Value);
+                attributes[k++] = new XAttribute(a.Local, a.Value);
             }
             else
             {
                 namespaced = true;
-                element.AddParsedAttribute(a.Local, ResolveAttributePrefix(a.Prefix), a.Value);
+                attributes[k++] = new XAttribute(a.Local, a.Value, ResolveAttributePrefix(a.Prefix));
             }
         }
         if (namespaced) CheckExpandedDuplicates();
-        return element;
+        return new Element(name, attributes);
+    }
+
+    // The element name split (and validated) when it was not found in the name cache; returns the new cache entry,
+    // or null when the name cannot be cached (then prefix and local are set).
+    private CachedName? SplitElementName(ReadOnlySpan<byte> s, int nameStart, int nameLength, int colon, CachedName? cached,
+        out string prefix, out string local)
+    {
+        if (cached is not null)
+        {
+            prefix = cached.Prefix;
+            local = cached.Local;
+            return cached;
+        }
+        SplitName(s.Slice(nameStart, nameLength), colon, out prefix, out local);
+        return RememberName(s, nameStart, nameLength, prefix, local);
     }
 
     private string ResolveAttributePrefix(string prefix)
@@ -414,12 +502,18 @@ internal sealed class XmlElementParser
 
     // Start tag: '<' Name (S Attribute)* S? ('>' | '/>'). Fills _attrs; returns the position after the tag, or -1
     // when the input ends inside it.
-    private int ParseStartTag(ReadOnlySpan<byte> s, int pos, out int nameStart, out int nameLength, out int colon, out bool empty)
+    private int ParseStartTag(ReadOnlySpan<byte> s, int pos, out int nameStart, out int nameLength, out int colon,
+        out CachedName? cached, out bool empty)
     {
         empty = false;
         nameStart = pos + 1;
-        nameLength = ScanName(s, nameStart, out colon);
-        if (nameLength < 0) return -1;
+        colon = -1;
+        cached = FindName(s, nameStart, out nameLength);
+        if (cached is null)
+        {
+            nameLength = ScanName(s, nameStart, out colon);
+            if (nameLength < 0) return -1;
+        }
         pos = nameStart + nameLength;
         _attrCount = 0;
         _declarationCount = 0;
@@ -438,9 +532,14 @@ internal sealed class XmlElementParser
                 return pos + 2;
             }
             if (ws == pos) XmlThrow.NotWellFormed("Attributes must be separated by white space");
-            var attrLength = ScanName(s, pos, out var attrColon);
-            if (attrLength < 0) return -1;
-            var attrName = s.Slice(pos, attrLength);
+            var attrStart = pos;
+            var attrColon = -1;
+            var attrCached = FindName(s, pos, out var attrLength);
+            if (attrCached is null)
+            {
+                attrLength = ScanName(s, pos, out attrColon);
+                if (attrLength < 0) return -1;
+            }
             pos += attrLength;
             while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
             if (pos >= s.Length) return -1;
@@ -449,14 +548,25 @@ internal sealed class XmlElementParser
             while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
             if (pos >= s.Length) return -1;
             if (s[pos] is not ((byte)'\'' or (byte)'"')) XmlThrow.NotWellFormed("Attribute values must be quoted");
-            var close = s[(pos + 1)..].IndexOf(s[pos]);
+            var plain = PlainValueLength(s, pos + 1, s[pos]);
+            var close = plain >= 0 ? plain : s[(pos + 1)..].IndexOf(s[pos]);
             if (close < 0) return -1;
             var raw = s.Slice(pos + 1, close);
             pos += close + 2;
 
             if (_attrCount == _maxAttributes) XmlThrow.PolicyViolation("Too many attributes");
-            SplitName(attrName, attrColon, out var prefix, out var local);
-            var isDeclaration = prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns";
+            string prefix, local;
+            if (attrCached is not null)
+            {
+                prefix = attrCached.Prefix;
+                local = attrCached.Local;
+            }
+            else
+            {
+                SplitName(s.Slice(attrStart, attrLength), attrColon, out prefix, out local);
+                attrCached = RememberName(s, attrStart, attrLength, prefix, local);
+            }
+            var isDeclaration = attrCached?.IsDeclaration ?? (prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns");
             if (isDeclaration) _declarationCount++;
             for (var j = 0; j < _attrCount; j++)
             {
@@ -468,7 +578,7 @@ internal sealed class XmlElementParser
             {
                 Prefix = prefix,
                 Local = local,
-                Value = DecodeAttribute(raw, isDeclaration),
+                Value = plain >= 0 && !isDeclaration ? DecodePlainAscii(raw) : DecodeAttribute(raw, isDeclaration),
                 IsDeclaration = isDeclaration,
             };
         }
@@ -494,6 +604,77 @@ internal sealed class XmlElementParser
         // A non-ASCII name is flagged by a colon index at or above NonAsciiFlag, so no second scan is needed.
         if ((seen & 4) != 0) colon = colon < 0 ? NonAsciiFlag - 1 : colon + NonAsciiFlag;
         return i - pos;
+    }
+
+    // The cached name at start, found by its raw bytes, with its length; null on a miss or when fewer than 16 bytes
+    // follow (then the caller scans the name the slow way). A name longer than 15 bytes is never cached.
+    private CachedName? FindName(ReadOnlySpan<byte> s, int start, out int length)
+    {
+        length = 0;
+        if (s.Length - start < 16) return null;
+        var v = Vector128.Create(s.Slice(start, 16));
+        var n = NameLength(v);
+        if (n is 0 or 16) return null;
+        var slot = NameSlot(v, n, out var k0, out var k1);
+        var entry = _nameCache[slot];
+        if (entry is null || entry.K0 != k0 || entry.K1 != k1 || entry.Length != n) return null;
+        length = n;
+        return entry;
+    }
+
+    // Caches a name that has just been split and validated; returns its entry, or null when it cannot be cached.
+    private CachedName? RememberName(ReadOnlySpan<byte> s, int start, int length, string prefix, string local)
+    {
+        if (length >= 16 || s.Length - start < 16) return null;
+        var v = Vector128.Create(s.Slice(start, 16));
+        var slot = NameSlot(v, length, out var k0, out var k1);
+        return _nameCache[slot] = new CachedName(k0, k1, length, prefix, local);
+    }
+
+    // How many of the 16 bytes, from the first, are name bytes (the classes of XmlChars.NameClasses): ASCII letters,
+    // digits, '-', '.', ':', '_' and every non-ASCII byte.
+    private static int NameLength(Vector128<byte> v)
+    {
+        var letter = Vector128.LessThanOrEqual((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)('z' - 'a')));
+        var dashToNine = Vector128.LessThanOrEqual(v - Vector128.Create((byte)'-'), Vector128.Create((byte)('9' - '-'))) // - . / 0-9
+            & ~Vector128.Equals(v, Vector128.Create((byte)'/'));
+        var other = Vector128.Equals(v, Vector128.Create((byte)':')) | Vector128.Equals(v, Vector128.Create((byte)'_'))
+            | Vector128.GreaterThanOrEqual(v, Vector128.Create((byte)0x80));
+        var notName = ~(letter | dashToNine | other).ExtractMostSignificantBits() & 0xFFFF;
+        return BitOperations.TrailingZeroCount(notName | 0x10000);
+    }
+
+    // The name's first 1 to 15 bytes as two words (the rest zeroed) and its slot in the name cache.
+    private static int NameSlot(Vector128<byte> v, int length, out ulong k0, out ulong k1)
+    {
+        var words = v.AsUInt64();
+        k0 = words.GetElement(0);
+        k1 = words.GetElement(1);
+        if (length < 8)
+        {
+            k0 &= (1UL << (length * 8)) - 1;
+            k1 = 0;
+        }
+        else
+        {
+            k1 &= (1UL << ((length - 8) * 8)) - 1; // length - 8 is 0 to 7
+        }
+        return (int)(((k0 * 0x9E3779B97F4A7C15UL) ^ (k1 * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)length) >> 57); // 128 slots
+    }
+
+    // After an opening quote at start: the value's length when it closes within 32 bytes and is plain ASCII (no
+    // reference, no white space to normalize, no control character, no '<'); -1 otherwise (the caller takes the
+    // general path, which finds the same end).
+    private static int PlainValueLength(ReadOnlySpan<byte> s, int start, byte quote)
+    {
+        if (!Vector256.IsHardwareAccelerated || s.Length - start < 32) return -1;
+        var v = Vector256.Create(s.Slice(start, 32));
+        var quotes = Vector256.Equals(v, Vector256.Create(quote)).ExtractMostSignificantBits();
+        if (quotes == 0) return -1;
+        var specials = (Vector256.LessThan(v, Vector256.Create((byte)0x20)) | Vector256.GreaterThanOrEqual(v, Vector256.Create((byte)0x80))
+            | Vector256.Equals(v, Vector256.Create((byte)'&')) | Vector256.Equals(v, Vector256.Create((byte)'<'))).ExtractMostSignificantBits();
+        var length = BitOperations.TrailingZeroCount(quotes); // at most 31
+        return (specials & ((1u << length) - 1)) == 0 ? length : -1;
     }
 
     // XML Namespaces §3: QName ::= (Prefix ':')? LocalPart, both NCNames.
@@ -541,16 +722,7 @@ internal sealed class XmlElementParser
     {
         if (raw.IsEmpty) return "";
         var special = raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii);
-        if (special < 0 && !isDeclaration)
-        {
-            // Plain ASCII: a well-known value, or one widening copy.
-            if (raw.Length <= 12)
-            {
-                var known = XmlNameTable.TryGetKnown(raw);
-                if (known is not null) return known;
-            }
-            return Encoding.Latin1.GetString(raw);
-        }
+        if (special < 0 && !isDeclaration) return DecodePlainAscii(raw);
         if (special >= 0 && raw[special] >= 0x80)
         {
             var more = raw[special..].IndexOfAny(XmlChars.AttributeSpecials);
@@ -613,6 +785,18 @@ internal sealed class XmlElementParser
             }
             i += k;
         }
+    }
+
+    // Plain ASCII needs no decoding: a well-known value, or one widening copy.
+    private static string DecodePlainAscii(ReadOnlySpan<byte> raw)
+    {
+        if (raw.IsEmpty) return "";
+        if (raw.Length <= 12)
+        {
+            var known = XmlNameTable.TryGetKnown(raw);
+            if (known is not null) return known;
+        }
+        return Encoding.Latin1.GetString(raw);
     }
 
     private void AppendText(ReadOnlySpan<byte> raw)
@@ -778,10 +962,10 @@ internal sealed class XmlElementParser
         return written;
     }
 
-    private void FlushText(Element current)
+    private void FlushText(int nodeStart)
     {
         if (_textLength == 0) return;
-        current.AddText(new string(_chars, 0, _textLength));
+        PushText(new string(_chars, 0, _textLength), nodeStart);
         _textLength = 0;
     }
 
