@@ -93,7 +93,6 @@ internal sealed class XmlElementParser
     /// <summary>Parses an opening stream tag (RFC 6120 §4.7) and keeps its bindings as the base scope.</summary>
     public StreamHeader ParseStreamHeader(ReadOnlySpan<byte> s, out bool selfClosed, out byte[] rootName)
     {
-        RentChars(s.Length);
         try
         {
             var end = ParseStartTag(s, 0, out var nameStart, out var nameLength, out var colon, out var cached, out selfClosed);
@@ -160,7 +159,7 @@ internal sealed class XmlElementParser
         }
         finally
         {
-            ReturnChars();
+            TrimChars();
         }
     }
 
@@ -233,7 +232,6 @@ internal sealed class XmlElementParser
     /// </summary>
     public Element? TryParseElement(ReadOnlySpan<byte> s, out int length)
     {
-        RentChars(s.Length);
         var baseMark = _nsCount;
         try
         {
@@ -243,7 +241,7 @@ internal sealed class XmlElementParser
         finally
         {
             _nsCount = baseMark;
-            ReturnChars();
+            TrimChars();
             // Incomplete or refused: drop the references to the abandoned elements.
             if (_nodeTop > 0) Array.Clear(_nodeStack, 0, _nodeTop);
             _nodeTop = 0;
@@ -723,6 +721,7 @@ internal sealed class XmlElementParser
         if (raw.IsEmpty) return "";
         var special = raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii);
         if (special < 0 && !isDeclaration) return DecodePlainAscii(raw);
+        EnsureChars(raw.Length);
         if (special >= 0 && raw[special] >= 0x80)
         {
             var more = raw[special..].IndexOfAny(XmlChars.AttributeSpecials);
@@ -801,6 +800,7 @@ internal sealed class XmlElementParser
 
     private void AppendText(ReadOnlySpan<byte> raw)
     {
+        EnsureChars(_textLength + raw.Length);
         var chunk = 0;
         var i = 0;
         while (true)
@@ -850,6 +850,7 @@ internal sealed class XmlElementParser
 
     private void AppendCData(ReadOnlySpan<byte> raw)
     {
+        EnsureChars(_textLength + raw.Length);
         var chunk = 0;
         var i = 0;
         while (true)
@@ -969,18 +970,23 @@ internal sealed class XmlElementParser
         _textLength = 0;
     }
 
-    // UTF-8 never yields more UTF-16 code units than bytes, so a frame's length bounds every decoded string.
-    private void RentChars(int length)
+    // Decoding scratch, grown on demand: UTF-8 never yields more UTF-16 code units than bytes, so the bytes about to
+    // be decoded bound what is written. Kept between frames (no pool round trip per stanza) unless it grew large.
+    private void EnsureChars(int length)
     {
-        _chars = ArrayPool<char>.Shared.Rent(Math.Max(length, 16));
-        _textLength = 0;
+        if (_chars.Length >= length) return;
+        var larger = ArrayPool<char>.Shared.Rent(Math.Max(length, Math.Max(256, _chars.Length * 2)));
+        _chars.AsSpan(0, _textLength).CopyTo(larger);
+        if (_chars.Length != 0) ArrayPool<char>.Shared.Return(_chars);
+        _chars = larger;
     }
 
-    private void ReturnChars()
+    private void TrimChars()
     {
+        _textLength = 0;
+        if (_chars.Length <= 1024) return;
         ArrayPool<char>.Shared.Return(_chars);
         _chars = [];
-        _textLength = 0;
     }
 
     [DoesNotReturn]
