@@ -11,10 +11,15 @@ namespace Parley.Protocol;
 /// attributes, its nodes): the attribute array always has exactly as many entries as there are attributes (it is
 /// replaced, never resized, when one is added or removed); the node array may have spare room after
 /// <see cref="Add"/>, which <see cref="Nodes"/> trims. The parser builds both at their exact size.
+/// A parsed element may leave the <see cref="XAttribute.Value"/> of plain ASCII attributes null, to be decoded from the
+/// stanza's bytes (<see cref="RawAttributeValues"/>) on first read; every member that reads or changes attributes goes
+/// through <see cref="ValueAt"/> or <see cref="MaterializeValues"/>, so nothing outside this class sees a null value.
 /// </remarks>
 public sealed class Element
 {
     private XAttribute[]? _attributes; // exact size
+    private RawAttributeValues? _rawValues; // where the null values of _attributes are, from _rawFirst on
+    private int _rawFirst;
     private object[]? _nodes;          // Element or string; the first _nodeCount are in use
     private int _nodeCount;
 
@@ -30,6 +35,16 @@ public sealed class Element
     {
         Name = name;
         _attributes = attributes;
+    }
+
+    /// <summary>For the parser: as above, with the null values to be decoded from attribute
+    /// <paramref name="rawFirst"/> on of <paramref name="rawValues"/>.</summary>
+    internal Element(QName name, XAttribute[] attributes, RawAttributeValues rawValues, int rawFirst)
+    {
+        Name = name;
+        _attributes = attributes;
+        _rawValues = rawValues;
+        _rawFirst = rawFirst;
     }
 
     /// <summary>For the parser: the element's nodes (no two strings adjacent), an exact-size array it now owns.</summary>
@@ -49,7 +64,14 @@ public sealed class Element
     public string Namespace => Name.Namespace;
 
     /// <summary>The attributes, in document order. A snapshot: read it again after changing the attributes.</summary>
-    public IReadOnlyList<XAttribute> Attributes => _attributes ?? [];
+    public IReadOnlyList<XAttribute> Attributes
+    {
+        get
+        {
+            MaterializeValues();
+            return _attributes ?? [];
+        }
+    }
 
     /// <summary>Child elements and text strings, in document order. A snapshot: read it again after changing the content.</summary>
     public IReadOnlyList<object> Nodes
@@ -78,8 +100,8 @@ public sealed class Element
     public string? GetAttribute(string name, string ns)
     {
         if (_attributes is null) return null;
-        foreach (var a in _attributes)
-            if (a.Name == name && a.Namespace == ns) return a.Value;
+        for (var i = 0; i < _attributes.Length; i++)
+            if (_attributes[i].Name == name && _attributes[i].Namespace == ns) return ValueAt(i);
         return null;
     }
 
@@ -89,6 +111,7 @@ public sealed class Element
     /// <summary>Sets a namespaced attribute; null removes it. Returns this element.</summary>
     public Element SetAttribute(string name, string ns, string? value)
     {
+        MaterializeValues(); // indexes shift below; no value may still be waiting for its raw bytes
         var attributes = _attributes ?? [];
         for (var i = 0; i < attributes.Length; i++)
         {
@@ -220,8 +243,13 @@ public sealed class Element
     /// <summary>A deep copy.</summary>
     public Element Clone()
     {
-        // The attribute array is copied, not shared: SetAttribute replaces a value in place.
-        var copy = new Element(Name, _attributes is null ? null : (XAttribute[])_attributes.Clone());
+        // The attribute array is copied, not shared: SetAttribute replaces a value in place. The raw values are
+        // immutable and line up with the copy, so they are shared.
+        var copy = new Element(Name, _attributes is null ? null : (XAttribute[])_attributes.Clone())
+        {
+            _rawValues = _rawValues,
+            _rawFirst = _rawFirst,
+        };
         if (_nodes is not null)
         {
             var nodes = new object[_nodeCount];
@@ -233,6 +261,23 @@ public sealed class Element
 
     /// <summary>Serializes this element as standalone XML (with its own namespace declaration).</summary>
     public override string ToString() => ElementWriter.ToXmlString(this);
+
+    // The value of attribute i, decoded from the stanza's bytes on first read. Only Value changes in the slot, from
+    // null to an equal string whoever writes it, so concurrent readers of a shared element at worst decode it twice.
+    private string ValueAt(int i)
+    {
+        var a = _attributes![i];
+        if (a.Value is not null) return a.Value;
+        var value = _rawValues!.Decode(_rawFirst + i);
+        _attributes[i] = a with { Value = value };
+        return value;
+    }
+
+    private void MaterializeValues()
+    {
+        if (_rawValues is null || _attributes is null) return;
+        for (var i = 0; i < _attributes.Length; i++) ValueAt(i);
+    }
 
     private void Append(object node)
     {

@@ -40,6 +40,15 @@ internal sealed class XmlElementParser
     private object[] _nodeStack = new object[32];
     private int _nodeTop;
 
+    // While parsing an element (not the stream header): plain ASCII attribute values are not decoded but copied here,
+    // with a span per attribute of each element that has one, and handed to the stanza as RawAttributeValues.
+    private bool _deferValues;
+    private byte[] _rawBytes = [];
+    private int _rawLength;
+    private int[] _rawSpans = [];
+    private int _rawSpanCount;
+    private RawAttributeValues? _rawValues;
+
     // Names met before, found by their raw bytes (at most 15) so they are scanned, validated and split only once.
     private const int NameCacheSlots = 128;
     private readonly CachedName?[] _nameCache = new CachedName?[NameCacheSlots];
@@ -62,8 +71,10 @@ internal sealed class XmlElementParser
     {
         public string Prefix;
         public string Local;
-        public string Value;
+        public string? Value; // null when deferred: RawOffset and RawLength locate it in _rawBytes
         public bool IsDeclaration;
+        public int RawOffset;
+        public int RawLength;
     }
 
     private struct Open
@@ -107,7 +118,7 @@ internal sealed class XmlElementParser
                 ref var a = ref _attrs[i];
                 if (!a.IsDeclaration) continue;
                 if (a.Prefix.Length == 0) content = a.Value;
-                else if (a.Local != prefix) (prefixes ??= []).Add(a.Local, a.Value);
+                else if (a.Local != prefix) (prefixes ??= []).Add(a.Local, a.Value!);
             }
             ApplyDeclarations(depth: 0);
 
@@ -233,13 +244,22 @@ internal sealed class XmlElementParser
     public Element? TryParseElement(ReadOnlySpan<byte> s, out int length)
     {
         var baseMark = _nsCount;
+        _deferValues = true;
+        _rawLength = 0;
+        _rawSpanCount = 0;
+        _rawValues = null;
         try
         {
             length = ParseElementCore(s, out var element);
-            return length < 0 ? null : element;
+            if (length < 0) return null;
+            _rawValues?.Fill(_rawBytes.AsSpan(0, _rawLength).ToArray(), _rawSpans.AsSpan(0, _rawSpanCount * 2).ToArray());
+            return element;
         }
         finally
         {
+            _deferValues = false;
+            _rawValues = null;
+            if (_rawBytes.Length > 4096) _rawBytes = [];
             _nsCount = baseMark;
             TrimChars();
             // Incomplete or refused: drop the references to the abandoned elements.
@@ -401,23 +421,47 @@ internal sealed class XmlElementParser
         // Duplicates were refused while the tag was read, so the attributes go in as they are, in one exact-size array.
         var attributes = new XAttribute[count];
         var namespaced = false;
+        var deferred = false;
         var k = 0;
         for (var i = 0; i < _attrCount; i++)
         {
             ref var a = ref _attrs[i];
             if (a.IsDeclaration) continue;
+            deferred |= a.Value is null;
             if (a.Prefix.Length == 0)
             {
-                attributes[k++] = new XAttribute(a.Local, a.Value);
+                attributes[k++] = new XAttribute(a.Local, a.Value!);
             }
             else
             {
                 namespaced = true;
-                attributes[k++] = new XAttribute(a.Local, a.Value, ResolveAttributePrefix(a.Prefix));
+                attributes[k++] = new XAttribute(a.Local, a.Value!, ResolveAttributePrefix(a.Prefix));
             }
         }
         if (namespaced) CheckExpandedDuplicates();
-        return new Element(name, attributes);
+        if (!deferred) return new Element(name, attributes);
+        // A span per attribute of this element, in the order of its array.
+        var first = _rawSpanCount;
+        if ((_rawSpanCount + count) * 2 > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(64, (_rawSpanCount + count) * 4));
+        for (var i = 0; i < _attrCount; i++)
+        {
+            ref var a = ref _attrs[i];
+            if (a.IsDeclaration) continue;
+            _rawSpans[2 * _rawSpanCount] = a.RawOffset;
+            _rawSpans[2 * _rawSpanCount + 1] = a.RawLength;
+            _rawSpanCount++;
+        }
+        return new Element(name, attributes, _rawValues ??= new RawAttributeValues(), first);
+    }
+
+    // Copies a plain ASCII attribute value to the stanza's raw bytes; returns its offset there.
+    private int DeferValue(ReadOnlySpan<byte> raw)
+    {
+        if (_rawLength + raw.Length > _rawBytes.Length) Array.Resize(ref _rawBytes, Math.Max(256, (_rawLength + raw.Length) * 2));
+        raw.CopyTo(_rawBytes.AsSpan(_rawLength));
+        var offset = _rawLength;
+        _rawLength += raw.Length;
+        return offset;
     }
 
     // The element name split (and validated) when it was not found in the name cache; returns the new cache entry,
@@ -466,7 +510,7 @@ internal sealed class XmlElementParser
         {
             ref var a = ref _attrs[i];
             if (!a.IsDeclaration) continue;
-            var uri = a.Value;
+            var uri = a.Value!; // declarations are never deferred
             var prefix = a.Prefix.Length == 0 ? "" : a.Local;
             if (uri is Ns.Xmlns || (uri is Ns.Xml) != (prefix == "xml") || prefix == "xmlns")
                 XmlThrow.NotWellFormed("Reserved namespace binding");
@@ -572,13 +616,21 @@ internal sealed class XmlElementParser
                     XmlThrow.NotWellFormed("Duplicate attribute '" + local + "'");
             }
             if (_attrCount == _attrs.Length) Array.Resize(ref _attrs, _attrs.Length * 2);
-            _attrs[_attrCount++] = new Attr
+            ref var attr = ref _attrs[_attrCount++];
+            attr.Prefix = prefix;
+            attr.Local = local;
+            attr.IsDeclaration = isDeclaration;
+            if (_deferValues && !isDeclaration && !raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii) < 0))
             {
-                Prefix = prefix,
-                Local = local,
-                Value = plain >= 0 && !isDeclaration ? DecodePlainAscii(raw) : DecodeAttribute(raw, isDeclaration),
-                IsDeclaration = isDeclaration,
-            };
+                attr.Value = null;
+                attr.RawOffset = DeferValue(raw);
+                attr.RawLength = raw.Length;
+            }
+            else
+            {
+                attr.Value = plain >= 0 && !isDeclaration ? DecodePlainAscii(raw) : DecodeAttribute(raw, isDeclaration);
+                attr.RawOffset = -1;
+            }
         }
     }
 
@@ -787,7 +839,7 @@ internal sealed class XmlElementParser
     }
 
     // Plain ASCII needs no decoding: a well-known value, or one widening copy.
-    private static string DecodePlainAscii(ReadOnlySpan<byte> raw)
+    internal static string DecodePlainAscii(ReadOnlySpan<byte> raw)
     {
         if (raw.IsEmpty) return "";
         if (raw.Length <= 12)
