@@ -12,15 +12,17 @@ namespace Parley.Protocol;
 /// replaced, never resized, when one is added or removed); the node array may have spare room after
 /// <see cref="Add"/>, which <see cref="Nodes"/> trims. The parser builds both at their exact size.
 /// A parsed element may leave the <see cref="XAttribute.Value"/> of plain ASCII attributes null, to be decoded from the
-/// stanza's bytes (<see cref="RawAttributeValues"/>) on first read; every member that reads or changes attributes goes
+/// stanza's bytes (<see cref="RawValues"/>) on first read; every member that reads or changes attributes goes
 /// through <see cref="ValueAt"/> or <see cref="MaterializeValues"/>, so nothing outside this class sees a null value.
+/// Likewise a parsed text node may be a <see cref="RawText"/> until read; every member that reads nodes as text goes
+/// through <see cref="NodeAt"/>, which replaces it with its string.
 /// </remarks>
 public sealed class Element
 {
     private XAttribute[]? _attributes; // exact size
-    private RawAttributeValues? _rawValues; // where the null values of _attributes are, from _rawFirst on
+    private RawValues? _rawValues; // where the null values of _attributes are, from _rawFirst on
     private int _rawFirst;
-    private object[]? _nodes;          // Element or string; the first _nodeCount are in use
+    private object[]? _nodes;          // Element, string or RawText; the first _nodeCount are in use
     private int _nodeCount;
 
     /// <summary>Creates an element with the given expanded name.</summary>
@@ -39,7 +41,7 @@ public sealed class Element
 
     /// <summary>For the parser: as above, with the null values to be decoded from attribute
     /// <paramref name="rawFirst"/> on of <paramref name="rawValues"/>.</summary>
-    internal Element(QName name, XAttribute[] attributes, RawAttributeValues rawValues, int rawFirst)
+    internal Element(QName name, XAttribute[] attributes, RawValues rawValues, int rawFirst)
     {
         Name = name;
         _attributes = attributes;
@@ -79,6 +81,7 @@ public sealed class Element
         get
         {
             if (_nodes is null) return [];
+            for (var i = 0; i < _nodeCount; i++) NodeAt(i);
             if (_nodes.Length != _nodeCount) Array.Resize(ref _nodes, _nodeCount);
             return _nodes;
         }
@@ -87,8 +90,17 @@ public sealed class Element
     /// <summary>How many nodes there are (for the writer, which must not trim).</summary>
     internal int NodeCount => _nodeCount;
 
-    /// <summary>The node at <paramref name="index"/>, below <see cref="NodeCount"/>.</summary>
-    internal object NodeAt(int index) => _nodes![index];
+    /// <summary>The node at <paramref name="index"/>, below <see cref="NodeCount"/>: an element or a string. Raw text is
+    /// decoded on first read; only the slot changes, from the raw text to an equal string whoever writes it, so
+    /// concurrent readers of a shared element at worst decode it twice.</summary>
+    internal object NodeAt(int index)
+    {
+        var node = _nodes![index];
+        if (node is not RawText raw) return node;
+        var text = raw.Decode();
+        _nodes[index] = text;
+        return text;
+    }
 
     /// <summary>Whether the element has any child element or text.</summary>
     public bool IsEmpty => _nodeCount == 0;
@@ -153,7 +165,7 @@ public sealed class Element
     public Element AddText(string text)
     {
         if (text.Length == 0) return this;
-        if (_nodeCount > 0 && _nodes![_nodeCount - 1] is string last) _nodes[_nodeCount - 1] = last + text;
+        if (_nodeCount > 0 && NodeAt(_nodeCount - 1) is string last) _nodes![_nodeCount - 1] = last + text;
         else Append(text);
         return this;
     }
@@ -161,7 +173,7 @@ public sealed class Element
     /// <summary>Replaces all text content with <paramref name="text"/> (child elements stay). Returns this element.</summary>
     public Element SetText(string? text)
     {
-        RemoveWhere(static (n, _) => n is string, 0);
+        RemoveWhere(static (n, _) => n is string or RawText, 0);
         if (!string.IsNullOrEmpty(text)) AddText(text);
         return this;
     }
@@ -192,7 +204,7 @@ public sealed class Element
             StringBuilder? sb = null;
             for (var i = 0; i < _nodeCount; i++)
             {
-                if (_nodes![i] is not string s) continue;
+                if (_nodes![i] is Element || NodeAt(i) is not string s) continue;
                 if (single is null) single = s;
                 else (sb ??= new StringBuilder(single)).Append(s);
             }
@@ -268,7 +280,7 @@ public sealed class Element
     {
         var a = _attributes![i];
         if (a.Value is not null) return a.Value;
-        var value = _rawValues!.Decode(_rawFirst + i);
+        var value = _rawValues!.DecodeAttribute(_rawFirst + i);
         _attributes[i] = a with { Value = value };
         return value;
     }

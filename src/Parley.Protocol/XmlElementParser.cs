@@ -41,13 +41,13 @@ internal sealed class XmlElementParser
     private int _nodeTop;
 
     // While parsing an element (not the stream header): plain ASCII attribute values are not decoded but copied here,
-    // with a span per attribute of each element that has one, and handed to the stanza as RawAttributeValues.
+    // with a span per attribute of each element that has one, and handed to the stanza as RawValues.
     private bool _deferValues;
     private byte[] _rawBytes = [];
     private int _rawLength;
     private int[] _rawSpans = [];
     private int _rawSpanCount;
-    private RawAttributeValues? _rawValues;
+    private RawValues? _rawValues;
 
     // Names met before, found by their raw bytes (at most 15) so they are scanned, validated and split only once.
     private const int NameCacheSlots = 128;
@@ -285,12 +285,17 @@ internal sealed class XmlElementParser
                 if (lt < 0) return -1;
                 var run = s.Slice(pos, lt);
                 pos += lt;
-                // Fast path: plain ASCII text directly followed by a tag becomes one string with one copy.
-                if (_textLength == 0 && run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii) < 0
-                    && pos + 1 < s.Length && s[pos + 1] != '!')
+                // Fast path: plain text (valid UTF-8 with no reference, line end or character to refuse) directly
+                // followed by a tag is kept as raw bytes, a string only when read. It always follows a tag, so it
+                // never needs merging with text before it.
+                if (_textLength == 0 && pos + 1 < s.Length && s[pos + 1] != '!')
                 {
-                    PushText(Encoding.Latin1.GetString(run), nodeStart);
-                    continue;
+                    var special = run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii);
+                    if (special < 0 || (run[special..].IndexOfAny(XmlChars.TextSpecials) < 0 && Utf8.IsValid(run[special..])))
+                    {
+                        PushNode(new RawText(_rawValues ??= new RawValues(), DeferBytes(run), run.Length));
+                        continue;
+                    }
                 }
                 AppendText(run);
                 continue;
@@ -451,11 +456,11 @@ internal sealed class XmlElementParser
             _rawSpans[2 * _rawSpanCount + 1] = a.RawLength;
             _rawSpanCount++;
         }
-        return new Element(name, attributes, _rawValues ??= new RawAttributeValues(), first);
+        return new Element(name, attributes, _rawValues ??= new RawValues(), first);
     }
 
-    // Copies a plain ASCII attribute value to the stanza's raw bytes; returns its offset there.
-    private int DeferValue(ReadOnlySpan<byte> raw)
+    // Copies a plain attribute value or text to the stanza's raw bytes; returns its offset there.
+    private int DeferBytes(ReadOnlySpan<byte> raw)
     {
         if (_rawLength + raw.Length > _rawBytes.Length) Array.Resize(ref _rawBytes, Math.Max(256, (_rawLength + raw.Length) * 2));
         raw.CopyTo(_rawBytes.AsSpan(_rawLength));
@@ -623,7 +628,7 @@ internal sealed class XmlElementParser
             if (_deferValues && !isDeclaration && !raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii) < 0))
             {
                 attr.Value = null;
-                attr.RawOffset = DeferValue(raw);
+                attr.RawOffset = DeferBytes(raw);
                 attr.RawLength = raw.Length;
             }
             else

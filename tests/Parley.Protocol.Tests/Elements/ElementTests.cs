@@ -83,6 +83,24 @@ public sealed class ElementTests
         Assert.Equal("<message xmlns='jabber:client'><y xmlns='urn:y'/>only</message>", e.ToString());
     }
 
+    [Theory]
+    [InlineData("<body>plain</body>", "plain")]
+    [InlineData("<body>Grüße aus München 😀 日本語</body>", "Grüße aus München 😀 日本語")]
+    [InlineData("<body>a &amp; b</body>", "a & b")]
+    [InlineData("<body>line\r\nend</body>", "line\nend")]
+    [InlineData("<body>x<![CDATA[<y>]]>z</body>", "x<y>z")]
+    public void Text_of_a_parsed_element_reads_the_same_through_every_member(string xml, string text)
+    {
+        Assert.Equal(text, ParseStanza(xml).Text);
+        Assert.Equal([text], ParseStanza(xml).Nodes);
+        Assert.Equal(text + "!", ParseStanza(xml).AddText("!").Text);
+        Assert.Equal(text, ParseStanza(xml).Clone().Text);
+        var e = ParseStanza(xml);
+        e.Add(new Element("x", "urn:x"));
+        Assert.Equal(text, e.Text);
+        Assert.Equal(2, e.Nodes.Count);
+    }
+
     [Fact]
     public void An_element_built_in_code_grows_and_trims_its_nodes()
     {
