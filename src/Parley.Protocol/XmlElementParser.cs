@@ -617,7 +617,9 @@ internal sealed class XmlElementParser
             if (isDeclaration) _declarationCount++;
             for (var j = 0; j < _attrCount; j++)
             {
-                if (_attrs[j].Local == local && _attrs[j].Prefix == prefix)
+                // Names are interned, so a differing length or first character settles most pairs without a call.
+                var other = _attrs[j].Local;
+                if (other.Length == local.Length && other[0] == local[0] && other == local && _attrs[j].Prefix == prefix)
                     XmlThrow.NotWellFormed("Duplicate attribute '" + local + "'");
             }
             if (_attrCount == _attrs.Length) Array.Resize(ref _attrs, _attrs.Length * 2);
@@ -633,7 +635,10 @@ internal sealed class XmlElementParser
             }
             else
             {
-                attr.Value = plain >= 0 && !isDeclaration ? DecodePlainAscii(raw) : DecodeAttribute(raw, isDeclaration);
+                // A plain declaration is a namespace name as it stands, as DecodeAttribute finds (ASCII is valid UTF-8).
+                attr.Value = plain < 0 ? DecodeAttribute(raw, isDeclaration)
+                    : !isDeclaration ? DecodePlainAscii(raw)
+                    : raw.IsEmpty ? "" : _names.GetOrAdd(raw)!;
                 attr.RawOffset = -1;
             }
         }
