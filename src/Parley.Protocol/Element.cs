@@ -15,7 +15,10 @@ namespace Parley.Protocol;
 /// stanza's bytes (<see cref="RawValues"/>) on first read; every member that reads or changes attributes goes
 /// through <see cref="ValueAt"/> or <see cref="MaterializeValues"/>, so nothing outside this class sees a null value.
 /// Likewise a parsed text node may be a <see cref="RawText"/> until read; every member that reads nodes as text goes
-/// through <see cref="NodeAt"/>, which replaces it with its string.
+/// through <see cref="NodeAt"/>, which replaces it with its string. A parsed element whose only node is such text
+/// (a body, a status, a roster group) has no node array at all until one is needed: the text's place in the raw bytes
+/// is kept in two fields, and <see cref="NodeArray"/> makes the array; members that look only for child elements
+/// skip it, since there are none.
 /// </remarks>
 public sealed class Element
 {
@@ -24,6 +27,8 @@ public sealed class Element
     private int _rawFirst;
     private object[]? _nodes;          // Element, string or RawText; the first _nodeCount are in use
     private int _nodeCount;
+    private int _textOffset;           // with _nodes null and _textLength > 0: the only node, raw text in _rawValues
+    private int _textLength;
 
     /// <summary>Creates an element with the given expanded name.</summary>
     public Element(QName name) => Name = name;
@@ -56,6 +61,37 @@ public sealed class Element
         _nodeCount = nodes.Length;
     }
 
+    /// <summary>For the parser: the element's only node is plain text, at <paramref name="offset"/> in
+    /// <paramref name="rawValues"/>.</summary>
+    internal void SetParsedText(RawValues rawValues, int offset, int length)
+    {
+        _rawValues = rawValues;
+        _textOffset = offset;
+        _textLength = length;
+        _nodeCount = 1;
+    }
+
+    // The node array, made on first use for a parsed element whose only node is still raw text. Published with one
+    // compare-exchange, so concurrent readers of a shared element all see the same array.
+    private object[]? NodeArray
+    {
+        get
+        {
+            var nodes = _nodes;
+            if (nodes is not null || _textLength == 0) return nodes;
+            Interlocked.CompareExchange(ref _nodes, [_rawValues!.DecodeText(_textOffset, _textLength)], null);
+            return _nodes;
+        }
+    }
+
+    // The node array when it may hold child elements, with how many nodes are in use: pending raw text is no element.
+    private object[]? ElementNodes(out int count)
+    {
+        var nodes = _nodes;
+        count = nodes is null ? 0 : _nodeCount;
+        return nodes;
+    }
+
     /// <summary>The element's expanded name.</summary>
     public QName Name { get; set; }
 
@@ -80,9 +116,9 @@ public sealed class Element
     {
         get
         {
-            if (_nodes is null) return [];
+            if (NodeArray is null) return [];
             for (var i = 0; i < _nodeCount; i++) NodeAt(i);
-            if (_nodes.Length != _nodeCount) Array.Resize(ref _nodes, _nodeCount);
+            if (_nodes!.Length != _nodeCount) Array.Resize(ref _nodes, _nodeCount);
             return _nodes;
         }
     }
@@ -95,10 +131,11 @@ public sealed class Element
     /// concurrent readers of a shared element at worst decode it twice.</summary>
     internal object NodeAt(int index)
     {
-        var node = _nodes![index];
+        var nodes = NodeArray!;
+        var node = nodes[index];
         if (node is not RawText raw) return node;
         var text = raw.Decode();
-        _nodes[index] = text;
+        nodes[index] = text;
         return text;
     }
 
@@ -181,12 +218,13 @@ public sealed class Element
     /// <summary>Removes a child element. Returns whether it was present.</summary>
     public bool Remove(Element child)
     {
-        for (var i = 0; i < _nodeCount; i++)
+        var nodes = ElementNodes(out var count);
+        for (var i = 0; i < count; i++)
         {
-            if (!ReferenceEquals(_nodes![i], child)) continue;
+            if (!ReferenceEquals(nodes![i], child)) continue;
             _nodeCount--;
-            Array.Copy(_nodes, i + 1, _nodes, i, _nodeCount - i);
-            _nodes[_nodeCount] = null!;
+            Array.Copy(nodes, i + 1, nodes, i, _nodeCount - i);
+            nodes[_nodeCount] = null!;
             return true;
         }
         return false;
@@ -202,9 +240,10 @@ public sealed class Element
         {
             string? single = null;
             StringBuilder? sb = null;
+            var nodes = NodeArray;
             for (var i = 0; i < _nodeCount; i++)
             {
-                if (_nodes![i] is Element || NodeAt(i) is not string s) continue;
+                if (nodes![i] is Element || NodeAt(i) is not string s) continue;
                 if (single is null) single = s;
                 else (sb ??= new StringBuilder(single)).Append(s);
             }
@@ -213,15 +252,23 @@ public sealed class Element
     }
 
     /// <summary>The child elements, in document order.</summary>
-    public ChildEnumerable Children => new(_nodes, _nodeCount);
+    public ChildEnumerable Children
+    {
+        get
+        {
+            var nodes = ElementNodes(out var count);
+            return new(nodes, count);
+        }
+    }
 
     /// <summary>How many child elements there are.</summary>
     public int ChildCount
     {
         get
         {
+            var nodes = ElementNodes(out var count);
             var c = 0;
-            for (var i = 0; i < _nodeCount; i++) if (_nodes![i] is Element) c++;
+            for (var i = 0; i < count; i++) if (nodes![i] is Element) c++;
             return c;
         }
     }
@@ -229,23 +276,26 @@ public sealed class Element
     /// <summary>The first child element, or null.</summary>
     public Element? FirstChild()
     {
-        for (var i = 0; i < _nodeCount; i++) if (_nodes![i] is Element e) return e;
+        var nodes = ElementNodes(out var count);
+        for (var i = 0; i < count; i++) if (nodes![i] is Element e) return e;
         return null;
     }
 
     /// <summary>The first child element with this expanded name, or null.</summary>
     public Element? Child(QName name)
     {
-        for (var i = 0; i < _nodeCount; i++)
-            if (_nodes![i] is Element e && e.Name == name) return e;
+        var nodes = ElementNodes(out var count);
+        for (var i = 0; i < count; i++)
+            if (nodes![i] is Element e && e.Name == name) return e;
         return null;
     }
 
     /// <summary>The first child element with this local name and namespace, or null.</summary>
     public Element? Child(string localName, string ns)
     {
-        for (var i = 0; i < _nodeCount; i++)
-            if (_nodes![i] is Element e && e.Name.LocalName == localName && e.Name.Namespace == ns) return e;
+        var nodes = ElementNodes(out var count);
+        for (var i = 0; i < count; i++)
+            if (nodes![i] is Element e && e.Name.LocalName == localName && e.Name.Namespace == ns) return e;
         return null;
     }
 
@@ -262,11 +312,16 @@ public sealed class Element
             _rawValues = _rawValues,
             _rawFirst = _rawFirst,
         };
-        if (_nodes is not null)
+        var source = _nodes;
+        if (source is not null)
         {
             var nodes = new object[_nodeCount];
-            for (var i = 0; i < nodes.Length; i++) nodes[i] = _nodes[i] is Element e ? e.Clone() : _nodes[i];
+            for (var i = 0; i < nodes.Length; i++) nodes[i] = source[i] is Element e ? e.Clone() : source[i];
             copy.SetParsedNodes(nodes);
+        }
+        else if (_textLength != 0)
+        {
+            copy.SetParsedText(_rawValues!, _textOffset, _textLength);
         }
         return copy;
     }
@@ -293,13 +348,15 @@ public sealed class Element
 
     private void Append(object node)
     {
-        if (_nodes is null) _nodes = new object[2];
-        else if (_nodeCount == _nodes.Length) Array.Resize(ref _nodes, Math.Max(4, _nodeCount * 2));
-        _nodes[_nodeCount++] = node;
+        var nodes = NodeArray;
+        if (nodes is null) _nodes = nodes = new object[2];
+        else if (_nodeCount == nodes.Length) Array.Resize(ref _nodes, Math.Max(4, _nodeCount * 2));
+        _nodes![_nodeCount++] = node;
     }
 
     private int RemoveWhere<TState>(Func<object, TState, bool> match, TState state)
     {
+        _ = NodeArray;
         var kept = 0;
         for (var i = 0; i < _nodeCount; i++)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace Parley.Protocol;
@@ -12,20 +13,23 @@ namespace Parley.Protocol;
 /// </summary>
 internal sealed class RawValues
 {
+    // The values and text, then from _spans on, per attribute of each element that defers values (in document
+    // order), two ints: offset and length of its value; a value decoded while parsing has offset -1 and is never
+    // looked up here.
     private byte[] _bytes = [];
+    private int _spans;
 
-    // Per attribute of each element that defers values, in document order: offset and length in _bytes; a value
-    // decoded while parsing has offset -1 and is never looked up here.
-    private int[] _spans = [];
-
-    public void Fill(byte[] bytes, int[] spans)
+    public void Fill(byte[] bytes, int spans)
     {
         _bytes = bytes;
         _spans = spans;
     }
 
-    public string DecodeAttribute(int attribute) =>
-        XmlElementParser.DecodePlainAscii(_bytes.AsSpan(_spans[2 * attribute], _spans[2 * attribute + 1]));
+    public string DecodeAttribute(int attribute)
+    {
+        var span = _bytes.AsSpan(_spans + 8 * attribute, 8);
+        return XmlElementParser.DecodePlainAscii(_bytes.AsSpan(MemoryMarshal.Read<int>(span), MemoryMarshal.Read<int>(span[4..])));
+    }
 
     public string DecodeText(int offset, int length) => Encoding.UTF8.GetString(_bytes, offset, length);
 }

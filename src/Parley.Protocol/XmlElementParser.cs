@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Unicode;
@@ -39,6 +40,11 @@ internal sealed class XmlElementParser
     // from here at its end tag, so no list grows and no capacity is wasted.
     private object[] _nodeStack = new object[32];
     private int _nodeTop;
+
+    // Raw text on the node stack is this marker, with its offset and length in _rawBytes at the same index here: an
+    // element whose only node it is keeps it in two fields, with no node array and no RawText (Element.SetParsedText).
+    private static readonly object RawTextMarker = new();
+    private long[] _nodeText = new long[32];
 
     // While parsing an element (not the stream header): plain ASCII attribute values are not decoded but copied here,
     // with a span per attribute of each element that has one, and handed to the stanza as RawValues.
@@ -252,7 +258,15 @@ internal sealed class XmlElementParser
         {
             length = ParseElementCore(s, out var element);
             if (length < 0) return null;
-            _rawValues?.Fill(_rawBytes.AsSpan(0, _rawLength).ToArray(), _rawSpans.AsSpan(0, _rawSpanCount * 2).ToArray());
+            if (_rawValues is not null)
+            {
+                // One exact-size array: the bytes, then the spans.
+                var spans = MemoryMarshal.AsBytes(_rawSpans.AsSpan(0, _rawSpanCount * 2));
+                var bytes = new byte[_rawLength + spans.Length];
+                _rawBytes.AsSpan(0, _rawLength).CopyTo(bytes);
+                spans.CopyTo(bytes.AsSpan(_rawLength));
+                _rawValues.Fill(bytes, _rawLength);
+            }
             return element;
         }
         finally
@@ -293,7 +307,8 @@ internal sealed class XmlElementParser
                     var special = run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii);
                     if (special < 0 || (run[special..].IndexOfAny(XmlChars.TextSpecials) < 0 && Utf8.IsValid(run[special..])))
                     {
-                        PushNode(new RawText(_rawValues ??= new RawValues(), DeferBytes(run), run.Length));
+                        _rawValues ??= new RawValues();
+                        PushRawText(DeferBytes(run), run.Length);
                         continue;
                     }
                 }
@@ -393,11 +408,35 @@ internal sealed class XmlElementParser
     {
         var count = _nodeTop - nodeStart;
         if (count == 0) return;
-        var nodes = new object[count];
-        Array.Copy(_nodeStack, nodeStart, nodes, 0, count);
+        if (count == 1 && ReferenceEquals(_nodeStack[nodeStart], RawTextMarker))
+        {
+            var text = _nodeText[nodeStart];
+            element.SetParsedText(_rawValues!, (int)(text >> 32), (int)text);
+        }
+        else
+        {
+            var nodes = new object[count];
+            for (var i = 0; i < count; i++)
+            {
+                var node = _nodeStack[nodeStart + i];
+                if (ReferenceEquals(node, RawTextMarker))
+                {
+                    var text = _nodeText[nodeStart + i];
+                    node = new RawText(_rawValues!, (int)(text >> 32), (int)text);
+                }
+                nodes[i] = node;
+            }
+            element.SetParsedNodes(nodes);
+        }
         Array.Clear(_nodeStack, nodeStart, count);
         _nodeTop = nodeStart;
-        element.SetParsedNodes(nodes);
+    }
+
+    private void PushRawText(int offset, int length)
+    {
+        PushNode(RawTextMarker);
+        if (_nodeText.Length < _nodeStack.Length) Array.Resize(ref _nodeText, _nodeStack.Length);
+        _nodeText[_nodeTop - 1] = ((long)offset << 32) | (uint)length;
     }
 
     private Element CreateElement(ReadOnlySpan<byte> s, int nameStart, int nameLength, int colon, CachedName? cached, int depth)

@@ -96,9 +96,19 @@ public sealed class ElementTests
         Assert.Equal(text + "!", ParseStanza(xml).AddText("!").Text);
         Assert.Equal(text, ParseStanza(xml).Clone().Text);
         var e = ParseStanza(xml);
+        Assert.Equal(0, e.ChildCount);
+        Assert.Null(e.FirstChild());
+        Assert.Null(e.Child("x", "urn:x"));
+        Assert.False(e.IsEmpty);
+        Assert.Equal(0, e.RemoveAll(new QName("urn:x", "x")));
         e.Add(new Element("x", "urn:x"));
         Assert.Equal(text, e.Text);
         Assert.Equal(2, e.Nodes.Count);
+        Assert.Equal(1, e.ChildCount);
+        Assert.True(ParseStanza(xml).SetText(null).IsEmpty);
+        Assert.Equal("new", ParseStanza(xml).SetText("new").Text);
+        Assert.Equal("<body xmlns='jabber:client'>" + System.Security.SecurityElement.Escape(text).Replace("&apos;", "'", StringComparison.Ordinal).Replace("&quot;", "\"", StringComparison.Ordinal) + "</body>",
+            ParseStanza(xml).ToString().Replace("&#xD;", "\r", StringComparison.Ordinal));
     }
 
     [Fact]
