@@ -56,7 +56,10 @@ internal sealed class XmlElementParser
     private RawValues? _rawValues;
 
     // Names met before, found by their raw bytes (at most 15) so they are scanned, validated and split only once.
-    private const int NameCacheSlots = 128;
+    // 64 sets of 4, filled first come first served and never evicted: a stream uses a few dozen names, and evicting
+    // would let two names that share a set push each other out on every use.
+    private const int NameCacheWays = 4;
+    private const int NameCacheSlots = 64 * NameCacheWays;
     private readonly CachedName?[] _nameCache = new CachedName?[NameCacheSlots];
 
     private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local)
@@ -715,10 +718,17 @@ internal sealed class XmlElementParser
         var n = NameLength(v);
         if (n is 0 or 16) return null;
         var slot = NameSlot(v, n, out var k0, out var k1);
-        var entry = _nameCache[slot];
-        if (entry is null || entry.K0 != k0 || entry.K1 != k1 || entry.Length != n) return null;
-        length = n;
-        return entry;
+        for (var way = 0; way < NameCacheWays; way++)
+        {
+            var entry = _nameCache[slot + way];
+            if (entry is null) return null;
+            if (entry.K0 == k0 && entry.K1 == k1 && entry.Length == n)
+            {
+                length = n;
+                return entry;
+            }
+        }
+        return null;
     }
 
     // Caches a name that has just been split and validated; returns its entry, or null when it cannot be cached.
@@ -727,7 +737,12 @@ internal sealed class XmlElementParser
         if (length >= 16 || s.Length - start < 16) return null;
         var v = Vector128.Create(s.Slice(start, 16));
         var slot = NameSlot(v, length, out var k0, out var k1);
-        return _nameCache[slot] = new CachedName(k0, k1, length, prefix, local);
+        for (var way = 0; way < NameCacheWays; way++)
+        {
+            if (_nameCache[slot + way] is null) return _nameCache[slot + way] = new CachedName(k0, k1, length, prefix, local);
+        }
+        return null; // a full set: nothing is evicted, so names that recur are never pushed out by names that do not
+
     }
 
     // How many of the 16 bytes, from the first, are name bytes (the classes of XmlChars.NameClasses): ASCII letters,
@@ -743,7 +758,7 @@ internal sealed class XmlElementParser
         return BitOperations.TrailingZeroCount(notName | 0x10000);
     }
 
-    // The name's first 1 to 15 bytes as two words (the rest zeroed) and its slot in the name cache.
+    // The name's first 1 to 15 bytes as two words (the rest zeroed), and the first slot of its set in the name cache.
     private static int NameSlot(Vector128<byte> v, int length, out ulong k0, out ulong k1)
     {
         var words = v.AsUInt64();
@@ -758,7 +773,8 @@ internal sealed class XmlElementParser
         {
             k1 &= (1UL << ((length - 8) * 8)) - 1; // length - 8 is 0 to 7
         }
-        return (int)(((k0 * 0x9E3779B97F4A7C15UL) ^ (k1 * 0xC2B2AE3D27D4EB4FUL) ^ (ulong)length) >> 57); // 128 slots
+        var set = (int)(((k0 ^ (k1 * 0xC2B2AE3D27D4EB4FUL) ^ ((ulong)length << 58)) * 0x9E3779B97F4A7C15UL) >> 58); // 64 sets
+        return set * NameCacheWays;
     }
 
     // After an opening quote at start: the value's length when it closes within 32 bytes and is plain ASCII (no
