@@ -311,7 +311,7 @@ internal sealed class XmlElementParser
                     if (special < 0 || (run[special..].IndexOfAny(XmlChars.TextSpecials) < 0 && Utf8.IsValid(run[special..])))
                     {
                         _rawValues ??= new RawValues();
-                        PushRawText(DeferBytes(run), run.Length);
+                        PushRawText(DeferBytes(s, pos - run.Length, run.Length), run.Length);
                         continue;
                     }
                 }
@@ -502,12 +502,17 @@ internal sealed class XmlElementParser
     }
 
     // Copies a plain attribute value or text to the stanza's raw bytes; returns its offset there.
-    private int DeferBytes(ReadOnlySpan<byte> raw)
+    private int DeferBytes(ReadOnlySpan<byte> s, int start, int length)
     {
-        if (_rawLength + raw.Length > _rawBytes.Length) Array.Resize(ref _rawBytes, Math.Max(256, (_rawLength + raw.Length) * 2));
-        raw.CopyTo(_rawBytes.AsSpan(_rawLength));
+        var room = Math.Max(length, 32);
+        if (_rawLength + room > _rawBytes.Length) Array.Resize(ref _rawBytes, Math.Max(256, (_rawLength + room) * 2));
+        // Most values and text are short: one 32-byte vector copy (the bytes past the end are overwritten later).
+        if (length <= 32 && s.Length - start >= 32 && Vector256.IsHardwareAccelerated)
+            Vector256.Create(s.Slice(start, 32)).CopyTo(_rawBytes.AsSpan(_rawLength));
+        else
+            s.Slice(start, length).CopyTo(_rawBytes.AsSpan(_rawLength));
         var offset = _rawLength;
-        _rawLength += raw.Length;
+        _rawLength += length;
         return offset;
     }
 
@@ -672,7 +677,7 @@ internal sealed class XmlElementParser
             if (_deferValues && !isDeclaration && !raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii) < 0))
             {
                 attr.Value = null;
-                attr.RawOffset = DeferBytes(raw);
+                attr.RawOffset = DeferBytes(s, pos - close - 1, close);
                 attr.RawLength = raw.Length;
             }
             else
