@@ -298,7 +298,9 @@ internal sealed class XmlElementParser
             if (s[pos] != '<')
             {
                 if (depth == 0) XmlThrow.NotWellFormed("Expected an element");
-                var lt = s[pos..].IndexOf((byte)'<');
+                var lt = PlainTextLength(s, pos);
+                var plain = lt >= 0;
+                if (!plain) lt = s[pos..].IndexOf((byte)'<');
                 if (lt < 0) return -1;
                 var run = s.Slice(pos, lt);
                 pos += lt;
@@ -307,7 +309,7 @@ internal sealed class XmlElementParser
                 // never needs merging with text before it.
                 if (_textLength == 0 && pos + 1 < s.Length && s[pos + 1] != '!')
                 {
-                    var special = run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii);
+                    var special = plain ? -1 : run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii);
                     if (special < 0 || (run[special..].IndexOfAny(XmlChars.TextSpecials) < 0 && Utf8.IsValid(run[special..])))
                     {
                         _rawValues ??= new RawValues();
@@ -783,17 +785,30 @@ internal sealed class XmlElementParser
     }
 
     // After an opening quote at start: the value's length when it closes within 32 bytes and is plain ASCII (no
-    // reference, no white space to normalize, no control character, no '<'); -1 otherwise (the caller takes the
-    // general path, which finds the same end).
-    private static int PlainValueLength(ReadOnlySpan<byte> s, int start, byte quote)
+    // reference, no white space to normalize, no control character, no '<': nothing AttributeSpecialsOrNonAscii
+    // finds); -1 otherwise (the caller takes the general path, which finds the same end).
+    private static int PlainValueLength(ReadOnlySpan<byte> s, int start, byte quote) =>
+        PlainRunLength(s, start, quote, (byte)'<', tabAndLineFeedArePlain: false);
+
+    // At the start of character data: its length when a '<' ends it within 32 bytes and it is plain ASCII (nothing
+    // TextSpecialsOrNonAscii finds: no reference, no CR, no '>', no control character); -1 otherwise.
+    private static int PlainTextLength(ReadOnlySpan<byte> s, int start) =>
+        PlainRunLength(s, start, (byte)'<', (byte)'>', tabAndLineFeedArePlain: true);
+
+    // One 32-byte vector classifies a whole short run: where it ends, and whether anything before that end is a
+    // control character, non-ASCII, '&' or the other special byte.
+    private static int PlainRunLength(ReadOnlySpan<byte> s, int start, byte end, byte other, bool tabAndLineFeedArePlain)
     {
         if (!Vector256.IsHardwareAccelerated || s.Length - start < 32) return -1;
         var v = Vector256.Create(s.Slice(start, 32));
-        var quotes = Vector256.Equals(v, Vector256.Create(quote)).ExtractMostSignificantBits();
-        if (quotes == 0) return -1;
-        var specials = (Vector256.LessThan(v, Vector256.Create((byte)0x20)) | Vector256.GreaterThanOrEqual(v, Vector256.Create((byte)0x80))
-            | Vector256.Equals(v, Vector256.Create((byte)'&')) | Vector256.Equals(v, Vector256.Create((byte)'<'))).ExtractMostSignificantBits();
-        var length = BitOperations.TrailingZeroCount(quotes); // at most 31
+        var ends = Vector256.Equals(v, Vector256.Create(end)).ExtractMostSignificantBits();
+        if (ends == 0) return -1;
+        var control = Vector256.LessThan(v, Vector256.Create((byte)0x20));
+        if (tabAndLineFeedArePlain)
+            control &= ~(Vector256.Equals(v, Vector256.Create((byte)'\t')) | Vector256.Equals(v, Vector256.Create((byte)'\n')));
+        var specials = (control | Vector256.GreaterThanOrEqual(v, Vector256.Create((byte)0x80))
+            | Vector256.Equals(v, Vector256.Create((byte)'&')) | Vector256.Equals(v, Vector256.Create(other))).ExtractMostSignificantBits();
+        var length = BitOperations.TrailingZeroCount(ends); // at most 31
         return (specials & ((1u << length) - 1)) == 0 ? length : -1;
     }
 
