@@ -236,6 +236,14 @@ internal sealed class XmlElementParser
         return value;
     }
 
+    /// <summary>After <see cref="TryParseElement"/> found the input incomplete: where the construct it could not finish
+    /// begins (all before it is markup and text it has accepted), and how many elements are open there. The framer's
+    /// first pass resumes from there, in text, instead of rescanning what was parsed.</summary>
+    public int ResumeAt { get; private set; }
+
+    /// <inheritdoc cref="ResumeAt"/>
+    public int ResumeDepth { get; private set; }
+
     /// <summary>Parses one complete top-level element; <paramref name="s"/> starts at its '&lt;' and ends at its last '&gt;'.</summary>
     public Element ParseElement(ReadOnlySpan<byte> s)
     {
@@ -294,6 +302,8 @@ internal sealed class XmlElementParser
         var nodeStart = 0; // where the nodes of the innermost open element begin on _nodeStack
         while (true)
         {
+            ResumeAt = pos;
+            ResumeDepth = depth;
             if (pos >= s.Length) return -1;
             if (s[pos] != '<')
             {

@@ -98,6 +98,9 @@ public sealed class XmlFramer
                             return true;
                         }
                         if (first.Length > limit) ThrowTooLarge();
+                        // The first pass need not scan again what the parser accepted.
+                        _scanned = _parser.ResumeAt;
+                        _depth = _parser.ResumeDepth;
                     }
                 }
             }
