@@ -11,8 +11,9 @@ namespace Parley.Benchmarks;
 
 /// <summary>
 /// Parses the corpus (one stream of 1000 stanzas) with <see cref="XmlFramer"/> and, for comparison, reads the same
-/// bytes with System.Xml's <see cref="XmlReader"/>. The framer builds an <see cref="Element"/> tree per stanza; the
-/// reader only visits every node, name, attribute and value (it builds nothing), so it does less work.
+/// bytes with System.Xml's <see cref="XmlReader"/>. The framer builds an <see cref="Element"/> tree per stanza (plain
+/// attribute values and text are kept as bytes until read; the _routing_reads and _read_all variants read them); the
+/// reader only visits every node, name, attribute and value (it builds nothing).
 /// </summary>
 [MemoryDiagnoser]
 [Config(typeof(ThroughputConfig))]
@@ -47,6 +48,51 @@ public class FramerBenchmarks
         while (framer.TryRead(ref buffer, out var frame))
             if (frame.Kind == XmlFrameKind.Element) count++;
         return count;
+    }
+
+    /// <summary>
+    /// As <see cref="Framer_one_segment"/>, then what routing reads of each stanza: its name and its to, from, type and
+    /// id attributes (values are decoded when first read).
+    /// </summary>
+    [Benchmark]
+    public int Framer_one_segment_routing_reads()
+    {
+        var framer = new XmlFramer();
+        var buffer = _whole;
+        var length = 0;
+        while (framer.TryRead(ref buffer, out var frame))
+        {
+            if (frame.Kind != XmlFrameKind.Element) continue;
+            var e = frame.Element!;
+            length += e.LocalName.Length + (e.GetAttribute("to")?.Length ?? 0) + (e.GetAttribute("from")?.Length ?? 0)
+                + (e.GetAttribute("type")?.Length ?? 0) + (e.GetAttribute("id")?.Length ?? 0);
+        }
+        return length;
+    }
+
+    /// <summary>
+    /// As <see cref="Framer_one_segment"/>, then every attribute value and every text node of every element is read,
+    /// so every string the tree can hold is made: the whole cost of a tree that is read in full.
+    /// </summary>
+    [Benchmark]
+    public int Framer_one_segment_read_all()
+    {
+        var framer = new XmlFramer();
+        var buffer = _whole;
+        var length = 0;
+        while (framer.TryRead(ref buffer, out var frame))
+            if (frame.Kind == XmlFrameKind.Element) length += ReadAll(frame.Element!);
+        return length;
+    }
+
+    private static int ReadAll(Element e)
+    {
+        var length = e.LocalName.Length;
+        var attributes = e.Attributes;
+        for (var i = 0; i < attributes.Count; i++) length += attributes[i].Value.Length;
+        var nodes = e.Nodes;
+        for (var i = 0; i < nodes.Count; i++) length += nodes[i] is Element child ? ReadAll(child) : ((string)nodes[i]).Length;
+        return length;
     }
 
     /// <summary>

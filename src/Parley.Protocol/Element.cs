@@ -6,26 +6,91 @@ namespace Parley.Protocol;
 /// A small, mutable XML element tree owned by one stanza: a name, attributes, and mixed content
 /// (child elements and text, in document order).
 /// </summary>
+/// <remarks>
+/// Storage is two plain arrays rather than lists, so a parsed element costs three objects at most (itself, its
+/// attributes, its nodes): the attribute array always has exactly as many entries as there are attributes (it is
+/// replaced, never resized, when one is added or removed); the node array may have spare room after
+/// <see cref="Add"/>, which <see cref="Nodes"/> trims. The parser builds both at their exact size.
+/// A parsed element may leave the <see cref="XAttribute.Value"/> of plain ASCII attributes null, to be decoded from the
+/// stanza's bytes (<see cref="RawValues"/>) on first read; every member that reads or changes attributes goes
+/// through <see cref="ValueAt"/> or <see cref="MaterializeValues"/>, so nothing outside this class sees a null value.
+/// Likewise a parsed text node may be a <see cref="RawText"/> until read; every member that reads nodes as text goes
+/// through <see cref="NodeAt"/>, which replaces it with its string. A parsed element whose only node is such text
+/// (a body, a status, a roster group) has no node array at all until one is needed: the text's place in the raw bytes
+/// is kept in two fields, and <see cref="NodeArray"/> makes the array; members that look only for child elements
+/// skip it, since there are none.
+/// </remarks>
 public sealed class Element
 {
-    private List<XAttribute>? _attributes;
-    private List<object>? _nodes; // Element or string
+    private XAttribute[]? _attributes; // exact size
+    private RawValues? _rawValues; // where the null values of _attributes are, from _rawFirst on
+    private int _rawFirst;
+    private object[]? _nodes;          // Element, string or RawText; the first _nodeCount are in use
+    private int _nodeCount;
+    private int _textOffset;           // with _nodes null and _textLength > 0: the only node, raw text in _rawValues
+    private int _textLength;
 
     /// <summary>Creates an element with the given expanded name.</summary>
     public Element(QName name) => Name = name;
 
-    /// <summary>For the parser: an element whose attributes (already checked for duplicates) follow.</summary>
-    internal Element(QName name, int attributeCount)
-    {
-        Name = name;
-        if (attributeCount > 0) _attributes = new List<XAttribute>(attributeCount);
-    }
-
-    /// <summary>For the parser: appends an attribute it has already checked for duplicates.</summary>
-    internal void AddParsedAttribute(string name, string ns, string value) => _attributes!.Add(new XAttribute(name, value, ns));
-
     /// <summary>Creates an element with the given local name and namespace.</summary>
     public Element(string localName, string ns) => Name = new QName(ns, localName);
+
+    /// <summary>For the parser: an element whose attributes (already checked for duplicates) are given as an
+    /// exact-size array that the element now owns.</summary>
+    internal Element(QName name, XAttribute[]? attributes)
+    {
+        Name = name;
+        _attributes = attributes;
+    }
+
+    /// <summary>For the parser: as above, with the null values to be decoded from attribute
+    /// <paramref name="rawFirst"/> on of <paramref name="rawValues"/>.</summary>
+    internal Element(QName name, XAttribute[] attributes, RawValues rawValues, int rawFirst)
+    {
+        Name = name;
+        _attributes = attributes;
+        _rawValues = rawValues;
+        _rawFirst = rawFirst;
+    }
+
+    /// <summary>For the parser: the element's nodes (no two strings adjacent), an exact-size array it now owns.</summary>
+    internal void SetParsedNodes(object[] nodes)
+    {
+        _nodes = nodes;
+        _nodeCount = nodes.Length;
+    }
+
+    /// <summary>For the parser: the element's only node is plain text, at <paramref name="offset"/> in
+    /// <paramref name="rawValues"/>.</summary>
+    internal void SetParsedText(RawValues rawValues, int offset, int length)
+    {
+        _rawValues = rawValues;
+        _textOffset = offset;
+        _textLength = length;
+        _nodeCount = 1;
+    }
+
+    // The node array, made on first use for a parsed element whose only node is still raw text. Published with one
+    // compare-exchange, so concurrent readers of a shared element all see the same array.
+    private object[]? NodeArray
+    {
+        get
+        {
+            var nodes = _nodes;
+            if (nodes is not null || _textLength == 0) return nodes;
+            Interlocked.CompareExchange(ref _nodes, [_rawValues!.DecodeText(_textOffset, _textLength)], null);
+            return _nodes;
+        }
+    }
+
+    // The node array when it may hold child elements, with how many nodes are in use: pending raw text is no element.
+    private object[]? ElementNodes(out int count)
+    {
+        var nodes = _nodes;
+        count = nodes is null ? 0 : _nodeCount;
+        return nodes;
+    }
 
     /// <summary>The element's expanded name.</summary>
     public QName Name { get; set; }
@@ -36,14 +101,46 @@ public sealed class Element
     /// <summary>The element's namespace URI.</summary>
     public string Namespace => Name.Namespace;
 
-    /// <summary>The attributes, in document order.</summary>
-    public IReadOnlyList<XAttribute> Attributes => (IReadOnlyList<XAttribute>?)_attributes ?? [];
+    /// <summary>The attributes, in document order. A snapshot: read it again after changing the attributes.</summary>
+    public IReadOnlyList<XAttribute> Attributes
+    {
+        get
+        {
+            MaterializeValues();
+            return _attributes ?? [];
+        }
+    }
 
-    /// <summary>Child elements and text strings, in document order.</summary>
-    public IReadOnlyList<object> Nodes => (IReadOnlyList<object>?)_nodes ?? [];
+    /// <summary>Child elements and text strings, in document order. A snapshot: read it again after changing the content.</summary>
+    public IReadOnlyList<object> Nodes
+    {
+        get
+        {
+            if (NodeArray is null) return [];
+            for (var i = 0; i < _nodeCount; i++) NodeAt(i);
+            if (_nodes!.Length != _nodeCount) Array.Resize(ref _nodes, _nodeCount);
+            return _nodes;
+        }
+    }
+
+    /// <summary>How many nodes there are (for the writer, which must not trim).</summary>
+    internal int NodeCount => _nodeCount;
+
+    /// <summary>The node at <paramref name="index"/>, below <see cref="NodeCount"/>: an element or a string. Raw text is
+    /// decoded on first read; only the slot changes, from the raw text to an equal string whoever writes it, so
+    /// concurrent readers of a shared element at worst decode it twice.</summary>
+    internal object NodeAt(int index)
+    {
+        var nodes = NodeArray!;
+        var node = nodes[index];
+        if (node is not RawText raw) return node;
+        var text = raw.Decode();
+        nodes[index] = text;
+        return text;
+    }
 
     /// <summary>Whether the element has any child element or text.</summary>
-    public bool IsEmpty => _nodes is null || _nodes.Count == 0;
+    public bool IsEmpty => _nodeCount == 0;
 
     /// <summary>The value of an unqualified attribute, or null.</summary>
     public string? GetAttribute(string name) => GetAttribute(name, "");
@@ -52,8 +149,8 @@ public sealed class Element
     public string? GetAttribute(string name, string ns)
     {
         if (_attributes is null) return null;
-        foreach (var a in _attributes)
-            if (a.Name == name && a.Namespace == ns) return a.Value;
+        for (var i = 0; i < _attributes.Length; i++)
+            if (_attributes[i].Name == name && _attributes[i].Namespace == ns) return ValueAt(i);
         return null;
     }
 
@@ -63,29 +160,41 @@ public sealed class Element
     /// <summary>Sets a namespaced attribute; null removes it. Returns this element.</summary>
     public Element SetAttribute(string name, string ns, string? value)
     {
-        _attributes ??= new List<XAttribute>(4);
-        for (var i = 0; i < _attributes.Count; i++)
+        MaterializeValues(); // indexes shift below; no value may still be waiting for its raw bytes
+        var attributes = _attributes ?? [];
+        for (var i = 0; i < attributes.Length; i++)
         {
-            if (_attributes[i].Name != name || _attributes[i].Namespace != ns) continue;
-            if (value is null) _attributes.RemoveAt(i);
-            else _attributes[i] = new XAttribute(name, value, ns);
+            if (attributes[i].Name != name || attributes[i].Namespace != ns) continue;
+            if (value is not null)
+            {
+                attributes[i] = new XAttribute(name, value, ns);
+                return this;
+            }
+            var fewer = new XAttribute[attributes.Length - 1];
+            Array.Copy(attributes, fewer, i);
+            Array.Copy(attributes, i + 1, fewer, i, fewer.Length - i);
+            _attributes = fewer;
             return this;
         }
-        if (value is not null) _attributes.Add(new XAttribute(name, value, ns));
+        if (value is null) return this;
+        var more = new XAttribute[attributes.Length + 1];
+        Array.Copy(attributes, more, attributes.Length);
+        more[^1] = new XAttribute(name, value, ns);
+        _attributes = more;
         return this;
     }
 
     /// <summary>Appends a child element and returns this element.</summary>
     public Element Add(Element child)
     {
-        (_nodes ??= new List<object>(2)).Add(child);
+        Append(child);
         return this;
     }
 
     /// <summary>Appends a child element and returns the child.</summary>
     public Element AddChild(Element child)
     {
-        (_nodes ??= new List<object>(2)).Add(child);
+        Append(child);
         return child;
     }
 
@@ -93,37 +202,48 @@ public sealed class Element
     public Element AddText(string text)
     {
         if (text.Length == 0) return this;
-        _nodes ??= new List<object>(1);
-        if (_nodes.Count > 0 && _nodes[^1] is string last) _nodes[^1] = last + text;
-        else _nodes.Add(text);
+        if (_nodeCount > 0 && NodeAt(_nodeCount - 1) is string last) _nodes![_nodeCount - 1] = last + text;
+        else Append(text);
         return this;
     }
 
     /// <summary>Replaces all text content with <paramref name="text"/> (child elements stay). Returns this element.</summary>
     public Element SetText(string? text)
     {
-        _nodes?.RemoveAll(static n => n is string);
+        RemoveWhere(static (n, _) => n is string or RawText, 0);
         if (!string.IsNullOrEmpty(text)) AddText(text);
         return this;
     }
 
     /// <summary>Removes a child element. Returns whether it was present.</summary>
-    public bool Remove(Element child) => _nodes is not null && _nodes.Remove(child);
+    public bool Remove(Element child)
+    {
+        var nodes = ElementNodes(out var count);
+        for (var i = 0; i < count; i++)
+        {
+            if (!ReferenceEquals(nodes![i], child)) continue;
+            _nodeCount--;
+            Array.Copy(nodes, i + 1, nodes, i, _nodeCount - i);
+            nodes[_nodeCount] = null!;
+            return true;
+        }
+        return false;
+    }
 
     /// <summary>Removes every child element with the given name.</summary>
-    public int RemoveAll(QName name) => _nodes?.RemoveAll(n => n is Element e && e.Name == name) ?? 0;
+    public int RemoveAll(QName name) => RemoveWhere(static (n, name) => n is Element e && e.Name == name, name);
 
     /// <summary>The concatenated direct text content ("" when none).</summary>
     public string Text
     {
         get
         {
-            if (_nodes is null) return "";
             string? single = null;
             StringBuilder? sb = null;
-            foreach (var n in _nodes)
+            var nodes = NodeArray;
+            for (var i = 0; i < _nodeCount; i++)
             {
-                if (n is not string s) continue;
+                if (nodes![i] is Element || NodeAt(i) is not string s) continue;
                 if (single is null) single = s;
                 else (sb ??= new StringBuilder(single)).Append(s);
             }
@@ -132,16 +252,23 @@ public sealed class Element
     }
 
     /// <summary>The child elements, in document order.</summary>
-    public ChildEnumerable Children => new(_nodes);
+    public ChildEnumerable Children
+    {
+        get
+        {
+            var nodes = ElementNodes(out var count);
+            return new(nodes, count);
+        }
+    }
 
     /// <summary>How many child elements there are.</summary>
     public int ChildCount
     {
         get
         {
-            if (_nodes is null) return 0;
+            var nodes = ElementNodes(out var count);
             var c = 0;
-            foreach (var n in _nodes) if (n is Element) c++;
+            for (var i = 0; i < count; i++) if (nodes![i] is Element) c++;
             return c;
         }
     }
@@ -149,26 +276,26 @@ public sealed class Element
     /// <summary>The first child element, or null.</summary>
     public Element? FirstChild()
     {
-        if (_nodes is null) return null;
-        foreach (var n in _nodes) if (n is Element e) return e;
+        var nodes = ElementNodes(out var count);
+        for (var i = 0; i < count; i++) if (nodes![i] is Element e) return e;
         return null;
     }
 
     /// <summary>The first child element with this expanded name, or null.</summary>
     public Element? Child(QName name)
     {
-        if (_nodes is null) return null;
-        foreach (var n in _nodes)
-            if (n is Element e && e.Name == name) return e;
+        var nodes = ElementNodes(out var count);
+        for (var i = 0; i < count; i++)
+            if (nodes![i] is Element e && e.Name == name) return e;
         return null;
     }
 
     /// <summary>The first child element with this local name and namespace, or null.</summary>
     public Element? Child(string localName, string ns)
     {
-        if (_nodes is null) return null;
-        foreach (var n in _nodes)
-            if (n is Element e && e.Name.LocalName == localName && e.Name.Namespace == ns) return e;
+        var nodes = ElementNodes(out var count);
+        for (var i = 0; i < count; i++)
+            if (nodes![i] is Element e && e.Name.LocalName == localName && e.Name.Namespace == ns) return e;
         return null;
     }
 
@@ -178,12 +305,23 @@ public sealed class Element
     /// <summary>A deep copy.</summary>
     public Element Clone()
     {
-        var copy = new Element(Name);
-        if (_attributes is not null) copy._attributes = new List<XAttribute>(_attributes);
-        if (_nodes is not null)
+        // The attribute array is copied, not shared: SetAttribute replaces a value in place. The raw values are
+        // immutable and line up with the copy, so they are shared.
+        var copy = new Element(Name, _attributes is null ? null : (XAttribute[])_attributes.Clone())
         {
-            copy._nodes = new List<object>(_nodes.Count);
-            foreach (var n in _nodes) copy._nodes.Add(n is Element e ? e.Clone() : n);
+            _rawValues = _rawValues,
+            _rawFirst = _rawFirst,
+        };
+        var source = _nodes;
+        if (source is not null)
+        {
+            var nodes = new object[_nodeCount];
+            for (var i = 0; i < nodes.Length; i++) nodes[i] = source[i] is Element e ? e.Clone() : source[i];
+            copy.SetParsedNodes(nodes);
+        }
+        else if (_textLength != 0)
+        {
+            copy.SetParsedText(_rawValues!, _textOffset, _textLength);
         }
         return copy;
     }
@@ -191,27 +329,85 @@ public sealed class Element
     /// <summary>Serializes this element as standalone XML (with its own namespace declaration).</summary>
     public override string ToString() => ElementWriter.ToXmlString(this);
 
-    /// <summary>Enumerates child elements without allocating.</summary>
-    public readonly struct ChildEnumerable(List<object>? nodes)
+    // The value of attribute i, decoded from the stanza's bytes on first read. Only Value changes in the slot, from
+    // null to an equal string whoever writes it, so concurrent readers of a shared element at worst decode it twice.
+    private string ValueAt(int i)
     {
+        var a = _attributes![i];
+        if (a.Value is not null) return a.Value;
+        var value = _rawValues!.DecodeAttribute(_rawFirst + i);
+        _attributes[i] = a with { Value = value };
+        return value;
+    }
+
+    private void MaterializeValues()
+    {
+        if (_rawValues is null || _attributes is null) return;
+        for (var i = 0; i < _attributes.Length; i++) ValueAt(i);
+    }
+
+    private void Append(object node)
+    {
+        var nodes = NodeArray;
+        if (nodes is null) _nodes = nodes = new object[2];
+        else if (_nodeCount == nodes.Length) Array.Resize(ref _nodes, Math.Max(4, _nodeCount * 2));
+        _nodes![_nodeCount++] = node;
+    }
+
+    private int RemoveWhere<TState>(Func<object, TState, bool> match, TState state)
+    {
+        _ = NodeArray;
+        var kept = 0;
+        for (var i = 0; i < _nodeCount; i++)
+        {
+            var n = _nodes![i];
+            if (!match(n, state)) _nodes[kept++] = n;
+        }
+        var removed = _nodeCount - kept;
+        if (removed > 0) Array.Clear(_nodes!, kept, removed);
+        _nodeCount = kept;
+        return removed;
+    }
+
+    /// <summary>Enumerates child elements without allocating.</summary>
+    public readonly struct ChildEnumerable
+    {
+        private readonly object[]? _nodes;
+        private readonly int _count;
+
+        internal ChildEnumerable(object[]? nodes, int count)
+        {
+            _nodes = nodes;
+            _count = count;
+        }
+
         /// <summary>Gets the enumerator.</summary>
-        public Enumerator GetEnumerator() => new(nodes);
+        public Enumerator GetEnumerator() => new(_nodes, _count);
 
         /// <summary>The enumerator.</summary>
-        public struct Enumerator(List<object>? nodes)
+        public struct Enumerator
         {
-            private int _index = -1;
+            private readonly object[]? _nodes;
+            private readonly int _count;
+            private int _index;
+
+            internal Enumerator(object[]? nodes, int count)
+            {
+                _nodes = nodes;
+                _count = count;
+                _index = -1;
+                Current = null!;
+            }
 
             /// <summary>The current child.</summary>
-            public Element Current { get; private set; } = null!;
+            public Element Current { get; private set; }
 
             /// <summary>Advances to the next child element.</summary>
             public bool MoveNext()
             {
-                if (nodes is null) return false;
-                while (++_index < nodes.Count)
+                while (++_index < _count)
                 {
-                    if (nodes[_index] is Element e) { Current = e; return true; }
+                    if (_nodes![_index] is Element e) { Current = e; return true; }
                 }
                 return false;
             }

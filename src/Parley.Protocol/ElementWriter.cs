@@ -160,11 +160,11 @@ public static class ElementWriter
             return;
         }
         output.Write(">"u8);
-        var nodes = element.Nodes;
-        for (var i = 0; i < nodes.Count; i++)
+        for (var i = 0; i < element.NodeCount; i++)
         {
-            if (nodes[i] is Element child) WriteElement(output, child, defaultNs, streamPrefixDeclared);
-            else WriteEscaped(output, (string)nodes[i], TextSpecials);
+            var node = element.NodeAt(i);
+            if (node is Element child) WriteElement(output, child, defaultNs, streamPrefixDeclared);
+            else WriteEscaped(output, (string)node, TextSpecials);
         }
         output.Write(isStream ? "</stream:"u8 : "</"u8);
         WriteUtf8(output, element.LocalName);

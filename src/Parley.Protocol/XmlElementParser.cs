@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Text;
 using System.Text.Unicode;
 
@@ -33,12 +36,54 @@ internal sealed class XmlElementParser
     private char[] _chars = [];
     private int _textLength;
 
+    // The nodes of the open elements, each element's after its parent's: an element's exact-size node array is cut
+    // from here at its end tag, so no list grows and no capacity is wasted.
+    private object[] _nodeStack = new object[32];
+    private int _nodeTop;
+
+    // Raw text on the node stack is this marker, with its offset and length in _rawBytes at the same index here: an
+    // element whose only node it is keeps it in two fields, with no node array and no RawText (Element.SetParsedText).
+    private static readonly object RawTextMarker = new();
+    private long[] _nodeText = new long[32];
+
+    // While parsing an element (not the stream header): plain ASCII attribute values are not decoded but copied here,
+    // with a span per attribute of each element that has one, and handed to the stanza as RawValues.
+    private bool _deferValues;
+    private byte[] _rawBytes = [];
+    private int _rawLength;
+    private int[] _rawSpans = [];
+    private int _rawSpanCount;
+    private RawValues? _rawValues;
+
+    // Names met before, found by their raw bytes (at most 15) so they are scanned, validated and split only once.
+    // 64 sets of 4, filled first come first served and never evicted: a stream uses a few dozen names, and evicting
+    // would let two names that share a set push each other out on every use.
+    private const int NameCacheWays = 4;
+    private const int NameCacheSlots = 64 * NameCacheWays;
+    private readonly CachedName?[] _nameCache = new CachedName?[NameCacheSlots];
+
+    private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local)
+    {
+        public readonly ulong K0 = k0;
+        public readonly ulong K1 = k1;
+        public readonly int Length = length;
+        public readonly string Prefix = prefix;
+        public readonly string Local = local;
+        public readonly bool IsDeclaration = prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns";
+
+        // The expanded name last made from this element name, and the namespace it was made in.
+        public string? Namespace;
+        public QName? QName;
+    }
+
     private struct Attr
     {
         public string Prefix;
         public string Local;
-        public string Value;
+        public string? Value; // null when deferred: RawOffset and RawLength locate it in _rawBytes
         public bool IsDeclaration;
+        public int RawOffset;
+        public int RawLength;
     }
 
     private struct Open
@@ -47,6 +92,7 @@ internal sealed class XmlElementParser
         public int NameStart;
         public int NameLength;
         public int NsMark;
+        public int NodeStart;
     }
 
     public XmlElementParser(int maxAttributes, int maxDepth)
@@ -67,13 +113,12 @@ internal sealed class XmlElementParser
     /// <summary>Parses an opening stream tag (RFC 6120 §4.7) and keeps its bindings as the base scope.</summary>
     public StreamHeader ParseStreamHeader(ReadOnlySpan<byte> s, out bool selfClosed, out byte[] rootName)
     {
-        RentChars(s.Length);
         try
         {
-            var end = ParseStartTag(s, 0, out var nameStart, out var nameLength, out var colon, out selfClosed);
+            var end = ParseStartTag(s, 0, out var nameStart, out var nameLength, out var colon, out var cached, out selfClosed);
             if (end != s.Length) XmlThrow.NotWellFormed("Malformed stream header");
             rootName = s.Slice(nameStart, nameLength).ToArray();
-            SplitName(s.Slice(nameStart, nameLength), colon, out var prefix, out var local);
+            SplitElementName(s, nameStart, nameLength, colon, cached, out var prefix, out var local);
 
             string? content = null;
             Dictionary<string, string>? prefixes = null;
@@ -82,7 +127,7 @@ internal sealed class XmlElementParser
                 ref var a = ref _attrs[i];
                 if (!a.IsDeclaration) continue;
                 if (a.Prefix.Length == 0) content = a.Value;
-                else if (a.Local != prefix) (prefixes ??= []).Add(a.Local, a.Value);
+                else if (a.Local != prefix) (prefixes ??= []).Add(a.Local, a.Value!);
             }
             ApplyDeclarations(depth: 0);
 
@@ -134,7 +179,7 @@ internal sealed class XmlElementParser
         }
         finally
         {
-            ReturnChars();
+            TrimChars();
         }
     }
 
@@ -191,6 +236,14 @@ internal sealed class XmlElementParser
         return value;
     }
 
+    /// <summary>After <see cref="TryParseElement"/> found the input incomplete: where the construct it could not finish
+    /// begins (all before it is markup and text it has accepted), and how many elements are open there. The framer's
+    /// first pass resumes from there, in text, instead of rescanning what was parsed.</summary>
+    public int ResumeAt { get; private set; }
+
+    /// <inheritdoc cref="ResumeAt"/>
+    public int ResumeDepth { get; private set; }
+
     /// <summary>Parses one complete top-level element; <paramref name="s"/> starts at its '&lt;' and ends at its last '&gt;'.</summary>
     public Element ParseElement(ReadOnlySpan<byte> s)
     {
@@ -207,17 +260,36 @@ internal sealed class XmlElementParser
     /// </summary>
     public Element? TryParseElement(ReadOnlySpan<byte> s, out int length)
     {
-        RentChars(s.Length);
         var baseMark = _nsCount;
+        _deferValues = true;
+        _rawLength = 0;
+        _rawSpanCount = 0;
+        _rawValues = null;
         try
         {
             length = ParseElementCore(s, out var element);
-            return length < 0 ? null : element;
+            if (length < 0) return null;
+            if (_rawValues is not null)
+            {
+                // One exact-size array: the bytes, then the spans.
+                var spans = MemoryMarshal.AsBytes(_rawSpans.AsSpan(0, _rawSpanCount * 2));
+                var bytes = new byte[_rawLength + spans.Length];
+                _rawBytes.AsSpan(0, _rawLength).CopyTo(bytes);
+                spans.CopyTo(bytes.AsSpan(_rawLength));
+                _rawValues.Fill(bytes, _rawLength);
+            }
+            return element;
         }
         finally
         {
+            _deferValues = false;
+            _rawValues = null;
+            if (_rawBytes.Length > 4096) _rawBytes = [];
             _nsCount = baseMark;
-            ReturnChars();
+            TrimChars();
+            // Incomplete or refused: drop the references to the abandoned elements.
+            if (_nodeTop > 0) Array.Clear(_nodeStack, 0, _nodeTop);
+            _nodeTop = 0;
         }
     }
 
@@ -227,23 +299,33 @@ internal sealed class XmlElementParser
         root = null!;
         var pos = 0;
         var depth = 0;
-        Element? current = null;
+        var nodeStart = 0; // where the nodes of the innermost open element begin on _nodeStack
         while (true)
         {
+            ResumeAt = pos;
+            ResumeDepth = depth;
             if (pos >= s.Length) return -1;
             if (s[pos] != '<')
             {
                 if (depth == 0) XmlThrow.NotWellFormed("Expected an element");
-                var lt = s[pos..].IndexOf((byte)'<');
+                var lt = PlainTextLength(s, pos);
+                var plain = lt >= 0;
+                if (!plain) lt = s[pos..].IndexOf((byte)'<');
                 if (lt < 0) return -1;
                 var run = s.Slice(pos, lt);
                 pos += lt;
-                // Fast path: plain ASCII text directly followed by a tag becomes one string with one copy.
-                if (_textLength == 0 && run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii) < 0
-                    && pos + 1 < s.Length && s[pos + 1] != '!')
+                // Fast path: plain text (valid UTF-8 with no reference, line end or character to refuse) directly
+                // followed by a tag is kept as raw bytes, a string only when read. It always follows a tag, so it
+                // never needs merging with text before it.
+                if (_textLength == 0 && pos + 1 < s.Length && s[pos + 1] != '!')
                 {
-                    current!.AddText(Encoding.Latin1.GetString(run));
-                    continue;
+                    var special = plain ? -1 : run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii);
+                    if (special < 0 || (run[special..].IndexOfAny(XmlChars.TextSpecials) < 0 && Utf8.IsValid(run[special..])))
+                    {
+                        _rawValues ??= new RawValues();
+                        PushRawText(DeferBytes(s, pos - run.Length, run.Length), run.Length);
+                        continue;
+                    }
                 }
                 AppendText(run);
                 continue;
@@ -253,7 +335,7 @@ internal sealed class XmlElementParser
             if (next == '/')
             {
                 if (depth == 0) XmlThrow.NotWellFormed("Unexpected end tag");
-                FlushText(current!);
+                FlushText(nodeStart);
                 ref var open = ref _open[depth - 1];
                 var nameEnd = pos + 2 + open.NameLength;
                 if (nameEnd >= s.Length) return -1;
@@ -266,6 +348,7 @@ internal sealed class XmlElementParser
                 pos++;
                 _nsCount = open.NsMark;
                 var closed = open.Element;
+                PopNodes(closed, open.NodeStart);
                 open = default;
                 depth--;
                 if (depth == 0)
@@ -273,7 +356,7 @@ internal sealed class XmlElementParser
                     root = closed;
                     return pos;
                 }
-                current = _open[depth - 1].Element;
+                nodeStart = _open[depth - 1].NodeStart;
                 continue;
             }
             if (next == '!')
@@ -298,13 +381,13 @@ internal sealed class XmlElementParser
             }
             if (next == '?') XmlThrow.RestrictedXml("Processing instructions are not allowed (RFC 6120 §11.1)");
 
-            if (current is not null) FlushText(current);
+            if (depth > 0) FlushText(nodeStart);
             if (++depth > _maxDepth) XmlThrow.PolicyViolation("Element nesting too deep");
             var nsMark = _nsCount;
-            pos = ParseStartTag(s, pos, out var nameStart, out var nameLength, out var colon, out var empty);
+            pos = ParseStartTag(s, pos, out var nameStart, out var nameLength, out var colon, out var cached, out var empty);
             if (pos < 0) return -1;
-            var element = CreateElement(s.Slice(nameStart, nameLength), colon, depth);
-            current?.Add(element);
+            var element = CreateElement(s, nameStart, nameLength, colon, cached, depth);
+            if (depth > 1) PushNode(element);
             if (empty)
             {
                 _nsCount = nsMark;
@@ -317,36 +400,147 @@ internal sealed class XmlElementParser
                 continue;
             }
             if (depth > _open.Length) Array.Resize(ref _open, _open.Length * 2);
-            _open[depth - 1] = new Open { Element = element, NameStart = nameStart, NameLength = nameLength, NsMark = nsMark };
-            current = element;
+            _open[depth - 1] = new Open { Element = element, NameStart = nameStart, NameLength = nameLength, NsMark = nsMark, NodeStart = _nodeTop };
+            nodeStart = _nodeTop;
         }
     }
 
-    private Element CreateElement(ReadOnlySpan<byte> rawName, int colon, int depth)
+    private void PushNode(object node)
+    {
+        if (_nodeTop == _nodeStack.Length) Array.Resize(ref _nodeStack, _nodeTop * 2);
+        _nodeStack[_nodeTop++] = node;
+    }
+
+    // As Element.AddText: text right after text (which the parser does not produce) is merged.
+    private void PushText(string text, int nodeStart)
+    {
+        if (_nodeTop > nodeStart && _nodeStack[_nodeTop - 1] is string last) _nodeStack[_nodeTop - 1] = last + text;
+        else PushNode(text);
+    }
+
+    // At an end tag: the element's nodes leave the stack as its own exact-size array.
+    private void PopNodes(Element element, int nodeStart)
+    {
+        var count = _nodeTop - nodeStart;
+        if (count == 0) return;
+        if (count == 1 && ReferenceEquals(_nodeStack[nodeStart], RawTextMarker))
+        {
+            var text = _nodeText[nodeStart];
+            element.SetParsedText(_rawValues!, (int)(text >> 32), (int)text);
+        }
+        else
+        {
+            var nodes = new object[count];
+            for (var i = 0; i < count; i++)
+            {
+                var node = _nodeStack[nodeStart + i];
+                if (ReferenceEquals(node, RawTextMarker))
+                {
+                    var text = _nodeText[nodeStart + i];
+                    node = new RawText(_rawValues!, (int)(text >> 32), (int)text);
+                }
+                nodes[i] = node;
+            }
+            element.SetParsedNodes(nodes);
+        }
+        Array.Clear(_nodeStack, nodeStart, count);
+        _nodeTop = nodeStart;
+    }
+
+    private void PushRawText(int offset, int length)
+    {
+        PushNode(RawTextMarker);
+        if (_nodeText.Length < _nodeStack.Length) Array.Resize(ref _nodeText, _nodeStack.Length);
+        _nodeText[_nodeTop - 1] = ((long)offset << 32) | (uint)length;
+    }
+
+    private Element CreateElement(ReadOnlySpan<byte> s, int nameStart, int nameLength, int colon, CachedName? cached, int depth)
     {
         ApplyDeclarations(depth);
-        SplitName(rawName, colon, out var prefix, out var local);
+        cached = SplitElementName(s, nameStart, nameLength, colon, cached, out var prefix, out var local);
         var ns = Lookup(prefix);
         if (ns is null) XmlThrow.BadNamespacePrefix("Undeclared prefix '" + prefix + "'");
-        // Duplicates were refused while the tag was read, so the attributes go in as they are, in one exact-size list.
-        var element = new Element(_qnames.Get(ns, local), _attrCount - _declarationCount);
+        QName name;
+        if (cached is null)
+        {
+            name = _qnames.Get(ns, local);
+        }
+        else
+        {
+            // Namespaces are interned, so the expanded name last made from this raw name is usually the one.
+            if (!ReferenceEquals(cached.Namespace, ns))
+            {
+                cached.QName = _qnames.Get(ns, local);
+                cached.Namespace = ns;
+            }
+            name = cached.QName!;
+        }
+        var count = _attrCount - _declarationCount;
+        if (count == 0) return new Element(name, null);
+        // Duplicates were refused while the tag was read, so the attributes go in as they are, in one exact-size array.
+        var attributes = new XAttribute[count];
         var namespaced = false;
+        var deferred = false;
+        var k = 0;
         for (var i = 0; i < _attrCount; i++)
         {
             ref var a = ref _attrs[i];
             if (a.IsDeclaration) continue;
+            deferred |= a.Value is null;
             if (a.Prefix.Length == 0)
             {
-                element.AddParsedAttribute(a.Local, "", a.Value);
+                attributes[k++] = new XAttribute(a.Local, a.Value!);
             }
             else
             {
                 namespaced = true;
-                element.AddParsedAttribute(a.Local, ResolveAttributePrefix(a.Prefix), a.Value);
+                attributes[k++] = new XAttribute(a.Local, a.Value!, ResolveAttributePrefix(a.Prefix));
             }
         }
         if (namespaced) CheckExpandedDuplicates();
-        return element;
+        if (!deferred) return new Element(name, attributes);
+        // A span per attribute of this element, in the order of its array.
+        var first = _rawSpanCount;
+        if ((_rawSpanCount + count) * 2 > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(64, (_rawSpanCount + count) * 4));
+        for (var i = 0; i < _attrCount; i++)
+        {
+            ref var a = ref _attrs[i];
+            if (a.IsDeclaration) continue;
+            _rawSpans[2 * _rawSpanCount] = a.RawOffset;
+            _rawSpans[2 * _rawSpanCount + 1] = a.RawLength;
+            _rawSpanCount++;
+        }
+        return new Element(name, attributes, _rawValues ??= new RawValues(), first);
+    }
+
+    // Copies a plain attribute value or text to the stanza's raw bytes; returns its offset there.
+    private int DeferBytes(ReadOnlySpan<byte> s, int start, int length)
+    {
+        var room = Math.Max(length, 32);
+        if (_rawLength + room > _rawBytes.Length) Array.Resize(ref _rawBytes, Math.Max(256, (_rawLength + room) * 2));
+        // Most values and text are short: one 32-byte vector copy (the bytes past the end are overwritten later).
+        if (length <= 32 && s.Length - start >= 32 && Vector256.IsHardwareAccelerated)
+            Vector256.Create(s.Slice(start, 32)).CopyTo(_rawBytes.AsSpan(_rawLength));
+        else
+            s.Slice(start, length).CopyTo(_rawBytes.AsSpan(_rawLength));
+        var offset = _rawLength;
+        _rawLength += length;
+        return offset;
+    }
+
+    // The element name split (and validated) when it was not found in the name cache; returns the new cache entry,
+    // or null when the name cannot be cached (then prefix and local are set).
+    private CachedName? SplitElementName(ReadOnlySpan<byte> s, int nameStart, int nameLength, int colon, CachedName? cached,
+        out string prefix, out string local)
+    {
+        if (cached is not null)
+        {
+            prefix = cached.Prefix;
+            local = cached.Local;
+            return cached;
+        }
+        SplitName(s.Slice(nameStart, nameLength), colon, out prefix, out local);
+        return RememberName(s, nameStart, nameLength, prefix, local);
     }
 
     private string ResolveAttributePrefix(string prefix)
@@ -380,7 +574,7 @@ internal sealed class XmlElementParser
         {
             ref var a = ref _attrs[i];
             if (!a.IsDeclaration) continue;
-            var uri = a.Value;
+            var uri = a.Value!; // declarations are never deferred
             var prefix = a.Prefix.Length == 0 ? "" : a.Local;
             if (uri is Ns.Xmlns || (uri is Ns.Xml) != (prefix == "xml") || prefix == "xmlns")
                 XmlThrow.NotWellFormed("Reserved namespace binding");
@@ -414,12 +608,18 @@ internal sealed class XmlElementParser
 
     // Start tag: '<' Name (S Attribute)* S? ('>' | '/>'). Fills _attrs; returns the position after the tag, or -1
     // when the input ends inside it.
-    private int ParseStartTag(ReadOnlySpan<byte> s, int pos, out int nameStart, out int nameLength, out int colon, out bool empty)
+    private int ParseStartTag(ReadOnlySpan<byte> s, int pos, out int nameStart, out int nameLength, out int colon,
+        out CachedName? cached, out bool empty)
     {
         empty = false;
         nameStart = pos + 1;
-        nameLength = ScanName(s, nameStart, out colon);
-        if (nameLength < 0) return -1;
+        colon = -1;
+        cached = FindName(s, nameStart, out nameLength);
+        if (cached is null)
+        {
+            nameLength = ScanName(s, nameStart, out colon);
+            if (nameLength < 0) return -1;
+        }
         pos = nameStart + nameLength;
         _attrCount = 0;
         _declarationCount = 0;
@@ -438,9 +638,14 @@ internal sealed class XmlElementParser
                 return pos + 2;
             }
             if (ws == pos) XmlThrow.NotWellFormed("Attributes must be separated by white space");
-            var attrLength = ScanName(s, pos, out var attrColon);
-            if (attrLength < 0) return -1;
-            var attrName = s.Slice(pos, attrLength);
+            var attrStart = pos;
+            var attrColon = -1;
+            var attrCached = FindName(s, pos, out var attrLength);
+            if (attrCached is null)
+            {
+                attrLength = ScanName(s, pos, out attrColon);
+                if (attrLength < 0) return -1;
+            }
             pos += attrLength;
             while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
             if (pos >= s.Length) return -1;
@@ -449,28 +654,52 @@ internal sealed class XmlElementParser
             while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
             if (pos >= s.Length) return -1;
             if (s[pos] is not ((byte)'\'' or (byte)'"')) XmlThrow.NotWellFormed("Attribute values must be quoted");
-            var close = s[(pos + 1)..].IndexOf(s[pos]);
+            var plain = PlainValueLength(s, pos + 1, s[pos]);
+            var close = plain >= 0 ? plain : s[(pos + 1)..].IndexOf(s[pos]);
             if (close < 0) return -1;
             var raw = s.Slice(pos + 1, close);
             pos += close + 2;
 
             if (_attrCount == _maxAttributes) XmlThrow.PolicyViolation("Too many attributes");
-            SplitName(attrName, attrColon, out var prefix, out var local);
-            var isDeclaration = prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns";
+            string prefix, local;
+            if (attrCached is not null)
+            {
+                prefix = attrCached.Prefix;
+                local = attrCached.Local;
+            }
+            else
+            {
+                SplitName(s.Slice(attrStart, attrLength), attrColon, out prefix, out local);
+                attrCached = RememberName(s, attrStart, attrLength, prefix, local);
+            }
+            var isDeclaration = attrCached?.IsDeclaration ?? (prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns");
             if (isDeclaration) _declarationCount++;
             for (var j = 0; j < _attrCount; j++)
             {
-                if (_attrs[j].Local == local && _attrs[j].Prefix == prefix)
+                // Names are interned, so a differing length or first character settles most pairs without a call.
+                var other = _attrs[j].Local;
+                if (other.Length == local.Length && other[0] == local[0] && other == local && _attrs[j].Prefix == prefix)
                     XmlThrow.NotWellFormed("Duplicate attribute '" + local + "'");
             }
             if (_attrCount == _attrs.Length) Array.Resize(ref _attrs, _attrs.Length * 2);
-            _attrs[_attrCount++] = new Attr
+            ref var attr = ref _attrs[_attrCount++];
+            attr.Prefix = prefix;
+            attr.Local = local;
+            attr.IsDeclaration = isDeclaration;
+            if (_deferValues && !isDeclaration && !raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii) < 0))
             {
-                Prefix = prefix,
-                Local = local,
-                Value = DecodeAttribute(raw, isDeclaration),
-                IsDeclaration = isDeclaration,
-            };
+                attr.Value = null;
+                attr.RawOffset = DeferBytes(s, pos - close - 1, close);
+                attr.RawLength = raw.Length;
+            }
+            else
+            {
+                // A plain declaration is a namespace name as it stands, as DecodeAttribute finds (ASCII is valid UTF-8).
+                attr.Value = plain < 0 ? DecodeAttribute(raw, isDeclaration)
+                    : !isDeclaration ? DecodePlainAscii(raw)
+                    : raw.IsEmpty ? "" : _names.GetOrAdd(raw)!;
+                attr.RawOffset = -1;
+            }
         }
     }
 
@@ -494,6 +723,103 @@ internal sealed class XmlElementParser
         // A non-ASCII name is flagged by a colon index at or above NonAsciiFlag, so no second scan is needed.
         if ((seen & 4) != 0) colon = colon < 0 ? NonAsciiFlag - 1 : colon + NonAsciiFlag;
         return i - pos;
+    }
+
+    // The cached name at start, found by its raw bytes, with its length; null on a miss or when fewer than 16 bytes
+    // follow (then the caller scans the name the slow way). A name longer than 15 bytes is never cached.
+    private CachedName? FindName(ReadOnlySpan<byte> s, int start, out int length)
+    {
+        length = 0;
+        if (s.Length - start < 16) return null;
+        var v = Vector128.Create(s.Slice(start, 16));
+        var n = NameLength(v);
+        if (n is 0 or 16) return null;
+        var slot = NameSlot(v, n, out var k0, out var k1);
+        for (var way = 0; way < NameCacheWays; way++)
+        {
+            var entry = _nameCache[slot + way];
+            if (entry is null) return null;
+            if (entry.K0 == k0 && entry.K1 == k1 && entry.Length == n)
+            {
+                length = n;
+                return entry;
+            }
+        }
+        return null;
+    }
+
+    // Caches a name that has just been split and validated; returns its entry, or null when it cannot be cached.
+    private CachedName? RememberName(ReadOnlySpan<byte> s, int start, int length, string prefix, string local)
+    {
+        if (length >= 16 || s.Length - start < 16) return null;
+        var v = Vector128.Create(s.Slice(start, 16));
+        var slot = NameSlot(v, length, out var k0, out var k1);
+        for (var way = 0; way < NameCacheWays; way++)
+        {
+            if (_nameCache[slot + way] is null) return _nameCache[slot + way] = new CachedName(k0, k1, length, prefix, local);
+        }
+        return null; // a full set: nothing is evicted, so names that recur are never pushed out by names that do not
+
+    }
+
+    // How many of the 16 bytes, from the first, are name bytes (the classes of XmlChars.NameClasses): ASCII letters,
+    // digits, '-', '.', ':', '_' and every non-ASCII byte.
+    private static int NameLength(Vector128<byte> v)
+    {
+        var letter = Vector128.LessThanOrEqual((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)('z' - 'a')));
+        var dashToNine = Vector128.LessThanOrEqual(v - Vector128.Create((byte)'-'), Vector128.Create((byte)('9' - '-'))) // - . / 0-9
+            & ~Vector128.Equals(v, Vector128.Create((byte)'/'));
+        var other = Vector128.Equals(v, Vector128.Create((byte)':')) | Vector128.Equals(v, Vector128.Create((byte)'_'))
+            | Vector128.GreaterThanOrEqual(v, Vector128.Create((byte)0x80));
+        var notName = ~(letter | dashToNine | other).ExtractMostSignificantBits() & 0xFFFF;
+        return BitOperations.TrailingZeroCount(notName | 0x10000);
+    }
+
+    // The name's first 1 to 15 bytes as two words (the rest zeroed), and the first slot of its set in the name cache.
+    private static int NameSlot(Vector128<byte> v, int length, out ulong k0, out ulong k1)
+    {
+        var words = v.AsUInt64();
+        k0 = words.GetElement(0);
+        k1 = words.GetElement(1);
+        if (length < 8)
+        {
+            k0 &= (1UL << (length * 8)) - 1;
+            k1 = 0;
+        }
+        else
+        {
+            k1 &= (1UL << ((length - 8) * 8)) - 1; // length - 8 is 0 to 7
+        }
+        var set = (int)(((k0 ^ (k1 * 0xC2B2AE3D27D4EB4FUL) ^ ((ulong)length << 58)) * 0x9E3779B97F4A7C15UL) >> 58); // 64 sets
+        return set * NameCacheWays;
+    }
+
+    // After an opening quote at start: the value's length when it closes within 32 bytes and is plain ASCII (no
+    // reference, no white space to normalize, no control character, no '<': nothing AttributeSpecialsOrNonAscii
+    // finds); -1 otherwise (the caller takes the general path, which finds the same end).
+    private static int PlainValueLength(ReadOnlySpan<byte> s, int start, byte quote) =>
+        PlainRunLength(s, start, quote, (byte)'<', tabAndLineFeedArePlain: false);
+
+    // At the start of character data: its length when a '<' ends it within 32 bytes and it is plain ASCII (nothing
+    // TextSpecialsOrNonAscii finds: no reference, no CR, no '>', no control character); -1 otherwise.
+    private static int PlainTextLength(ReadOnlySpan<byte> s, int start) =>
+        PlainRunLength(s, start, (byte)'<', (byte)'>', tabAndLineFeedArePlain: true);
+
+    // One 32-byte vector classifies a whole short run: where it ends, and whether anything before that end is a
+    // control character, non-ASCII, '&' or the other special byte.
+    private static int PlainRunLength(ReadOnlySpan<byte> s, int start, byte end, byte other, bool tabAndLineFeedArePlain)
+    {
+        if (!Vector256.IsHardwareAccelerated || s.Length - start < 32) return -1;
+        var v = Vector256.Create(s.Slice(start, 32));
+        var ends = Vector256.Equals(v, Vector256.Create(end)).ExtractMostSignificantBits();
+        if (ends == 0) return -1;
+        var control = Vector256.LessThan(v, Vector256.Create((byte)0x20));
+        if (tabAndLineFeedArePlain)
+            control &= ~(Vector256.Equals(v, Vector256.Create((byte)'\t')) | Vector256.Equals(v, Vector256.Create((byte)'\n')));
+        var specials = (control | Vector256.GreaterThanOrEqual(v, Vector256.Create((byte)0x80))
+            | Vector256.Equals(v, Vector256.Create((byte)'&')) | Vector256.Equals(v, Vector256.Create(other))).ExtractMostSignificantBits();
+        var length = BitOperations.TrailingZeroCount(ends); // at most 31
+        return (specials & ((1u << length) - 1)) == 0 ? length : -1;
     }
 
     // XML Namespaces §3: QName ::= (Prefix ':')? LocalPart, both NCNames.
@@ -541,16 +867,8 @@ internal sealed class XmlElementParser
     {
         if (raw.IsEmpty) return "";
         var special = raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii);
-        if (special < 0 && !isDeclaration)
-        {
-            // Plain ASCII: a well-known value, or one widening copy.
-            if (raw.Length <= 12)
-            {
-                var known = XmlNameTable.TryGetKnown(raw);
-                if (known is not null) return known;
-            }
-            return Encoding.Latin1.GetString(raw);
-        }
+        if (special < 0 && !isDeclaration) return DecodePlainAscii(raw);
+        EnsureChars(raw.Length);
         if (special >= 0 && raw[special] >= 0x80)
         {
             var more = raw[special..].IndexOfAny(XmlChars.AttributeSpecials);
@@ -615,8 +933,21 @@ internal sealed class XmlElementParser
         }
     }
 
+    // Plain ASCII needs no decoding: a well-known value, or one widening copy.
+    internal static string DecodePlainAscii(ReadOnlySpan<byte> raw)
+    {
+        if (raw.IsEmpty) return "";
+        if (raw.Length <= 12)
+        {
+            var known = XmlNameTable.TryGetKnown(raw);
+            if (known is not null) return known;
+        }
+        return Encoding.Latin1.GetString(raw);
+    }
+
     private void AppendText(ReadOnlySpan<byte> raw)
     {
+        EnsureChars(_textLength + raw.Length);
         var chunk = 0;
         var i = 0;
         while (true)
@@ -666,6 +997,7 @@ internal sealed class XmlElementParser
 
     private void AppendCData(ReadOnlySpan<byte> raw)
     {
+        EnsureChars(_textLength + raw.Length);
         var chunk = 0;
         var i = 0;
         while (true)
@@ -778,25 +1110,30 @@ internal sealed class XmlElementParser
         return written;
     }
 
-    private void FlushText(Element current)
+    private void FlushText(int nodeStart)
     {
         if (_textLength == 0) return;
-        current.AddText(new string(_chars, 0, _textLength));
+        PushText(new string(_chars, 0, _textLength), nodeStart);
         _textLength = 0;
     }
 
-    // UTF-8 never yields more UTF-16 code units than bytes, so a frame's length bounds every decoded string.
-    private void RentChars(int length)
+    // Decoding scratch, grown on demand: UTF-8 never yields more UTF-16 code units than bytes, so the bytes about to
+    // be decoded bound what is written. Kept between frames (no pool round trip per stanza) unless it grew large.
+    private void EnsureChars(int length)
     {
-        _chars = ArrayPool<char>.Shared.Rent(Math.Max(length, 16));
-        _textLength = 0;
+        if (_chars.Length >= length) return;
+        var larger = ArrayPool<char>.Shared.Rent(Math.Max(length, Math.Max(256, _chars.Length * 2)));
+        _chars.AsSpan(0, _textLength).CopyTo(larger);
+        if (_chars.Length != 0) ArrayPool<char>.Shared.Return(_chars);
+        _chars = larger;
     }
 
-    private void ReturnChars()
+    private void TrimChars()
     {
+        _textLength = 0;
+        if (_chars.Length <= 1024) return;
         ArrayPool<char>.Shared.Return(_chars);
         _chars = [];
-        _textLength = 0;
     }
 
     [DoesNotReturn]

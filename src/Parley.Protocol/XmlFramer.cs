@@ -80,13 +80,12 @@ public sealed class XmlFramer
                     frame = new XmlFrame(XmlFrameKind.StreamClose, null, null);
                     return true;
                 }
-                if (!BeginFrame(ref buffer)) return false;
+                if (!BeginFrame(ref buffer, out var first)) return false;
 
                 // Fast path: most stanzas lie whole in the first segment, so parse them in one pass; only an element
                 // that is still incomplete there goes through the resumable first pass below.
                 if (_kind == FrameKind.Element)
                 {
-                    var first = buffer.FirstSpan;
                     if (first.Length >= 2 && XmlChars.IsNameStartByte(first[1]))
                     {
                         var limit = _options.MaxElementBytes;
@@ -99,6 +98,9 @@ public sealed class XmlFramer
                             return true;
                         }
                         if (first.Length > limit) ThrowTooLarge();
+                        // The first pass need not scan again what the parser accepted.
+                        _scanned = _parser.ResumeAt;
+                        _depth = _parser.ResumeDepth;
                     }
                 }
             }
@@ -153,20 +155,25 @@ public sealed class XmlFramer
         }
     }
 
-    // Looks at the start of the next frame at the top level; false when more input is needed.
-    private bool BeginFrame(ref ReadOnlySequence<byte> buffer)
+    // Looks at the start of the next frame at the top level; false when more input is needed. firstSpan is the
+    // buffer's first segment from there (read once: on a multi-segment sequence each read walks to it).
+    private bool BeginFrame(ref ReadOnlySequence<byte> buffer, out ReadOnlySpan<byte> firstSpan)
     {
+        firstSpan = default;
         if (_state == StreamState.Start && !CheckEncoding(ref buffer)) return false;
-        SkipWhitespace(ref buffer);
+        firstSpan = buffer.FirstSpan;
+        if (firstSpan.IsEmpty || XmlChars.IsWhitespace(firstSpan[0]))
+        {
+            SkipWhitespace(ref buffer);
+            firstSpan = buffer.FirstSpan;
+        }
         if (buffer.IsEmpty) return false;
         if (_state == StreamState.Closed) XmlThrow.NotWellFormed("Data after the end of the stream");
-        var first = buffer.FirstSpan[0];
-        if (first != '<')
+        if (firstSpan[0] != '<')
         {
             // RFC 6120 §11.7: only white space may separate top-level elements.
             XmlThrow.NotWellFormed(_state == StreamState.BeforeHeader ? "Data before the stream header" : "Text at the top level of the stream");
         }
-        var firstSpan = buffer.FirstSpan;
         if (firstSpan.Length >= 2 && firstSpan[1] != '?')
         {
             Begin(_state == StreamState.BeforeHeader ? FrameKind.Header : FrameKind.Element, ScanState.Text, 0);
@@ -223,8 +230,6 @@ public sealed class XmlFramer
 
     private static void SkipWhitespace(ref ReadOnlySequence<byte> buffer)
     {
-        var first = buffer.FirstSpan;
-        if (!first.IsEmpty && !XmlChars.IsWhitespace(first[0])) return;
         var reader = new SequenceReader<byte>(buffer);
         reader.AdvancePastAny(" \t\r\n"u8);
         buffer = buffer.Slice(reader.Position);

@@ -134,11 +134,15 @@ internal sealed class XmlNameTable
             h ^= BinaryPrimitives.ReadUInt64LittleEndian(bytes[^8..]) * 0xC2B2AE3D27D4EB4FUL;
             if (bytes.Length > 16) h ^= BinaryPrimitives.ReadUInt64LittleEndian(bytes.Slice(bytes.Length / 2 - 4, 8)) * 0x165667B19E3779F9UL;
         }
+        else if (bytes.Length >= 4)
+        {
+            // Two overlapping 4-byte words cover 4 to 7 bytes without a loop.
+            h = (BinaryPrimitives.ReadUInt32LittleEndian(bytes) | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(bytes[^4..]) << 32))
+                * 0x9E3779B97F4A7C15UL;
+        }
         else
         {
-            h = 0;
-            foreach (var b in bytes) h = (h << 8) | b;
-            h *= 0x9E3779B97F4A7C15UL;
+            h = bytes.IsEmpty ? 0 : (bytes[0] | ((ulong)bytes[bytes.Length >> 1] << 8) | ((ulong)bytes[^1] << 16)) * 0x9E3779B97F4A7C15UL;
         }
         h ^= (ulong)bytes.Length;
         h ^= h >> 29;

@@ -30,6 +30,33 @@ public sealed class XmlFramerSplitTests
         "<iq xmlns='jabber:client' type='set' id='b'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/></iq>" +
         "<close xmlns=\"urn:ietf:params:xml:ns:xmpp-framing\"/>";
 
+    // Each breaks a restriction deep inside a stanza, after markup and text the parser accepts.
+    public static TheoryData<string, StreamErrorCondition> InvalidStanzas() => new()
+    {
+        { "<message><body>hi</body><!-- no --></message>", StreamErrorCondition.RestrictedXml },
+        { "<message><body>hi</body><?pi no?></message>", StreamErrorCondition.RestrictedXml },
+        { "<message><body>a &nbsp; b</body></message>", StreamErrorCondition.RestrictedXml },
+        { "<message><body>hi</bodx></message>", StreamErrorCondition.NotWellFormed },
+        { "<message><x:body>hi</x:body></message>", StreamErrorCondition.BadNamespacePrefix },
+        { "<message to='a' type='chat'><body id='1' id='2'/></message>", StreamErrorCondition.NotWellFormed },
+        { "<message><body>a]]>b</body></message>", StreamErrorCondition.NotWellFormed },
+        { "<message><a><b><c><d><e><f/></e></d></c></b></a></message>", StreamErrorCondition.PolicyViolation },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidStanzas))]
+    public void Every_split_into_two_reads_raises_the_same_stream_error(string stanza, StreamErrorCondition condition)
+    {
+        var options = new XmlFramerOptions { MaxDepth = 5 };
+        var input = Utf8(ClientHeader + "<presence/>" + stanza);
+        Assert.Equal(condition, Assert.Throws<XmlStreamException>(() => Whole(input, options)).Error.Condition);
+        for (var k = 0; k <= input.Length; k++)
+        {
+            byte[] a = input[..k], b = input[k..];
+            Assert.Equal(condition, Assert.Throws<XmlStreamException>(() => Chunked([a, b], options)).Error.Condition);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(ValidInputs))]
     public void One_byte_at_a_time_yields_the_same_frames(string xml, bool fragments)

@@ -1,0 +1,140 @@
+using Parley.Protocol;
+using static Parley.Protocol.Tests.Framing.FramingHelpers;
+
+namespace Parley.Protocol.Tests.Elements;
+
+/// <summary>
+/// A parsed element behaves exactly like one built in code: its attribute values (some kept as raw bytes until read)
+/// and its exact-size node array are invisible through the public API, whatever is read or changed first.
+/// </summary>
+public sealed class ElementTests
+{
+    private const string Stanza =
+        "<message to='romeo@example.net/orchard' from='juliet@example.com/balcony' type='chat' id='m-1' xml:lang='en' " +
+        "x='a&amp;b' n='Grüße' w='a\tb' long='" + Long + "'><body>hi</body><active xmlns='http://jabber.org/protocol/chatstates'/></message>";
+
+    private const string Long = "a-value-that-is-longer-than-thirty-two-bytes-and-plain";
+
+    [Fact]
+    public void Attributes_read_in_any_order_have_their_decoded_values()
+    {
+        var e = ParseStanza(Stanza);
+        Assert.Equal("chat", e.GetAttribute("type"));
+        Assert.Equal("romeo@example.net/orchard", e.GetAttribute("to"));
+        Assert.Equal("en", e.GetAttribute("lang", Ns.Xml));
+        Assert.Equal("a&b", e.GetAttribute("x"));
+        Assert.Equal("Grüße", e.GetAttribute("n"));
+        Assert.Equal("a b", e.GetAttribute("w"));
+        Assert.Equal(Long, e.GetAttribute("long"));
+        Assert.Null(e.GetAttribute("lang"));
+        Assert.Equal(
+            ["to=romeo@example.net/orchard", "from=juliet@example.com/balcony", "type=chat", "id=m-1", "{http://www.w3.org/XML/1998/namespace}lang=en",
+             "x=a&b", "n=Grüße", "w=a b", "long=" + Long],
+            Describe(e.Attributes));
+    }
+
+    [Fact]
+    public void Setting_and_removing_attributes_of_a_parsed_element_keeps_the_others()
+    {
+        var e = ParseStanza(Stanza);
+        e.SetAttribute("from", "juliet@example.com/tomb").SetAttribute("id", null).SetAttribute("new", "v");
+        Assert.Equal("romeo@example.net/orchard", e.GetAttribute("to"));
+        Assert.Equal("juliet@example.com/tomb", e.GetAttribute("from"));
+        Assert.Null(e.GetAttribute("id"));
+        Assert.Equal("chat", e.GetAttribute("type"));
+        Assert.Equal("en", e.GetAttribute("lang", Ns.Xml));
+        Assert.Equal(Long, e.GetAttribute("long"));
+        Assert.Equal("v", e.GetAttribute("new"));
+        Assert.Equal(9, e.Attributes.Count);
+    }
+
+    [Fact]
+    public void A_clone_and_its_original_change_independently()
+    {
+        var e = ParseStanza(Stanza);
+        var copy = e.Clone();
+        copy.SetAttribute("to", "nurse@example.com");
+        e.SetAttribute("type", "normal");
+        copy.Child("body", Ns.Client)!.SetText("bye");
+        Assert.Equal("romeo@example.net/orchard", e.GetAttribute("to"));
+        Assert.Equal("nurse@example.com", copy.GetAttribute("to"));
+        Assert.Equal("normal", e.GetAttribute("type"));
+        Assert.Equal("chat", copy.GetAttribute("type"));
+        Assert.Equal("hi", e.Child("body", Ns.Client)!.Text);
+        Assert.Equal("bye", copy.Child("body", Ns.Client)!.Text);
+        Assert.Equal(e.ToString().Replace("'normal'", "'chat'", StringComparison.Ordinal),
+            copy.ToString().Replace("'nurse@example.com'", "'romeo@example.net/orchard'", StringComparison.Ordinal).Replace("bye", "hi", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Nodes_of_a_parsed_element_can_be_added_to_removed_and_replaced()
+    {
+        var e = ParseStanza("<message><body>one</body>text<x xmlns='urn:x'/><body>two</body></message>");
+        Assert.Equal(4, e.Nodes.Count);
+        Assert.Equal(3, e.ChildCount);
+        Assert.Equal("text", e.Text);
+        e.AddText(" more").Add(new Element("y", "urn:y"));
+        Assert.Equal("text more", e.Text);
+        Assert.Equal(2, e.RemoveAll(new QName(Ns.Client, "body")));
+        Assert.Equal(["{urn:x}x", "{urn:y}y"], Names(e));
+        Assert.True(e.Remove(e.FirstChild()!));
+        e.SetText("only");
+        Assert.Equal(["{urn:y}y", "only"], e.Nodes.Select(n => n is Element c ? c.Name.ToString() : (string)n));
+        Assert.Equal("<message xmlns='jabber:client'><y xmlns='urn:y'/>only</message>", e.ToString());
+    }
+
+    [Theory]
+    [InlineData("<body>plain</body>", "plain")]
+    [InlineData("<body>Grüße aus München 😀 日本語</body>", "Grüße aus München 😀 日本語")]
+    [InlineData("<body>a &amp; b</body>", "a & b")]
+    [InlineData("<body>line\r\nend</body>", "line\nend")]
+    [InlineData("<body>x<![CDATA[<y>]]>z</body>", "x<y>z")]
+    public void Text_of_a_parsed_element_reads_the_same_through_every_member(string xml, string text)
+    {
+        Assert.Equal(text, ParseStanza(xml).Text);
+        Assert.Equal([text], ParseStanza(xml).Nodes);
+        Assert.Equal(text + "!", ParseStanza(xml).AddText("!").Text);
+        Assert.Equal(text, ParseStanza(xml).Clone().Text);
+        var e = ParseStanza(xml);
+        Assert.Equal(0, e.ChildCount);
+        Assert.Null(e.FirstChild());
+        Assert.Null(e.Child("x", "urn:x"));
+        Assert.False(e.IsEmpty);
+        Assert.Equal(0, e.RemoveAll(new QName("urn:x", "x")));
+        e.Add(new Element("x", "urn:x"));
+        Assert.Equal(text, e.Text);
+        Assert.Equal(2, e.Nodes.Count);
+        Assert.Equal(1, e.ChildCount);
+        Assert.True(ParseStanza(xml).SetText(null).IsEmpty);
+        Assert.Equal("new", ParseStanza(xml).SetText("new").Text);
+        Assert.Equal("<body xmlns='jabber:client'>" + System.Security.SecurityElement.Escape(text).Replace("&apos;", "'", StringComparison.Ordinal).Replace("&quot;", "\"", StringComparison.Ordinal) + "</body>",
+            ParseStanza(xml).ToString().Replace("&#xD;", "\r", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_element_built_in_code_grows_and_trims_its_nodes()
+    {
+        var e = new Element("query", "jabber:iq:roster");
+        for (var i = 0; i < 20; i++) e.Add(new Element("item", "jabber:iq:roster").SetAttribute("jid", "c" + i + "@example.org"));
+        Assert.Equal(20, e.Nodes.Count);
+        Assert.Equal(20, e.ChildCount);
+        e.Add(new Element("item", "jabber:iq:roster"));
+        Assert.Equal(21, e.Nodes.Count);
+        var n = 0;
+        foreach (var child in e.Children) n++;
+        Assert.Equal(21, n);
+        Assert.True(new Element("empty", "urn:e").IsEmpty);
+        Assert.Empty(new Element("empty", "urn:e").Nodes);
+        Assert.Empty(new Element("empty", "urn:e").Attributes);
+    }
+
+    private static List<string> Describe(IReadOnlyList<XAttribute> attributes) =>
+        attributes.Select(a => (a.Namespace.Length == 0 ? "" : "{" + a.Namespace + "}") + a.Name + "=" + a.Value).ToList();
+
+    private static List<string> Names(Element e)
+    {
+        var names = new List<string>();
+        foreach (var c in e.Children) names.Add(c.Name.ToString());
+        return names;
+    }
+}
