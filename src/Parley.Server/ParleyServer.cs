@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley.Server.Admin;
 using Parley.Server.Connections;
+using Parley.Server.Diagnostics;
 using Parley.Server.Hooks;
 using Parley.Server.Modules;
 using Parley.Server.Routing;
@@ -114,6 +115,8 @@ public sealed class ParleyServer : IAsyncDisposable
     internal static void AddServices(IServiceCollection services, ParleyOptions options)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<ParleyMetrics>();
         services.AddSingleton<HookBus>();
         services.AddSingleton<IStorage>(sp => StorageFactory.Create(options, sp));
         services.AddSingleton<Accounts>();
