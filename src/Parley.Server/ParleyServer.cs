@@ -117,6 +117,7 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<ParleyMetrics>();
+        services.AddSingleton<MetricsCollector>();
         services.AddSingleton<HookBus>();
         services.AddSingleton<IStorage>(sp => StorageFactory.Create(options, sp));
         services.AddSingleton<Accounts>();
