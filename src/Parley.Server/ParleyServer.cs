@@ -96,6 +96,7 @@ public sealed class ParleyServer : IAsyncDisposable
                 Web.WebClientEndpoints.Map(app, options, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Web"));
         }
         if (UploadOn(options)) Modules.Upload.UploadEndpoints.Map(app);
+        if (MetricsOn(options)) MetricsEndpoint.Map(app, options.Metrics);
         return new ParleyServer(app, listeners);
     }
 
@@ -156,6 +157,9 @@ public sealed class ParleyServer : IAsyncDisposable
     // The HTTPS listener (Upload:Address, Upload:Port) serves upload and WebSocket.
     private static bool HttpsOn(ParleyOptions options) => UploadOn(options) || options.WebSocket.Enabled;
 
+    // Metrics ride on the HTTPS listener when it runs for upload or WebSocket; they never open it on their own.
+    private static bool MetricsOn(ParleyOptions options) => options.Metrics.Enabled && HttpsOn(options);
+
     private static bool UploadOn(ParleyOptions options) =>
         options.Upload.Enabled && !options.DisabledModules.Contains(Modules.Upload.UploadModule.Info.Name);
 
@@ -185,6 +189,8 @@ public sealed class ParleyServer : IAsyncDisposable
     {
         await _app.Services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
         _ = _app.Services.GetRequiredService<TlsCertificateProvider>().Certificate;
+        // The collector listens before anything is counted: a MeterListener sees only what comes after it.
+        if (MetricsOn(Options)) _ = _app.Services.GetRequiredService<MetricsCollector>();
         _ = _app.Services.GetRequiredService<ModuleRegistry>();
         await _app.StartAsync(ct).ConfigureAwait(false);
         var o = Options;
