@@ -76,6 +76,9 @@ public sealed class ParleyOptions
     /// <summary>In-band registration (XEP-0077) of new accounts by anyone who connects; off by default.</summary>
     public RegistrationOptions Registration { get; set; } = new();
 
+    /// <summary>Prometheus metrics at /metrics on the HTTPS listener, for loopback only by default.</summary>
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Checks every value; returns the problems, each naming its configuration key.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -106,6 +109,7 @@ public sealed class ParleyOptions
         WebSocket.Validate(errors);
         if (Admin.ConsoleSessionMinutes < 1) errors.Add($"Admin:ConsoleSessionMinutes: must be at least 1 (got {Admin.ConsoleSessionMinutes})");
         if (Admin.LogLines is < 1 or > 100_000) errors.Add($"Admin:LogLines: must be 1 to 100000 (got {Admin.LogLines})");
+        Metrics.Validate(errors);
         if (Muc.CreateRooms is not ("local" or "admins" or "anyone")) errors.Add($"Muc:CreateRooms: must be local, admins or anyone (got '{Muc.CreateRooms}')");
         if (Muc.MaxRoomsPerAccount < 1) errors.Add($"Muc:MaxRoomsPerAccount: must be at least 1 (got {Muc.MaxRoomsPerAccount})");
         if (Muc.MaxOccupantsPerRoom < 2) errors.Add($"Muc:MaxOccupantsPerRoom: must be at least 2 (got {Muc.MaxOccupantsPerRoom})");
@@ -249,6 +253,49 @@ public sealed class WebSocketOptions
         foreach (var origin in AllowedOrigins)
             if (!Uri.TryCreate(origin, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http") || u.AbsolutePath != "/")
                 errors.Add($"WebSocket:AllowedOrigins: '{origin}' must be an origin such as https://chat.example.org");
+    }
+}
+
+/// <summary>
+/// Prometheus metrics at /metrics on the HTTPS listener (served whenever that listener runs, that is when upload or
+/// WebSocket is on). A scrape must come from an allowed network and, when a token is set, carry it.
+/// </summary>
+public sealed class MetricsOptions
+{
+    /// <summary>The loopback networks, allowed when <see cref="AllowedNetworks"/> is empty.</summary>
+    internal static readonly IReadOnlyList<System.Net.IPNetwork> Loopback =
+        [System.Net.IPNetwork.Parse("127.0.0.0/8"), System.Net.IPNetwork.Parse("::1/128")];
+
+    /// <summary>Whether /metrics is served.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// Networks in CIDR notation (e.g. 10.0.0.0/8, fd00::/8) whose addresses may scrape; empty means loopback only
+    /// (127.0.0.0/8 and ::1/128). (Empty rather than a filled default: configuration adds to a list, never replaces it.)
+    /// </summary>
+    public List<string> AllowedNetworks { get; set; } = [];
+
+    /// <summary>When set, a scrape must send "Authorization: Bearer &lt;token&gt;" (compared in constant time; never logged).</summary>
+    public string? BearerToken { get; set; }
+
+    /// <summary>The networks in effect.</summary>
+    internal IReadOnlyList<System.Net.IPNetwork> Networks()
+    {
+        if (AllowedNetworks.Count == 0) return Loopback;
+        var networks = new List<System.Net.IPNetwork>(AllowedNetworks.Count);
+        foreach (var text in AllowedNetworks)
+            if (System.Net.IPNetwork.TryParse(text, out var network)) networks.Add(network);
+        return networks;
+    }
+
+    internal void Validate(List<string> errors)
+    {
+        foreach (var text in AllowedNetworks)
+            if (!System.Net.IPNetwork.TryParse(text, out _))
+                errors.Add($"Metrics:AllowedNetworks: '{text}' is not a network in CIDR notation (e.g. 10.0.0.0/8 or ::1/128)");
+        // The token itself never goes into a message.
+        if (BearerToken is not null && (BearerToken.Length < 16 || BearerToken.Any(char.IsWhiteSpace)))
+            errors.Add("Metrics:BearerToken: must be at least 16 characters without spaces (or unset)");
     }
 }
 

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley.Server.Admin;
 using Parley.Server.Connections;
+using Parley.Server.Diagnostics;
 using Parley.Server.Hooks;
 using Parley.Server.Modules;
 using Parley.Server.Routing;
@@ -101,6 +102,7 @@ public sealed class ParleyServer : IAsyncDisposable
         if (UploadOn(options)) Modules.Upload.UploadEndpoints.Map(app);
         if (HttpsOn(options) && options.Admin.ApiEnabled) Web.AdminApiEndpoints.Map(app);
         if (HttpsOn(options) && options.Admin.ConsoleEnabled) Web.AdminConsoleEndpoints.Map(app);
+        if (MetricsOn(options)) MetricsEndpoint.Map(app, options.Metrics);
         return new ParleyServer(app, listeners);
     }
 
@@ -120,6 +122,9 @@ public sealed class ParleyServer : IAsyncDisposable
     internal static void AddServices(IServiceCollection services, ParleyOptions options)
     {
         services.AddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<ParleyMetrics>();
+        services.AddSingleton<MetricsCollector>();
         services.AddSingleton<HookBus>();
         services.AddSingleton<IStorage>(sp => StorageFactory.Create(options, sp));
         services.AddSingleton<Accounts>();
@@ -161,6 +166,9 @@ public sealed class ParleyServer : IAsyncDisposable
     // The HTTPS listener (Upload:Address, Upload:Port) serves upload and WebSocket.
     private static bool HttpsOn(ParleyOptions options) => UploadOn(options) || options.WebSocket.Enabled;
 
+    // Metrics ride on the HTTPS listener when it runs for upload or WebSocket; they never open it on their own.
+    private static bool MetricsOn(ParleyOptions options) => options.Metrics.Enabled && HttpsOn(options);
+
     private static bool UploadOn(ParleyOptions options) =>
         options.Upload.Enabled && !options.DisabledModules.Contains(Modules.Upload.UploadModule.Info.Name);
 
@@ -190,6 +198,8 @@ public sealed class ParleyServer : IAsyncDisposable
     {
         await _app.Services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
         _ = _app.Services.GetRequiredService<TlsCertificateProvider>().Certificate;
+        // The collector listens before anything is counted: a MeterListener sees only what comes after it.
+        if (MetricsOn(Options)) _ = _app.Services.GetRequiredService<MetricsCollector>();
         _ = _app.Services.GetRequiredService<ModuleRegistry>();
         await _app.StartAsync(ct).ConfigureAwait(false);
         var o = Options;

@@ -55,7 +55,7 @@ public sealed partial class AdminCommandRegistry(IServiceProvider services, ILog
             [new("body", AdminParameterKind.Multiline, "The announcement", Required: true, Positional: true),
              new("subject", AdminParameterKind.Text, "A subject line")],
             ReadOnly: false, Offline: false, AnnounceAsync),
-        new("stats", "Server statistics: uptime, sessions, accounts, rooms, memory", [], ReadOnly: true, Offline: false, StatsAsync),
+        new("stats", "Server statistics: uptime, sessions, accounts, rooms, messages per minute, memory", [], ReadOnly: true, Offline: false, StatsAsync),
         new("cert status", "The TLS certificate in use: names, validity, fingerprint", [], ReadOnly: true, Offline: false, CertStatusAsync),
         new("config show", "The configuration in effect (secrets hidden)", [], ReadOnly: true, Offline: true, ConfigShowAsync),
         new("log tail", "The server log's last lines",
@@ -245,6 +245,7 @@ public sealed partial class AdminCommandRegistry(IServiceProvider services, ILog
             ["accounts"] = accounts,
             ["rooms"] = rooms,
             ["s2s_connections"] = 0,
+            ["messages_per_minute"] = sp.GetService<Diagnostics.ParleyMetrics>()?.MessagesLastMinute ?? 0,
             ["working_set_bytes"] = Environment.WorkingSet,
             ["gc_heap_bytes"] = GC.GetTotalMemory(false),
         };

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Parley.Server.Diagnostics;
 using Parley.Server.Hooks;
 using Parley.Server.Modules;
 using Parley.Server.Routing;
@@ -19,6 +20,7 @@ public sealed class C2sServices(
     HookBus hooks,
     Addresses addresses,
     TimeProvider time,
+    ParleyMetrics metrics,
     ILoggerFactory loggers)
 {
     internal ParleyOptions Options { get; } = options.Value;
@@ -32,5 +34,6 @@ public sealed class C2sServices(
     internal HookBus Hooks { get; } = hooks;
     internal Addresses Addresses { get; } = addresses;
     internal TimeProvider Time { get; } = time;
+    internal ParleyMetrics Metrics { get; } = metrics;
     internal ILogger Log { get; } = loggers.CreateLogger("Parley.C2s");
 }

@@ -8,6 +8,7 @@ using System.Threading.Channels;
 using Microsoft.AspNetCore.Connections;
 using Parley.Protocol;
 using Parley.Protocol.Sasl;
+using Parley.Server.Diagnostics;
 using Parley.Server.Hooks;
 using Parley.Server.Modules;
 using Parley.Server.Routing;
@@ -27,6 +28,7 @@ public sealed class XmppStream : IStreamContext
     private readonly ConnectionContext _connection;
     private readonly C2sServices _s;
     private readonly bool _directTls;
+    private readonly ConnectionKind _kind;
     private readonly XmlFramer _framer;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly CancellationTokenSource _aborted = new();
@@ -57,6 +59,7 @@ public sealed class XmppStream : IStreamContext
         _s = services;
         _directTls = directTls;
         _framing = framing;
+        _kind = framing ? ConnectionKind.WebSocket : directTls ? ConnectionKind.C2sTls : ConnectionKind.C2sTcp;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
         _framer = new XmlFramer(new XmlFramerOptions
@@ -112,6 +115,7 @@ public sealed class XmppStream : IStreamContext
     {
         var ct = _aborted.Token;
         _s.Streams.Add(this);
+        _s.Metrics.ConnectionOpened(_kind);
         C2sLog.Opened(_s.Log, StreamId, RemoteAddress?.ToString(), _directTls);
         try
         {
@@ -308,6 +312,7 @@ public sealed class XmppStream : IStreamContext
 
     private async ValueTask HandleStanzaAsync(Element element, CancellationToken ct)
     {
+        _s.Metrics.StanzaIn(element);
         if (!Stanza.TryCreate(element, out var stanza, out var error))
         {
             if (_session!.Managed) _session.Handled++;
@@ -411,6 +416,7 @@ public sealed class XmppStream : IStreamContext
                     while (n < 256 && reader.TryRead(out var element))
                     {
                         WriteElement(_output, element);
+                        _s.Metrics.StanzaOut(element);
                         n++;
                     }
                     // XEP-0198 §4: ask for an acknowledgement of what was sent, one request at a time.
@@ -738,6 +744,7 @@ public sealed class XmppStream : IStreamContext
         _aborted.Cancel();
         _outbox?.Writer.TryComplete();
         _s.Streams.Remove(this);
+        _s.Metrics.ConnectionClosed(_kind);
         if (_session is { } session && ReferenceEquals(session.Stream, this))
         {
             // XEP-0198 §5: a lost connection (or one that timed out) leaves a resumable session waiting; a clean

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Parley.Protocol;
+using Parley.Server.Diagnostics;
 using Parley.Server.Hooks;
 
 namespace Parley.Server.Routing;
@@ -8,11 +9,12 @@ namespace Parley.Server.Routing;
 /// Routes every stanza to exactly one place (RFC 6120 §10): the server itself, a local account or resource,
 /// a component, or a remote server. Federation and components plug in through their interfaces.
 /// </summary>
-public sealed class Router(HookBus hooks, Addresses addresses, LocalDelivery local, IComponentRouter components, IRemoteRouter remote)
+public sealed class Router(HookBus hooks, Addresses addresses, LocalDelivery local, IComponentRouter components, IRemoteRouter remote, ParleyMetrics metrics)
 {
     /// <summary>Routes a stanza whose 'from' the ingress already stamped.</summary>
     public async ValueTask RouteAsync(Stanza stanza, ISession origin, CancellationToken ct)
     {
+        var started = metrics.RoutingStarted();
         var routing = new Hooks.Routing(stanza, origin);
         await hooks.RunAsync(routing, ct).ConfigureAwait(false);
         if (routing.Dropped) return;
@@ -27,6 +29,8 @@ public sealed class Router(HookBus hooks, Addresses addresses, LocalDelivery loc
             case Destination.Remote: await remote.SendAsync(stanza, origin, ct).ConfigureAwait(false); break;
             default: throw new UnreachableException();
         }
+        // Dropped stanzas are not timed: the histogram is about delivery.
+        metrics.Routed(stanza.Kind, started);
     }
 
     /// <summary>

@@ -60,6 +60,9 @@ public interface IArchiveStore
     /// <summary>Replaces an archived message (a XEP-0424/0425 tombstone); false when there is no such id.</summary>
     Task<bool> ReplaceAsync(Jid account, string id, Element message, CancellationToken ct);
 
+    /// <summary>How many messages are archived, for every account and room together (for metrics).</summary>
+    Task<long> CountAllAsync(CancellationToken ct);
+
     /// <summary>Deletes an account's archive.</summary>
     Task DeleteAllAsync(Jid account, CancellationToken ct);
 

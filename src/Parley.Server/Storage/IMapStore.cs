@@ -17,6 +17,9 @@ public interface IMapStore
     /// <summary>How many keys an account has.</summary>
     Task<int> CountAsync(Jid account, CancellationToken ct);
 
+    /// <summary>How many keys all accounts have together (for metrics: the offline queue, say).</summary>
+    Task<long> CountAllAsync(CancellationToken ct);
+
     /// <summary>Deletes everything of an account.</summary>
     Task DeleteAllAsync(Jid account, CancellationToken ct);
 }

@@ -118,8 +118,13 @@ public sealed class CliAdminSocketTests
         Assert.Equal("standup@conference.example.test", json["data"]!["rooms"]![0]!["room"]!.GetValue<string>());
         Assert.Equal(0, (await RunAsync(server, "room", "destroy", "standup", "--reason", "Moved")).Code);
 
+        // One message from a client, then a round trip so the server has read it.
+        await alice.SendAsync(new Element("message", Ns.Client).SetAttribute("to", "alice@example.test/laptop").SetAttribute("type", "chat")
+            .Add(new Element("body", Ns.Client).AddText("counted")));
+        await alice.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", TestServer.Domain).Add(new Element("ping", "urn:xmpp:ping")));
         var stats = await RunAsync(server, "stats");
         Assert.Equal(0, stats.Code);
+        Assert.Contains("messages_per_minute: 1", stats.Out, StringComparison.Ordinal);
         Assert.Contains("sessions: 1", stats.Out, StringComparison.Ordinal);
         Assert.Contains("rooms: 0", stats.Out, StringComparison.Ordinal);
 

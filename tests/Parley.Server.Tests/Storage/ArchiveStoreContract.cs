@@ -100,6 +100,20 @@ public abstract class ArchiveStoreContract : StorageFixture
         await Storage.Archive.DeleteAllAsync(Alice, CancellationToken.None);
         Assert.Equal(0, (await QueryAsync(new ArchiveQuery { Max = 5 }))!.Count);
     }
+
+    [Fact]
+    public async Task Count_all_adds_up_every_archive_and_follows_deletions()
+    {
+        Assert.Equal(0, await Storage.Archive.CountAllAsync(CancellationToken.None));
+        await FillAsync();
+        var room = Jid.Parse("room@conference.example.test");
+        await Storage.Archive.AppendAsync(room, new ArchivedMessage("r0", T0, room.WithResource("nick"), new Element("message", Ns.Client)), CancellationToken.None);
+        Assert.Equal(11, await Storage.Archive.CountAllAsync(CancellationToken.None));
+        await Storage.Archive.DeleteOlderThanAsync(T0.AddMinutes(3), CancellationToken.None);
+        Assert.Equal(7, await Storage.Archive.CountAllAsync(CancellationToken.None));
+        await Storage.Archive.DeleteAllAsync(Alice, CancellationToken.None);
+        Assert.Equal(0, await Storage.Archive.CountAllAsync(CancellationToken.None));
+    }
 }
 
 public sealed class MemoryArchiveStoreTests : ArchiveStoreContract

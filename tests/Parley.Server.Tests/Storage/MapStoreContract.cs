@@ -51,6 +51,20 @@ public abstract class MapStoreContract : StorageFixture
         Assert.Equal(0, await map.CountAsync(Alice, CancellationToken.None));
         Assert.Equal(1, await map.CountAsync(bob, CancellationToken.None));
     }
+
+    [Fact]
+    public async Task Count_all_adds_up_every_account_of_one_store_only()
+    {
+        var offline = Storage.Map("offline");
+        Assert.Equal(0, await offline.CountAllAsync(CancellationToken.None));
+        await offline.SetAsync(Alice, "a", Item("a@x.test", "n"), CancellationToken.None);
+        await offline.SetAsync(Alice, "b", Item("b@x.test", "n"), CancellationToken.None);
+        await offline.SetAsync(Jid.Parse("bob@example.test"), "a", Item("a@x.test", "n"), CancellationToken.None);
+        await Storage.Map("roster").SetAsync(Alice, "a", Item("a@x.test", "n"), CancellationToken.None);
+        Assert.Equal(3, await offline.CountAllAsync(CancellationToken.None));
+        await offline.SetAsync(Alice, "a", null, CancellationToken.None);
+        Assert.Equal(2, await offline.CountAllAsync(CancellationToken.None));
+    }
 }
 
 public sealed class MemoryMapStoreTests : MapStoreContract

@@ -15,7 +15,10 @@ namespace Parley.Server.Modules.Offline;
 /// </summary>
 public sealed class OfflineModule(IStorage storage, Addresses addresses, TimeProvider time, IOptions<ParleyOptions> options) : IModule
 {
-    private readonly IMapStore _store = storage.Map("offline");
+    /// <summary>The map store holding the messages (metrics count it).</summary>
+    internal const string StoreName = "offline";
+
+    private readonly IMapStore _store = storage.Map(StoreName);
     private readonly SemaphoreSlim[] _flushLocks = [.. Enumerable.Range(0, 32).Select(_ => new SemaphoreSlim(1, 1))];
     private long _sequence;
 

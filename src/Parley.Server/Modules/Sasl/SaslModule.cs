@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Parley.Protocol;
 using Parley.Protocol.Sasl;
 using Parley.Server.Connections;
+using Parley.Server.Diagnostics;
 using Parley.Server.Storage;
 
 namespace Parley.Server.Modules.Sasl;
@@ -13,7 +14,7 @@ namespace Parley.Server.Modules.Sasl;
 /// RFC 5929), PLAIN only over TLS (RFC 4616), the XEP-0440 channel-binding list, and XEP-0474 downgrade
 /// protection inside SCRAM. Failures are answered after a delay that grows with repeated failures.
 /// </summary>
-public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions<ParleyOptions> options, ILoggerFactory loggers, TimeProvider time) : IModule
+public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions<ParleyOptions> options, ILoggerFactory loggers, TimeProvider time, ParleyMetrics metrics) : IModule
 {
     private readonly FastTokens _fast = new(storage, time);
     private static readonly QName Auth = new(Ns.Sasl, "auth");
@@ -260,6 +261,7 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
     private async ValueTask SucceedAsync(IStreamContext stream, Jid account, string mechanism, byte[]? additional, CancellationToken ct)
     {
         throttle.Succeeded(stream.RemoteAddress, account.Local!);
+        metrics.AuthSucceeded(mechanism);
         C2sLog.Authenticated(_log, stream.StreamId, account.ToString(), mechanism);
         if (stream.Items.TryGetValue(Sasl2Key, out var request) && request is Element authenticate)
         {
@@ -276,6 +278,7 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
 
     private async ValueTask FailAsync(IStreamContext stream, SaslFailure failure, string? username, string mechanism, CancellationToken ct)
     {
+        metrics.AuthFailed(mechanism);
         C2sLog.AuthenticationFailed(_log, stream.StreamId, username, mechanism, Name(failure));
         // Count failures per prepared localpart, so that case variants of one name share a counter.
         var delay = throttle.Failed(stream.RemoteAddress, TryAccount(username, out var account) ? account.Local : username);
@@ -368,6 +371,7 @@ public sealed class SaslModule(IStorage storage, AuthThrottle throttle, IOptions
             return;
         }
         throttle.Succeeded(stream.RemoteAddress, account.Local!);
+        metrics.AuthSucceeded(mechanism);
         C2sLog.Authenticated(_log, stream.StreamId, account.ToString(), mechanism);
         stream.Items.Remove(Sasl2Key);
         // §3.5 / §3.6: a new token when one is asked for, or when this one is due for rotation (never after an invalidation).

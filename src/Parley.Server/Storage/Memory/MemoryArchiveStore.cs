@@ -78,6 +78,14 @@ internal sealed class MemoryArchiveStore : IArchiveStore
         }
     }
 
+    public Task<long> CountAllAsync(CancellationToken ct)
+    {
+        long count = 0;
+        foreach (var list in _archives.Values)
+            lock (list) count += list.Count;
+        return Task.FromResult(count);
+    }
+
     public Task DeleteAllAsync(Jid account, CancellationToken ct)
     {
         _archives.TryRemove(account.Bare, out _);

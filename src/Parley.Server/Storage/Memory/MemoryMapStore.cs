@@ -30,6 +30,13 @@ internal sealed class MemoryMapStore : IMapStore
     public Task<int> CountAsync(Jid account, CancellationToken ct) =>
         Task.FromResult(_accounts.TryGetValue(account.Bare, out var map) ? map.Count : 0);
 
+    public Task<long> CountAllAsync(CancellationToken ct)
+    {
+        long count = 0;
+        foreach (var map in _accounts.Values) count += map.Count;
+        return Task.FromResult(count);
+    }
+
     public Task DeleteAllAsync(Jid account, CancellationToken ct)
     {
         _accounts.TryRemove(account.Bare, out _);

@@ -62,6 +62,16 @@ internal sealed class SqliteMapStore(SqliteStorage storage, string store) : IMap
         return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
+    // The primary key (store, account, key) makes this a scan of one store's index range.
+    public async Task<long> CountAllAsync(CancellationToken ct)
+    {
+        await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM kv WHERE store = $s;";
+        command.Parameters.AddWithValue("$s", store);
+        return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
+    }
+
     public async Task DeleteAllAsync(Jid account, CancellationToken ct)
     {
         await storage.WriteLock.WaitAsync(ct).ConfigureAwait(false);

@@ -1,0 +1,14 @@
+namespace Parley.Server.Diagnostics;
+
+/// <summary>The transports a client connection can come over, as the connections metric labels them.</summary>
+internal enum ConnectionKind
+{
+    /// <summary>Port 5222: plaintext first, then STARTTLS (c2s-tcp).</summary>
+    C2sTcp,
+
+    /// <summary>Port 5223: TLS from the first byte, XEP-0368 (c2s-tls).</summary>
+    C2sTls,
+
+    /// <summary>RFC 7395 on the HTTPS listener (websocket).</summary>
+    WebSocket,
+}
