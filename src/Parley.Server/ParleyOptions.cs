@@ -225,10 +225,23 @@ public sealed class WebSocketOptions
         if (PingSeconds is < 1 or > 3600) errors.Add($"WebSocket:PingSeconds: must be between 1 and 3600 (got {PingSeconds})");
         if (PublicUrl is not null && (!Uri.TryCreate(PublicUrl, UriKind.Absolute, out var url) || url.Scheme is not ("wss" or "ws")))
             errors.Add($"WebSocket:PublicUrl: must be an absolute wss:// URL (got '{PublicUrl}')");
-        foreach (var origin in AllowedOrigins)
-            if (!Uri.TryCreate(origin, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http") || u.AbsolutePath != "/")
-                errors.Add($"WebSocket:AllowedOrigins: '{origin}' must be an origin such as https://chat.example.org");
+        Origins.Validate("WebSocket:AllowedOrigins", AllowedOrigins, errors);
     }
+}
+
+/// <summary>Lists of web origins that browser pages may connect from.</summary>
+internal static class Origins
+{
+    internal static void Validate(string key, List<string> origins, List<string> errors)
+    {
+        foreach (var origin in origins)
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http") || u.AbsolutePath != "/")
+                errors.Add($"{key}: '{origin}' must be an origin such as https://chat.example.org");
+    }
+
+    /// <summary>Whether a request with this Origin header (empty: none, a non-browser client) may proceed.</summary>
+    internal static bool Allowed(List<string> allowed, string origin) =>
+        allowed.Count == 0 || origin.Length == 0 || allowed.Contains(origin, StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>XEP-0363 HTTP file upload.</summary>
