@@ -67,6 +67,9 @@ public sealed class ParleyOptions
     /// <summary>RFC 7395 XMPP over WebSocket at /xmpp-websocket on the HTTPS listener (Upload:Address and Upload:Port).</summary>
     public WebSocketOptions WebSocket { get; set; } = new();
 
+    /// <summary>XEP-0124 BOSH with XEP-0206 at /http-bind on the HTTPS listener (Upload:Address and Upload:Port).</summary>
+    public BoshOptions Bosh { get; set; } = new();
+
     /// <summary>XEP-0215: STUN and TURN servers offered to clients (for Jingle calls); none by default.</summary>
     public List<ExternalServiceOptions> ExternalServices { get; set; } = [];
 
@@ -101,6 +104,7 @@ public sealed class ParleyOptions
         Limits.Validate(errors);
         Upload.Validate(errors);
         WebSocket.Validate(errors);
+        Bosh.Validate(errors);
         if (Muc.CreateRooms is not ("local" or "admins" or "anyone")) errors.Add($"Muc:CreateRooms: must be local, admins or anyone (got '{Muc.CreateRooms}')");
         if (Muc.MaxRoomsPerAccount < 1) errors.Add($"Muc:MaxRoomsPerAccount: must be at least 1 (got {Muc.MaxRoomsPerAccount})");
         if (Muc.MaxOccupantsPerRoom < 2) errors.Add($"Muc:MaxOccupantsPerRoom: must be at least 2 (got {Muc.MaxOccupantsPerRoom})");
@@ -229,7 +233,55 @@ public sealed class WebSocketOptions
     }
 }
 
-/// <summary>Lists of web origins that browser pages may connect from.</summary>
+/// <summary>
+/// XEP-0124 BOSH carrying XEP-0206 XMPP at /http-bind. Every limit bounds what one client or all of them together
+/// can make the server hold: sessions, held requests, their duration and the size of a request.
+/// </summary>
+public sealed class BoshOptions
+{
+    /// <summary>Whether /http-bind is served (it starts the HTTPS listener even when upload is off).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Origins (e.g. https://chat.example.org) whose pages may use the endpoint; empty allows any. Requests
+    /// without an Origin header (non-browser clients) are always allowed.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>The longest a request is held waiting for something to send (XEP-0124 §7.2 'wait'); a client may ask for less.</summary>
+    public int WaitSeconds { get; set; } = 60;
+
+    /// <summary>The most requests held at once per session ('hold'); a client may ask for fewer. 'requests' is one more.</summary>
+    public int HoldMax { get; set; } = 1;
+
+    /// <summary>Seconds with no request held after which the session counts as dropped (§10 'inactivity').</summary>
+    public int InactivitySeconds { get; set; } = 60;
+
+    /// <summary>The longest pause a client may ask for (§10 'maxpause'); 0 offers none.</summary>
+    public int MaxPauseSeconds { get; set; } = 120;
+
+    /// <summary>The most sessions at once; beyond it new ones are refused.</summary>
+    public int MaxSessions { get; set; } = 10_000;
+
+    /// <summary>The largest HTTP request body in bytes (413 beyond), and the most output one response carries.</summary>
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The https:// URL that host-meta (XEP-0156) announces; unset means the host and port a request came to.</summary>
+    public string? PublicUrl { get; set; }
+
+    internal void Validate(List<string> errors)
+    {
+        if (WaitSeconds is < 1 or > 3600) errors.Add($"Bosh:WaitSeconds: must be between 1 and 3600 (got {WaitSeconds})");
+        if (HoldMax is < 0 or > 16) errors.Add($"Bosh:HoldMax: must be between 0 and 16 (got {HoldMax})");
+        if (InactivitySeconds is < 1 or > 86400) errors.Add($"Bosh:InactivitySeconds: must be between 1 and 86400 (got {InactivitySeconds})");
+        if (MaxPauseSeconds is < 0 or > 86400) errors.Add($"Bosh:MaxPauseSeconds: must be between 0 and 86400 (got {MaxPauseSeconds})");
+        if (MaxSessions < 1) errors.Add($"Bosh:MaxSessions: must be at least 1 (got {MaxSessions})");
+        if (MaxBodyBytes is < 10000 or > 64 * 1024 * 1024) errors.Add($"Bosh:MaxBodyBytes: must be between 10000 and 67108864 (got {MaxBodyBytes})");
+        if (PublicUrl is not null && (!Uri.TryCreate(PublicUrl, UriKind.Absolute, out var url) || url.Scheme is not ("https" or "http")))
+            errors.Add($"Bosh:PublicUrl: must be an absolute https:// URL (got '{PublicUrl}')");
+        Origins.Validate("Bosh:AllowedOrigins", AllowedOrigins, errors);
+    }
+}
+
+/// <summary>Lists of web origins that browser pages may connect from (WebSocket, BOSH).</summary>
 internal static class Origins
 {
     internal static void Validate(string key, List<string> origins, List<string> errors)
