@@ -68,6 +68,8 @@ public static class BoshEndpoint
         http.Response.StatusCode = r.Status;
         http.Response.ContentType = r.ContentType ?? ContentType;
         http.Response.Headers.CacheControl = "no-store";
+        // §7.1 'content' may ask for another type (text/html); the bytes are XML all the same, never to be sniffed.
+        http.Response.Headers.XContentTypeOptions = "nosniff";
         http.Response.ContentLength = r.Body.Length;
         try
         {

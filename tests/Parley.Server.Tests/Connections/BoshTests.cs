@@ -305,6 +305,19 @@ public sealed class BoshTests
     }
 
     [Fact]
+    public async Task Xep0124_7_1_the_content_attribute_sets_the_content_type_of_every_response_of_the_session()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var bosh = new Bosh(server);
+        var created = await bosh.CreateAsync(wait: 1, extra: "ver='1.6' content='text/html; charset=utf-8'");
+        Assert.Equal(("text/html; charset=utf-8", "1.6"), (created.ContentType, created.Attr("ver")));
+        Assert.Equal("text/html; charset=utf-8", (await bosh.SendAsync()).ContentType);
+        // A value that could split the header is a bad request.
+        using var evil = new Bosh(server);
+        AssertTerminated(await evil.CreateAsync(extra: "ver='1.6' content='text/html&#xA;Set-Cookie: x=y'"), HttpStatusCode.OK, "bad-request");
+    }
+
+    [Fact]
     public async Task Xep0206_6_a_stream_error_terminates_with_remote_stream_error_carrying_it()
     {
         await using var server = await TestServer.StartAsync();
