@@ -134,9 +134,9 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
                 }
             }
 
-            // The HTTPS listener serves upload and XMPP over WebSocket.
-            var https = new ListenerOptions { Enabled = options.Upload.Enabled || options.WebSocket.Enabled, Address = options.Upload.Address, Port = options.Upload.Port };
-            foreach (var (name, listener) in new[] { ("c2s", options.C2s), ("c2s direct TLS", options.C2sDirectTls), ("HTTPS (upload, WebSocket)", https) })
+            // The HTTPS listener serves upload, XMPP over WebSocket and BOSH.
+            var https = new ListenerOptions { Enabled = ParleyServer.HttpsOn(options), Address = options.Upload.Address, Port = options.Upload.Port };
+            foreach (var (name, listener) in new[] { ("c2s", options.C2s), ("c2s direct TLS", options.C2sDirectTls), ("HTTPS (upload, WebSocket, BOSH)", https) })
             {
                 if (!listener.Enabled) continue;
                 var free = PortFree(listener);

@@ -101,6 +101,10 @@ public static class Ns
     public const string SaslChannelBinding = "urn:xmpp:sasl-cb:0";
     /// <summary>RFC 7395 §3.3: WebSocket framing.</summary>
     public const string Framing = "urn:ietf:params:xml:ns:xmpp-framing";
+    /// <summary>XEP-0124 §6: the BOSH &lt;body/&gt; wrapper.</summary>
+    public const string HttpBind = "http://jabber.org/protocol/httpbind";
+    /// <summary>XEP-0206 §3: XMPP attributes of the BOSH wrapper (version, restart, restartlogic).</summary>
+    public const string XBosh = "urn:xmpp:xbosh";
     /// <summary>XEP-0363: HTTP file upload.</summary>
     public const string HttpUpload = "urn:xmpp:http:upload:0";
     /// <summary>XEP-0045: multi-user chat (entering a room).</summary>

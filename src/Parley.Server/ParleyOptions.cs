@@ -70,6 +70,9 @@ public sealed class ParleyOptions
     /// <summary>RFC 7395 XMPP over WebSocket at /xmpp-websocket on the HTTPS listener (Upload:Address and Upload:Port).</summary>
     public WebSocketOptions WebSocket { get; set; } = new();
 
+    /// <summary>XEP-0124 BOSH with XEP-0206 at /http-bind on the HTTPS listener (Upload:Address and Upload:Port).</summary>
+    public BoshOptions Bosh { get; set; } = new();
+
     /// <summary>XEP-0215: STUN and TURN servers offered to clients (for Jingle calls); none by default.</summary>
     public List<ExternalServiceOptions> ExternalServices { get; set; } = [];
 
@@ -110,6 +113,7 @@ public sealed class ParleyOptions
         if (Admin.ConsoleSessionMinutes < 1) errors.Add($"Admin:ConsoleSessionMinutes: must be at least 1 (got {Admin.ConsoleSessionMinutes})");
         if (Admin.LogLines is < 1 or > 100_000) errors.Add($"Admin:LogLines: must be 1 to 100000 (got {Admin.LogLines})");
         Metrics.Validate(errors);
+        Bosh.Validate(errors);
         if (Muc.CreateRooms is not ("local" or "admins" or "anyone")) errors.Add($"Muc:CreateRooms: must be local, admins or anyone (got '{Muc.CreateRooms}')");
         if (Muc.MaxRoomsPerAccount < 1) errors.Add($"Muc:MaxRoomsPerAccount: must be at least 1 (got {Muc.MaxRoomsPerAccount})");
         if (Muc.MaxOccupantsPerRoom < 2) errors.Add($"Muc:MaxOccupantsPerRoom: must be at least 2 (got {Muc.MaxOccupantsPerRoom})");
@@ -250,9 +254,7 @@ public sealed class WebSocketOptions
         if (PingSeconds is < 1 or > 3600) errors.Add($"WebSocket:PingSeconds: must be between 1 and 3600 (got {PingSeconds})");
         if (PublicUrl is not null && (!Uri.TryCreate(PublicUrl, UriKind.Absolute, out var url) || url.Scheme is not ("wss" or "ws")))
             errors.Add($"WebSocket:PublicUrl: must be an absolute wss:// URL (got '{PublicUrl}')");
-        foreach (var origin in AllowedOrigins)
-            if (!Uri.TryCreate(origin, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http") || u.AbsolutePath != "/")
-                errors.Add($"WebSocket:AllowedOrigins: '{origin}' must be an origin such as https://chat.example.org");
+        Origins.Validate("WebSocket:AllowedOrigins", AllowedOrigins, errors);
     }
 }
 
@@ -297,6 +299,68 @@ public sealed class MetricsOptions
         if (BearerToken is not null && (BearerToken.Length < 16 || BearerToken.Any(char.IsWhiteSpace)))
             errors.Add("Metrics:BearerToken: must be at least 16 characters without spaces (or unset)");
     }
+}
+
+/// XEP-0124 BOSH carrying XEP-0206 XMPP at /http-bind. Every limit bounds what one client or all of them together
+/// can make the server hold: sessions, held requests, their duration and the size of a request.
+/// </summary>
+public sealed class BoshOptions
+{
+    /// <summary>Whether /http-bind is served (it starts the HTTPS listener even when upload is off).</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Origins (e.g. https://chat.example.org) whose pages may use the endpoint; empty allows any. Requests
+    /// without an Origin header (non-browser clients) are always allowed.</summary>
+    public List<string> AllowedOrigins { get; set; } = [];
+
+    /// <summary>The longest a request is held waiting for something to send (XEP-0124 §7.2 'wait'); a client may ask for less.</summary>
+    public int WaitSeconds { get; set; } = 60;
+
+    /// <summary>The most requests held at once per session ('hold'); a client may ask for fewer. 'requests' is one more.</summary>
+    public int HoldMax { get; set; } = 1;
+
+    /// <summary>Seconds with no request held after which the session counts as dropped (§10 'inactivity').</summary>
+    public int InactivitySeconds { get; set; } = 60;
+
+    /// <summary>The longest pause a client may ask for (§10 'maxpause'); 0 offers none.</summary>
+    public int MaxPauseSeconds { get; set; } = 120;
+
+    /// <summary>The most sessions at once; beyond it new ones are refused.</summary>
+    public int MaxSessions { get; set; } = 10_000;
+
+    /// <summary>The largest HTTP request body in bytes (413 beyond), and the most output one response carries.</summary>
+    public int MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>The https:// URL that host-meta (XEP-0156) announces; unset means the host and port a request came to.</summary>
+    public string? PublicUrl { get; set; }
+
+    internal void Validate(List<string> errors)
+    {
+        if (WaitSeconds is < 1 or > 3600) errors.Add($"Bosh:WaitSeconds: must be between 1 and 3600 (got {WaitSeconds})");
+        if (HoldMax is < 0 or > 16) errors.Add($"Bosh:HoldMax: must be between 0 and 16 (got {HoldMax})");
+        if (InactivitySeconds is < 1 or > 86400) errors.Add($"Bosh:InactivitySeconds: must be between 1 and 86400 (got {InactivitySeconds})");
+        if (MaxPauseSeconds is < 0 or > 86400) errors.Add($"Bosh:MaxPauseSeconds: must be between 0 and 86400 (got {MaxPauseSeconds})");
+        if (MaxSessions < 1) errors.Add($"Bosh:MaxSessions: must be at least 1 (got {MaxSessions})");
+        if (MaxBodyBytes is < 10000 or > 64 * 1024 * 1024) errors.Add($"Bosh:MaxBodyBytes: must be between 10000 and 67108864 (got {MaxBodyBytes})");
+        if (PublicUrl is not null && (!Uri.TryCreate(PublicUrl, UriKind.Absolute, out var url) || url.Scheme is not ("https" or "http")))
+            errors.Add($"Bosh:PublicUrl: must be an absolute https:// URL (got '{PublicUrl}')");
+        Origins.Validate("Bosh:AllowedOrigins", AllowedOrigins, errors);
+    }
+}
+
+/// <summary>Lists of web origins that browser pages may connect from (WebSocket, BOSH).</summary>
+internal static class Origins
+{
+    internal static void Validate(string key, List<string> origins, List<string> errors)
+    {
+        foreach (var origin in origins)
+            if (!Uri.TryCreate(origin, UriKind.Absolute, out var u) || u.Scheme is not ("https" or "http") || u.AbsolutePath != "/")
+                errors.Add($"{key}: '{origin}' must be an origin such as https://chat.example.org");
+    }
+
+    /// <summary>Whether a request with this Origin header (empty: none, a non-browser client) may proceed.</summary>
+    internal static bool Allowed(List<string> allowed, string origin) =>
+        allowed.Count == 0 || origin.Length == 0 || allowed.Contains(origin, StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>XEP-0363 HTTP file upload.</summary>

@@ -92,10 +92,11 @@ public sealed class ParleyServer : IAsyncDisposable
             }
         });
         var app = builder.Build();
-        if (options.WebSocket.Enabled)
+        if (options.WebSocket.Enabled) WebSocketEndpoint.Map(app, options.WebSocket);
+        if (options.Bosh.Enabled) BoshEndpoint.Map(app, options.Bosh);
+        if (options.WebSocket.Enabled || options.Bosh.Enabled)
         {
-            WebSocketEndpoint.Map(app, options.WebSocket);
-            HostMetaEndpoints.Map(app, options.WebSocket);
+            HostMetaEndpoints.Map(app, options);
             if (options.WebClient.Enabled)
                 Web.WebClientEndpoints.Map(app, options, app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Parley.Web"));
         }
@@ -159,12 +160,17 @@ public sealed class ParleyServer : IAsyncDisposable
             return registry;
         });
         services.AddHostedService<StreamHeartbeat>();
+        if (options.Bosh.Enabled)
+        {
+            services.AddSingleton<BoshSessions>();
+            services.AddHostedService(sp => sp.GetRequiredService<BoshSessions>());
+        }
         if (!options.DisabledModules.Contains(Modules.Mam.MamModule.Info.Name)) services.AddHostedService<Modules.Mam.ArchiveRetention>();
         if (UploadOn(options)) services.AddHostedService<Modules.Upload.UploadCleanup>();
     }
 
-    // The HTTPS listener (Upload:Address, Upload:Port) serves upload and WebSocket.
-    private static bool HttpsOn(ParleyOptions options) => UploadOn(options) || options.WebSocket.Enabled;
+    /// <summary>Whether the HTTPS listener (Upload:Address, Upload:Port) runs: it serves upload, WebSocket and BOSH.</summary>
+    public static bool HttpsOn(ParleyOptions options) => UploadOn(options) || options.WebSocket.Enabled || options.Bosh.Enabled;
 
     // Metrics ride on the HTTPS listener when it runs for upload or WebSocket; they never open it on their own.
     private static bool MetricsOn(ParleyOptions options) => options.Metrics.Enabled && HttpsOn(options);

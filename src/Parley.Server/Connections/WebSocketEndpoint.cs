@@ -1,11 +1,8 @@
 using System.Buffers;
 using System.IO.Pipelines;
-using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Parley.Server.Connections;
@@ -43,8 +40,7 @@ public static class WebSocketEndpoint
             return;
         }
         // Browsers say where the page came from; a configured list keeps other sites' pages out.
-        var origin = http.Request.Headers.Origin.ToString();
-        if (options.AllowedOrigins.Count > 0 && origin.Length > 0 && !options.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase))
+        if (!Origins.Allowed(options.AllowedOrigins, http.Request.Headers.Origin.ToString()))
         {
             http.Response.StatusCode = StatusCodes.Status403Forbidden;
             return;
@@ -53,7 +49,7 @@ public static class WebSocketEndpoint
         using var socket = await http.WebSockets.AcceptWebSocketAsync("xmpp").ConfigureAwait(false);
         var input = new Pipe();
         var output = new Pipe();
-        var connection = new WebSocketConnection(http, input.Reader, output.Writer).Init();
+        var connection = new PipeConnection(http, input.Reader, output.Writer, http.Abort);
         var stream = new XmppStream(connection, http.RequestServices.GetRequiredService<C2sServices>(), directTls: false, framing: true);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted);
         var receiving = ReceiveAsync(socket, input.Writer, stop.Token);
@@ -137,31 +133,5 @@ public static class WebSocketEndpoint
         {
             await output.CompleteAsync().ConfigureAwait(false);
         }
-    }
-
-    private sealed class WebSocketConnection(HttpContext http, PipeReader input, PipeWriter output) : ConnectionContext, IDuplexPipe
-    {
-        public override string ConnectionId { get; set; } = http.Connection.Id;
-
-        public override IFeatureCollection Features { get; } = new FeatureCollection();
-
-        public override IDictionary<object, object?> Items { get; set; } = new Dictionary<object, object?>();
-
-        public override IDuplexPipe Transport { get; set; } = null!;
-
-        public override EndPoint? RemoteEndPoint { get; set; } =
-            http.Connection.RemoteIpAddress is { } ip ? new IPEndPoint(ip, http.Connection.RemotePort) : null;
-
-        public PipeReader Input => input;
-
-        public PipeWriter Output => output;
-
-        public WebSocketConnection Init()
-        {
-            Transport = this;
-            return this;
-        }
-
-        public override void Abort(ConnectionAbortedException abortReason) => http.Abort();
     }
 }

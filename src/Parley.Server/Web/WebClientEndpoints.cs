@@ -10,7 +10,8 @@ namespace Parley.Server.Web;
 /// <summary>
 /// The bundled web chat client at <c>/chat</c>: converse.js (installed from npm into web/chat by the build, never kept
 /// in the repository), configured by a page this server writes with its WebSocket endpoint and domain, so a user opens
-/// the page, logs in and chats with no other web server.
+/// the page, logs in and chats with no other web server. <c>/chat?transport=bosh</c> connects over BOSH instead (for
+/// networks that let no WebSocket through); so does <c>/chat</c> when WebSocket is disabled.
 /// </summary>
 public static partial class WebClientEndpoints
 {
@@ -51,7 +52,10 @@ public static partial class WebClientEndpoints
     private static string Page(HttpContext http, ParleyOptions options)
     {
         static string Js(string s) => System.Text.Json.JsonSerializer.Serialize(s);
-        var websocket = HostMetaEndpoints.Url(http, options.WebSocket);
+        var bosh = options.Bosh.Enabled && (!options.WebSocket.Enabled || http.Request.Query["transport"] == "bosh");
+        var transport = bosh
+            ? "bosh_service_url: " + Js(BoshEndpoint.Url(http, options.Bosh))
+            : "websocket_url: " + Js(HostMetaEndpoints.Url(http, options.WebSocket));
         return $$"""
             <!DOCTYPE html>
             <html lang="en">
@@ -67,7 +71,7 @@ public static partial class WebClientEndpoints
               <script type="module">
                 converse.initialize({
                   assets_path: "/chat/dist/",
-                  websocket_url: {{Js(websocket)}},
+                  {{transport}},
                   discover_connection_methods: false,
                   locked_domain: {{Js(options.Domain)}},
                   view_mode: "fullscreen",

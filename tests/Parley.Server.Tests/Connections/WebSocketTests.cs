@@ -77,15 +77,9 @@ public sealed class WebSocketTests
 
         // Stanzas both ways, each in its own message with its namespace.
         await SendAsync(socket, "<message xmlns='jabber:client' to='bob@example.test/desk' type='chat' id='w1'><body>from the browser</body></message>");
-        using (var timeout = new CancellationTokenSource(5000))
-        {
-            Element got;
-            do got = await bob.ReceiveAsync(timeout.Token);
-            while (got.LocalName != "message");
-            Assert.Equal(("alice@example.test/web", "from the browser"), (got.GetAttribute("from"), got.ChildText("body", Ns.Client)));
-        }
-        await bob.SendAsync(new Element("message", Ns.Client).SetAttribute("to", "alice@example.test/web").SetAttribute("type", "chat")
-            .Add(new Element("body", Ns.Client).AddText("to the browser")));
+        var got = await Stanzas.NextAsync(bob, "message");
+        Assert.Equal(("alice@example.test/web", "from the browser"), (got.GetAttribute("from"), got.ChildText("body", Ns.Client)));
+        await bob.SendAsync(Stanzas.Chat("alice@example.test/web", "to the browser"));
         var message = await ReceiveAsync(socket);
         Assert.Equal(N(Ns.Client, "message"), message.Name);
         Assert.Equal("to the browser", message.Element(N(Ns.Client, "body"))!.Value);
@@ -139,7 +133,7 @@ public sealed class WebSocketTests
     }
 
     [Fact]
-    public async Task The_chat_page_points_converse_at_this_servers_websocket_and_domain_and_says_when_it_is_not_installed()
+    public async Task The_chat_page_points_converse_at_this_servers_websocket_or_bosh_endpoint_and_domain_and_says_when_it_is_not_installed()
     {
         // A converse.js stand-in: /chat needs only that dist/converse.min.js exists in WebClient:Directory.
         var dist = Path.Combine(Path.GetTempPath(), "parley-chat-" + Guid.NewGuid().ToString("N"));
@@ -155,6 +149,16 @@ public sealed class WebSocketTests
                 Assert.Contains($"websocket_url: \"wss://127.0.0.1:{port}/xmpp-websocket\"", page);
                 Assert.Contains($"locked_domain: \"{TestServer.Domain}\"", page);
                 Assert.Equal("window.converse = {};", await http.GetStringAsync($"https://127.0.0.1:{port}/chat/dist/converse.min.js"));
+                // ?transport=bosh: XEP-0206 instead, for networks that let no WebSocket through.
+                var bosh = await http.GetStringAsync($"https://127.0.0.1:{port}/chat?transport=bosh");
+                Assert.Contains($"bosh_service_url: \"https://127.0.0.1:{port}/http-bind\"", bosh);
+                Assert.DoesNotContain("websocket_url", bosh);
+            }
+            await using (var server = await TestServer.StartAsync(new() { ["WebClient:Directory"] = dist, ["WebSocket:Enabled"] = "false" }))
+            {
+                using var http = Https(server);
+                var port = server.Server.Port("upload");
+                Assert.Contains($"bosh_service_url: \"https://127.0.0.1:{port}/http-bind\"", await http.GetStringAsync($"https://127.0.0.1:{port}/chat"));
             }
             await using (var server = await TestServer.StartAsync(new() { ["WebClient:Directory"] = Path.Combine(dist, "missing") }))
             {

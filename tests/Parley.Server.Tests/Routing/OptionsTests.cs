@@ -19,6 +19,13 @@ public sealed class OptionsTests
     [InlineData("Auth:ScramIterations", "10", "Auth:ScramIterations")]
     [InlineData("Storage", "oracle", "Storage")]
     [InlineData("Limits:KeepaliveSeconds", "100000", "Limits:KeepaliveSeconds")]
+    [InlineData("WebSocket:AllowedOrigins:0", "chat.example.org", "WebSocket:AllowedOrigins")]
+    [InlineData("Bosh:AllowedOrigins:0", "https://chat.example.org/page", "Bosh:AllowedOrigins")]
+    [InlineData("Bosh:WaitSeconds", "0", "Bosh:WaitSeconds")]
+    [InlineData("Bosh:HoldMax", "100", "Bosh:HoldMax")]
+    [InlineData("Bosh:MaxSessions", "0", "Bosh:MaxSessions")]
+    [InlineData("Bosh:MaxBodyBytes", "100", "Bosh:MaxBodyBytes")]
+    [InlineData("Bosh:PublicUrl", "wss://example.org/http-bind", "Bosh:PublicUrl")]
     public void A_bad_value_is_reported_with_its_key(string key, string value, string named)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new(key, value)]).Build();

@@ -11,16 +11,6 @@ public sealed class SubscriptionTests
     private static async Task SyncAsync(XmppClient client) =>
         await client.RequestAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("to", TestServer.Domain).Add(new Element("ping", Ns.Ping)));
 
-    private static async Task<Element> NextAsync(XmppClient client, string localName)
-    {
-        using var timeout = new CancellationTokenSource(5000);
-        while (true)
-        {
-            var e = await client.ReceiveAsync(timeout.Token);
-            if (e.LocalName == localName) return e;
-        }
-    }
-
     private static async Task BefriendAsync(XmppClient a, XmppClient b)
     {
         await a.SendAsync(Presence("subscribe", b.BoundJid.Bare.ToString()));
