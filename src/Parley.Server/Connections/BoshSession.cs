@@ -217,7 +217,7 @@ internal sealed class BoshSession
         _lastRid = rid;
         _lastActivity = _time.GetTimestamp();
         _creation = new Request(rid, new Element("body", Ns.HttpBind), Kind.Creation) { Deadline = DeadlineAfter(settings.Wait) };
-        _stream = new XmppStream(new PipeConnection(http, _input.Reader, _output.Writer, Abort), table.Services, directTls: false, framing: true);
+        _stream = new XmppStream(new PipeConnection(http, _input.Reader, _output.Writer, Abort), table.Services, directTls: false, framing: true, kind: Diagnostics.ConnectionKind.Bosh);
 
         var a = new StringBuilder(" sid='").Append(settings.Sid).Append('\'');
         Attribute(a, "wait", settings.Wait);

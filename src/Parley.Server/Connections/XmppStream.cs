@@ -53,13 +53,13 @@ public sealed class XmppStream : IStreamContext
     private bool _clientClosed;
     private int _ackRequested;
 
-    internal XmppStream(ConnectionContext connection, C2sServices services, bool directTls, bool framing = false)
+    internal XmppStream(ConnectionContext connection, C2sServices services, bool directTls, bool framing = false, ConnectionKind? kind = null)
     {
         _connection = connection;
         _s = services;
         _directTls = directTls;
         _framing = framing;
-        _kind = framing ? ConnectionKind.WebSocket : directTls ? ConnectionKind.C2sTls : ConnectionKind.C2sTcp;
+        _kind = kind ?? (framing ? ConnectionKind.WebSocket : directTls ? ConnectionKind.C2sTls : ConnectionKind.C2sTcp);
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
         _framer = new XmlFramer(new XmlFramerOptions

@@ -11,4 +11,7 @@ internal enum ConnectionKind
 
     /// <summary>RFC 7395 on the HTTPS listener (websocket).</summary>
     WebSocket,
+
+    /// <summary>XEP-0206 on the HTTPS listener (bosh): one per BOSH session, not per HTTP request.</summary>
+    Bosh,
 }

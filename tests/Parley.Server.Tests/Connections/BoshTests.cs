@@ -243,6 +243,9 @@ public sealed class BoshTests
         var auth = await bosh.SendAsync(Auth("alice"), rid: start + 1);
         var restarted = await restart;
         var all = auth.Body.Elements().Concat(restarted.Body.Elements()).Select(e => e.Name).ToList();
+        // With hold=1 the server may answer a held request before the restart's features are written (§11); they
+        // then come with the next request. Either way the stream saw auth, then the restart.
+        if (all.Count < 2) all.AddRange((await bosh.SendAsync(rid: start + 3)).Body.Elements().Select(e => e.Name));
         Assert.Equal([N(Ns.Sasl, "success"), N(Ns.Streams, "features")], all);
     }
 

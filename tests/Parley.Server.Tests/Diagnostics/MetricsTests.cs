@@ -114,15 +114,28 @@ public sealed class MetricsTests
         await socket.SendAsync(Encoding.UTF8.GetBytes("<open xmlns='urn:ietf:params:xml:ns:xmpp-framing' to='example.test' version='1.0'/>"), WebSocketMessageType.Text, true, CancellationToken.None);
         await socket.ReceiveAsync(new byte[4096], CancellationToken.None);
 
-        var open = await ScrapeUntilAsync(server, p => p.Value("parley_connections", ("kind", "websocket")) == 1);
+        // A BOSH session counts once, however many HTTP requests carry it.
+        using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, c, _, _) => c is not null && server.TrustServerCertificate()(this, c, null, System.Net.Security.SslPolicyErrors.None) });
+        using var created = await http.PostAsync($"https://127.0.0.1:{server.Server.Port("upload")}/http-bind", new StringContent(
+            "<body xmlns='http://jabber.org/protocol/httpbind' xmlns:xmpp='urn:xmpp:xbosh' rid='1000' to='example.test' wait='5' hold='1' ver='1.11' xmpp:version='1.0'/>", Encoding.UTF8, "text/xml"));
+        Assert.True(created.IsSuccessStatusCode);
+        var sid = System.Xml.Linq.XElement.Parse(await created.Content.ReadAsStringAsync()).Attribute("sid")!.Value;
+
+        var open = await ScrapeUntilAsync(server, p => p.Value("parley_connections", ("kind", "websocket")) == 1 && p.Value("parley_connections", ("kind", "bosh")) == 1);
         Assert.Equal(1, open.Value("parley_connections", ("kind", "websocket")));
+        Assert.Equal(1, open.Value("parley_connections", ("kind", "bosh")));
         Assert.Equal(1, open.Value("parley_connections", ("kind", "c2s-tcp")));
+        using (await http.PostAsync($"https://127.0.0.1:{server.Server.Port("upload")}/http-bind", new StringContent(
+            $"<body xmlns='http://jabber.org/protocol/httpbind' rid='1001' sid='{sid}' type='terminate'/>", Encoding.UTF8, "text/xml")))
+        {
+        }
 
         await alice.DisposeAsync();
         socket.Abort();
         var closed = await ScrapeUntilAsync(server, p => p.Sum("parley_connections") == 0);
         Assert.Equal(0, closed.Value("parley_connections", ("kind", "c2s-tcp")));
         Assert.Equal(0, closed.Value("parley_connections", ("kind", "websocket")));
+        Assert.Equal(0, closed.Value("parley_connections", ("kind", "bosh")));
         Assert.Equal(0, closed.Value("parley_sessions"));
     }
 
