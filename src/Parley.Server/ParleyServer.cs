@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley.Server.Admin;
+using Parley.Server.Components;
 using Parley.Server.Connections;
 using Parley.Server.Hooks;
 using Parley.Server.Modules;
@@ -77,6 +78,11 @@ public sealed class ParleyServer : IAsyncDisposable
             k.Limits.MaxConcurrentUpgradedConnections = options.Limits.MaxConnections;
             if (options.C2s.Enabled) Listen(k, "c2s", options.C2s, l => l.UseConnectionHandler<C2sListener>(), listeners);
             if (options.C2sDirectTls.Enabled) Listen(k, "c2s-direct-tls", options.C2sDirectTls, l => l.UseConnectionHandler<DirectTlsC2sListener>(), listeners);
+            if (ComponentsOn(options))
+            {
+                var components = new ListenerOptions { Address = options.Components.Address, Port = options.Components.Port };
+                Listen(k, "components", components, l => l.UseConnectionHandler<ComponentListener>(), listeners);
+            }
             if (HttpsOn(options))
             {
                 var upload = new ListenerOptions { Address = options.Upload.Address, Port = options.Upload.Port };
@@ -138,6 +144,8 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<LocalDelivery>();
         services.AddSingleton<Router>();
         services.AddSingleton<C2sServices>();
+        services.AddSingleton<ExternalComponents>();
+        services.AddSingleton<ComponentServices>();
         services.AddSingleton<Modules.Roster.RosterStore>();
         services.AddSingleton<Modules.Blocking.Blocklists>();
         services.AddSingleton<AdminOperations>();
@@ -160,6 +168,10 @@ public sealed class ParleyServer : IAsyncDisposable
 
     // The HTTPS listener (Upload:Address, Upload:Port) serves upload and WebSocket.
     private static bool HttpsOn(ParleyOptions options) => UploadOn(options) || options.WebSocket.Enabled;
+
+    // XEP-0114: the component listener runs only when components are configured (and their module is on).
+    private static bool ComponentsOn(ParleyOptions options) =>
+        options.Components.List.Count > 0 && !options.DisabledModules.Contains(ComponentsModule.Info.Name);
 
     private static bool UploadOn(ParleyOptions options) =>
         options.Upload.Enabled && !options.DisabledModules.Contains(Modules.Upload.UploadModule.Info.Name);
@@ -199,7 +211,7 @@ public sealed class ParleyServer : IAsyncDisposable
             File.SetUnixFileMode(o.AdminSocket.ResolvePath(o.DataDirectory), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
-    /// <summary>The port a listener is bound to ("c2s", "c2s-direct-tls" or "upload"), after start.</summary>
+    /// <summary>The port a listener is bound to ("c2s", "c2s-direct-tls", "components" or "upload"), after start.</summary>
     public int Port(string listener)
     {
         foreach (var (name, l) in _listeners)

@@ -332,7 +332,7 @@ public sealed class XmppStream : IStreamContext
     }
 
     // RFC 6120 §8.2.3: the IQ rules every entity enforces.
-    private static bool IsValidIq(Stanza iq, out StanzaError? error)
+    internal static bool IsValidIq(Stanza iq, out StanzaError? error)
     {
         error = null;
         switch (iq.IqType)
