@@ -37,17 +37,8 @@ public sealed class ComponentStream
         _s = services;
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
-        _framer = new XmlFramer(new XmlFramerOptions
-        {
-            MaxElementBytes = services.Options.Limits.MaxStanzaBytes,
-            MaxDepth = services.Options.Limits.MaxDepth,
-        });
-        // The component gets what it cannot keep up with no faster than a client would: a full queue ends the stream.
-        _outbox = Channel.CreateBounded<Element>(new BoundedChannelOptions(services.Options.Limits.OutboundQueueStanzas)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _framer = StreamIo.Framer(services.Options.Limits);
+        _outbox = StreamIo.Outbox(services.Options.Limits);
         StreamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         RemoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
     }
@@ -68,33 +59,17 @@ public sealed class ComponentStream
         {
             if (!Volatile.Read(ref _connected)) _ = CloseAsync(StreamError.ConnectionTimeout("The handshake took too long"), CancellationToken.None).AsTask();
         }, null, TimeSpan.FromSeconds(_s.Options.Limits.NegotiationTimeoutSeconds), Timeout.InfiniteTimeSpan);
-        try
-        {
-            _writerLoop = WriterLoopAsync(ct);
-            await ReadLoopAsync(ct).ConfigureAwait(false);
-        }
-        catch (XmlStreamException e)
-        {
-            await CloseAsync(e.Error, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException
-                                      or ObjectDisposedException or ConnectionAbortedException)
-        {
-            // The peer vanished or the stream was closed: nothing to say to it.
-            ComponentLog.Dropped(_s.Log, StreamId, e.GetType().Name);
-        }
-        catch (Exception e)
-        {
-            ComponentLog.Failed(_s.Log, StreamId, e);
-            await CloseAsync(StreamError.InternalServerError(), CancellationToken.None).ConfigureAwait(false);
-        }
-        finally
-        {
-            await TeardownAsync().ConfigureAwait(false);
-        }
+        _writerLoop = StreamIo.DrainAsync(_outbox.Reader, _writeLock, () => _output, (output, element) => ElementWriter.Write(output, element, Ns.ComponentAccept),
+            null, () => { }, _aborted);
+        await StreamIo.RunAsync(
+            () => ReadLoopAsync(ct),
+            error => CloseAsync(error, CancellationToken.None),
+            reason => ComponentLog.Dropped(_s.Log, StreamId, reason),
+            e => ComponentLog.Failed(_s.Log, StreamId, e),
+            TeardownAsync).ConfigureAwait(false);
     }
 
-    private async ValueTask ReadLoopAsync(CancellationToken ct)
+    private async Task ReadLoopAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
         {
@@ -118,22 +93,13 @@ public sealed class ComponentStream
         }
     }
 
-    private async ValueTask HandleFrameAsync(XmlFrame frame, CancellationToken ct)
+    private ValueTask HandleFrameAsync(XmlFrame frame, CancellationToken ct) => frame.Kind switch
     {
-        switch (frame.Kind)
-        {
-            case XmlFrameKind.StreamOpen:
-                await OpenAsync(frame.Header!, ct).ConfigureAwait(false);
-                break;
-            case XmlFrameKind.StreamClose:
-                await CloseAsync(null, ct).ConfigureAwait(false);
-                break;
-            default:
-                if (_connected) await HandleStanzaAsync(frame.Element!, ct).ConfigureAwait(false);
-                else Handshake(frame.Element!);
-                break;
-        }
-    }
+        XmlFrameKind.StreamOpen => OpenAsync(frame.Header!, ct),
+        XmlFrameKind.StreamClose => CloseAsync(null, ct),   // RFC 6120 §4.4: answer the peer's close with ours
+        _ when _connected => HandleStanzaAsync(frame.Element!, ct),
+        _ => Handshake(frame.Element!),
+    };
 
     private async ValueTask OpenAsync(StreamHeader header, CancellationToken ct)
     {
@@ -147,7 +113,7 @@ public sealed class ComponentStream
         await WriteHeaderAsync(component.Domain, ct).ConfigureAwait(false);
     }
 
-    private void Handshake(Element element)
+    private ValueTask Handshake(Element element)
     {
         if (_component is null || element.LocalName != "handshake" || element.Namespace != Ns.Client)
             throw new XmlStreamException(StreamError.NotAuthorized("Complete the handshake first (XEP-0114 §3)"));
@@ -161,6 +127,7 @@ public sealed class ComponentStream
             throw new XmlStreamException(StreamError.Conflict(_component.Domain + " is already connected"));
         Volatile.Write(ref _connected, true);
         ComponentLog.Connected(_s.Log, StreamId, _component.Domain);
+        return ValueTask.CompletedTask;
     }
 
     private async ValueTask HandleStanzaAsync(Element element, CancellationToken ct)
@@ -226,38 +193,6 @@ public sealed class ComponentStream
         return false;
     }
 
-    private async Task WriterLoopAsync(CancellationToken ct)
-    {
-        var reader = _outbox.Reader;
-        try
-        {
-            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
-            {
-                await _writeLock.WaitAsync(ct).ConfigureAwait(false);
-                try
-                {
-                    // Flush once per batch, not once per stanza.
-                    var n = 0;
-                    while (n < 256 && reader.TryRead(out var element))
-                    {
-                        ElementWriter.Write(_output, element, Ns.ComponentAccept);
-                        n++;
-                    }
-                    await _output.FlushAsync(ct).ConfigureAwait(false);
-                }
-                finally
-                {
-                    _writeLock.Release();
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The connection is going away.
-            _aborted.Cancel();
-        }
-    }
-
     /// <summary>Closes the stream: what is queued, an optional stream error, then the closing tag (RFC 6120 §4.4, §4.9.1).</summary>
     public async ValueTask CloseAsync(StreamError? error, CancellationToken ct)
     {
@@ -265,33 +200,13 @@ public sealed class ComponentStream
         if (error is not null) ComponentLog.StreamError(_s.Log, StreamId, error.ConditionName, error.Text);
         // From now on the domain is unreachable: stanzas for it are bounced rather than lost in a closing queue.
         if (_component is { } component) component.Detach(this);
-        try
+        await StreamIo.CloseAsync(_outbox.Writer, _writerLoop, _writeLock, _output, output =>
         {
-            _outbox.Writer.TryComplete();
-            if (_writerLoop is not null) await _writerLoop.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
-            if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false)) return;
-            try
-            {
-                // RFC 6120 §4.9.1.2: an error before our header still needs a header to be well-formed.
-                if (!_headerSent) WriteHeader(_component?.Domain);
-                if (error is not null) ElementWriter.Write(_output, error.ToElement(), Ns.ComponentAccept);
-                ElementWriter.WriteStreamClose(_output);
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _output.FlushAsync(timeout.Token).ConfigureAwait(false);
-            }
-            finally
-            {
-                _writeLock.Release();
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException or TimeoutException)
-        {
-            // The peer is gone; nothing more to say.
-        }
-        finally
-        {
-            _aborted.Cancel();
-        }
+            // RFC 6120 §4.9.1.2: an error before our header still needs a header to be well-formed.
+            if (!_headerSent) WriteHeader(_component?.Domain);
+            if (error is not null) ElementWriter.Write(output, error.ToElement(), Ns.ComponentAccept);
+            ElementWriter.WriteStreamClose(output);
+        }, _aborted).ConfigureAwait(false);
     }
 
     private async Task TeardownAsync()
@@ -300,15 +215,7 @@ public sealed class ComponentStream
         _component?.Detach(this);
         _aborted.Cancel();
         _outbox.Writer.TryComplete();
-        try
-        {
-            await _connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
-            await _connection.Transport.Input.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // Already torn down.
-        }
+        await StreamIo.CompleteTransportAsync(_connection, null).ConfigureAwait(false);
         ComponentLog.Closed(_s.Log, StreamId, _connected ? _component?.Domain : null);
     }
 }

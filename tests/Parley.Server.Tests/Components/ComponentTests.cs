@@ -30,6 +30,17 @@ public sealed partial class ComponentTests
         return StreamId().Match(header).Groups[1].Value;
     }
 
+    // A raw component stream past the handshake.
+    private static async Task<RawConnection> ConnectedAsync(TestServer server)
+    {
+        var raw = await RawConnection.ConnectAsync(server.ComponentPort);
+        var id = await OpenAsync(raw, Irc);
+        await raw.SendAsync($"<handshake>{Digest(id, TestServer.ComponentSecret)}</handshake>");
+        await raw.ReadUntilAsync("<handshake/>");
+        raw.ClearReceived();
+        return raw;
+    }
+
     [GeneratedRegex("""id=['"]([^'"]+)['"]""")]
     private static partial Regex StreamId();
 
@@ -122,10 +133,7 @@ public sealed partial class ComponentTests
     {
         await using var server = await TestServer.StartAsync(TestServer.ComponentSettings(Irc));
         await using var alice = await server.LoginAsync("alice", "phone");
-        await using var raw = await RawConnection.ConnectAsync(server.ComponentPort);
-        var id = await OpenAsync(raw, Irc);
-        await raw.SendAsync($"<handshake>{Digest(id, TestServer.ComponentSecret)}</handshake>");
-        await raw.ReadUntilAsync("<handshake/>");
+        await using var raw = await ConnectedAsync(server);
         await raw.SendAsync($"<message from='{from}' to='{alice.BoundJid}' id='spoof'><body>forged</body></message>");
         Assert.Contains("<invalid-from xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", Normalize(await raw.ReadToEndAsync()));
         // Nothing of it reached Alice: her next stanza is the answer to her own ping.
@@ -137,10 +145,7 @@ public sealed partial class ComponentTests
     public async Task A_stanza_without_from_is_improper_addressing()
     {
         await using var server = await TestServer.StartAsync(TestServer.ComponentSettings(Irc));
-        await using var raw = await RawConnection.ConnectAsync(server.ComponentPort);
-        var id = await OpenAsync(raw, Irc);
-        await raw.SendAsync($"<handshake>{Digest(id, TestServer.ComponentSecret)}</handshake>");
-        await raw.ReadUntilAsync("<handshake/>");
+        await using var raw = await ConnectedAsync(server);
         await raw.SendAsync("<message to='alice@example.test'><body>who am I</body></message>");
         Assert.Contains("<improper-addressing xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", Normalize(await raw.ReadToEndAsync()));
     }
@@ -193,10 +198,7 @@ public sealed partial class ComponentTests
         var settings = TestServer.ComponentSettings(Irc);
         settings["Limits:MaxStanzaBytes"] = "10000";
         await using var server = await TestServer.StartAsync(settings);
-        await using var raw = await RawConnection.ConnectAsync(server.ComponentPort);
-        var id = await OpenAsync(raw, Irc);
-        await raw.SendAsync($"<handshake>{Digest(id, TestServer.ComponentSecret)}</handshake>");
-        await raw.ReadUntilAsync("<handshake/>");
+        await using var raw = await ConnectedAsync(server);
         await raw.SendAsync($"<message from='{Irc}' to='alice@example.test'><body>{new string('x', 20000)}</body></message>");
         Assert.Contains("<policy-violation xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", Normalize(await raw.ReadToEndAsync()));
     }
