@@ -204,6 +204,27 @@ public sealed partial class ComponentTests
     }
 
     [Fact]
+    public async Task A_stream_without_a_handshake_in_time_ends_with_connection_timeout()
+    {
+        var settings = TestServer.ComponentSettings(Irc);
+        settings["Limits:NegotiationTimeoutSeconds"] = "1";
+        await using var server = await TestServer.StartAsync(settings);
+        await using var raw = await RawConnection.ConnectAsync(server.ComponentPort);
+        await OpenAsync(raw, Irc);
+        Assert.Contains("<connection-timeout xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>", Normalize(await raw.ReadToEndAsync()));
+    }
+
+    [Fact]
+    public async Task A_connected_component_hears_system_shutdown_when_the_server_stops()
+    {
+        await using var server = await TestServer.StartAsync(TestServer.ComponentSettings(Irc));
+        await using var component = await server.ConnectComponentAsync(Irc);
+        await server.Server.StopAsync();
+        await component.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(StreamErrorCondition.SystemShutdown, component.RemoteStreamError?.Condition);
+    }
+
+    [Fact]
     public async Task The_client_librarys_component_mode_fails_with_a_wrong_secret()
     {
         await using var server = await TestServer.StartAsync(TestServer.ComponentSettings(Irc));

@@ -75,4 +75,51 @@ public sealed class LoggingTests
             Directory.Delete(data, recursive: true);
         }
     }
+
+    [Fact]
+    public async Task Component_handshakes_are_logged_without_the_secret_or_a_body()
+    {
+        var lines = new ConcurrentQueue<string>();
+        var data = Path.Combine(Path.GetTempPath(), "parley-log-" + Guid.NewGuid().ToString("N"));
+        const string secret = "a-component-secret-4417";
+        const string body = "a-gateway-message-body-8830";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Domain"] = TestServer.Domain, ["DataDirectory"] = data, ["Storage"] = "memory",
+            ["C2s:Enabled"] = "false", ["C2sDirectTls:Enabled"] = "false", ["Upload:Enabled"] = "false", ["WebSocket:Enabled"] = "false",
+            ["Components:Address"] = "127.0.0.1", ["Components:Port"] = "0",
+            ["Components:List:0:Domain"] = "irc.example.test", ["Components:List:0:Secret"] = secret,
+        }).Build();
+        var server = ParleyServer.Create(configuration, logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new ListLogger(lines)));
+        await server.StartAsync();
+        try
+        {
+            XmppClient Component(string password) => new(new XmppClientOptions
+            {
+                Jid = Jid.Parse("irc.example.test"), Password = password, Component = true, Host = "127.0.0.1",
+                Port = server.Port("components"), Raw = true,
+            });
+            await using (var wrong = Component(secret + "-wrong"))
+                await Assert.ThrowsAnyAsync<Exception>(() => wrong.ConnectAsync());
+            await using (var component = Component(secret))
+            {
+                await component.ConnectAsync();
+                await component.SendRawAsync($"<message from='bot@irc.example.test' to='irc.example.test' id='g1'><body>{body}</body></message>");
+                using var timeout = new CancellationTokenSource(5000);
+                await component.ReceiveAsync(timeout.Token);
+            }
+            var all = string.Join("\n", lines);
+            Assert.Contains("failed the handshake for irc.example.test", all, StringComparison.Ordinal);
+            Assert.Contains("connected irc.example.test", all, StringComparison.Ordinal);
+            Assert.Contains("in: message id=g1", all, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, all, StringComparison.Ordinal);
+            Assert.DoesNotContain(body, all, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await server.StopAsync();
+            await server.DisposeAsync();
+            Directory.Delete(data, recursive: true);
+        }
+    }
 }
