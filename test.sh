@@ -16,6 +16,9 @@ missing=()
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 # The web client is tested in Debian's chromium, driven by Playwright (which never downloads a browser).
 [ -x /usr/bin/chromium ] || missing+=(chromium)
+# A real gateway (XEP-0114): biboumi, an XMPP–IRC gateway, with ngircd as the IRC server.
+[ -x /usr/bin/biboumi ] || missing+=(biboumi)
+[ -x /usr/sbin/ngircd ] || missing+=(ngircd)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ]; then
     echo "test.sh: installing ${missing[*]}"

@@ -183,7 +183,8 @@ public sealed class XmppClient : IAsyncDisposable
         if (_options.Component)
         {
             await ConnectComponentAsync(token).ConfigureAwait(false);
-            _readLoop = Task.Run(() => ReadLoopAsync(_stop.Token), CancellationToken.None);
+            // The same life as a client connection (without stream management it ends with the stream): Closed completes.
+            _readLoop = Task.Run(RunAsync, CancellationToken.None);
             return;
         }
         FastToken ??= _options.FastToken;

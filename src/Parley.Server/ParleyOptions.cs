@@ -82,6 +82,9 @@ public sealed class ParleyOptions
     /// <summary>Prometheus metrics at /metrics on the HTTPS listener, for loopback only by default.</summary>
     public MetricsOptions Metrics { get; set; } = new();
 
+    /// <summary>External components (XEP-0114) such as gateways, each on its own domain with its own secret.</summary>
+    public ComponentsOptions Components { get; set; } = new();
+
     /// <summary>Checks every value; returns the problems, each naming its configuration key.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -108,6 +111,7 @@ public sealed class ParleyOptions
         Auth.Validate(errors);
         if (Registration.PerAddressPerHour < 1) errors.Add($"Registration:PerAddressPerHour: must be at least 1 (got {Registration.PerAddressPerHour})");
         Limits.Validate(errors);
+        Components.Validate(Parley.Protocol.Jid.TryCreate(null, Domain, null, out var own) ? own.Domain : Domain, errors);
         Upload.Validate(errors);
         WebSocket.Validate(errors);
         if (Admin.ConsoleSessionMinutes < 1) errors.Add($"Admin:ConsoleSessionMinutes: must be at least 1 (got {Admin.ConsoleSessionMinutes})");
@@ -545,6 +549,50 @@ public sealed class LimitOptions
         if (IdleTimeoutSeconds < 2) errors.Add($"Limits:IdleTimeoutSeconds: must be at least 2 (got {IdleTimeoutSeconds})");
         if (KeepaliveSeconds < 1 || KeepaliveSeconds >= IdleTimeoutSeconds) errors.Add($"Limits:KeepaliveSeconds: must be at least 1 and below Limits:IdleTimeoutSeconds (got {KeepaliveSeconds})");
     }
+}
+
+/// <summary>
+/// XEP-0114 external components: the listener (loopback by default, since the handshake is not encrypted) and the
+/// components allowed to connect. The listener runs only when at least one component is configured.
+/// </summary>
+public sealed class ComponentsOptions
+{
+    /// <summary>The address to bind: an IP address, "any" or "loopback".</summary>
+    public string Address { get; set; } = "loopback";
+
+    /// <summary>The port (0 picks a free one, for tests).</summary>
+    public int Port { get; set; } = 5347;
+
+    /// <summary>The components, each with its domain and shared secret.</summary>
+    public List<ComponentOptions> List { get; set; } = [];
+
+    internal void Validate(string serverDomain, List<string> errors)
+    {
+        new ListenerOptions { Address = Address, Port = Port }.Validate("Components", errors);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < List.Count; i++)
+        {
+            var key = $"Components:List:{i}";
+            var c = List[i];
+            if (string.IsNullOrWhiteSpace(c.Domain) || !Parley.Protocol.Jid.TryCreate(null, c.Domain, null, out var d) || !d.IsDomain)
+                errors.Add($"{key}:Domain: '{c.Domain}' is not a valid XMPP domain");
+            else if (d.Domain == serverDomain)
+                errors.Add($"{key}:Domain: must differ from the server's Domain");
+            else if (!seen.Add(d.Domain))
+                errors.Add($"{key}:Domain: '{d.Domain}' is configured twice");
+            if (string.IsNullOrEmpty(c.Secret)) errors.Add($"{key}:Secret: must be set");
+        }
+    }
+}
+
+/// <summary>One external component (XEP-0114).</summary>
+public sealed class ComponentOptions
+{
+    /// <summary>The component's domain, e.g. irc.example.org; stanzas to it and its JIDs go to the component.</summary>
+    public string Domain { get; set; } = "";
+
+    /// <summary>The shared secret of the handshake (never logged).</summary>
+    public string Secret { get; set; } = "";
 }
 
 /// <summary>XEP-0077 in-band registration. Password change and account removal by a logged-in user are always on.</summary>

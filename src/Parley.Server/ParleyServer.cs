@@ -9,6 +9,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Parley.Server.Admin;
+using Parley.Server.Components;
 using Parley.Server.Connections;
 using Parley.Server.Diagnostics;
 using Parley.Server.Hooks;
@@ -78,6 +79,11 @@ public sealed class ParleyServer : IAsyncDisposable
             k.Limits.MaxConcurrentUpgradedConnections = options.Limits.MaxConnections;
             if (options.C2s.Enabled) Listen(k, "c2s", options.C2s, l => l.UseConnectionHandler<C2sListener>(), listeners);
             if (options.C2sDirectTls.Enabled) Listen(k, "c2s-direct-tls", options.C2sDirectTls, l => l.UseConnectionHandler<DirectTlsC2sListener>(), listeners);
+            if (ComponentsOn(options))
+            {
+                var components = new ListenerOptions { Address = options.Components.Address, Port = options.Components.Port };
+                Listen(k, "components", components, l => l.UseConnectionHandler<ComponentListener>(), listeners);
+            }
             if (HttpsOn(options))
             {
                 var upload = new ListenerOptions { Address = options.Upload.Address, Port = options.Upload.Port };
@@ -144,6 +150,8 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<LocalDelivery>();
         services.AddSingleton<Router>();
         services.AddSingleton<C2sServices>();
+        services.AddSingleton<ExternalComponents>();
+        services.AddSingleton<ComponentServices>();
         services.AddSingleton<Modules.Roster.RosterStore>();
         services.AddSingleton<Modules.Blocking.Blocklists>();
         services.AddSingleton<AdminOperations>();
@@ -174,6 +182,10 @@ public sealed class ParleyServer : IAsyncDisposable
 
     // Metrics ride on the HTTPS listener when it runs for upload or WebSocket; they never open it on their own.
     private static bool MetricsOn(ParleyOptions options) => options.Metrics.Enabled && HttpsOn(options);
+
+    // XEP-0114: the component listener runs only when components are configured (and their module is on).
+    private static bool ComponentsOn(ParleyOptions options) =>
+        options.Components.List.Count > 0 && !options.DisabledModules.Contains(ComponentsModule.Info.Name);
 
     private static bool UploadOn(ParleyOptions options) =>
         options.Upload.Enabled && !options.DisabledModules.Contains(Modules.Upload.UploadModule.Info.Name);
@@ -215,7 +227,7 @@ public sealed class ParleyServer : IAsyncDisposable
             File.SetUnixFileMode(o.AdminSocket.ResolvePath(o.DataDirectory), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
-    /// <summary>The port a listener is bound to ("c2s", "c2s-direct-tls" or "upload"), after start.</summary>
+    /// <summary>The port a listener is bound to ("c2s", "c2s-direct-tls", "components" or "upload"), after start.</summary>
     public int Port(string listener)
     {
         foreach (var (name, l) in _listeners)

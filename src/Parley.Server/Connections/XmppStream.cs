@@ -62,12 +62,7 @@ public sealed class XmppStream : IStreamContext
         _kind = kind ?? (framing ? ConnectionKind.WebSocket : directTls ? ConnectionKind.C2sTls : ConnectionKind.C2sTcp);
         _input = connection.Transport.Input;
         _output = connection.Transport.Output;
-        _framer = new XmlFramer(new XmlFramerOptions
-        {
-            MaxElementBytes = services.Options.Limits.MaxStanzaBytes,
-            MaxDepth = services.Options.Limits.MaxDepth,
-            Fragments = framing,
-        });
+        _framer = StreamIo.Framer(services.Options.Limits, framing);
         StreamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         RemoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
         OpenedAt = services.Time.GetTimestamp();
@@ -111,36 +106,22 @@ public sealed class XmppStream : IStreamContext
         : (BoundJid is null ? Stage.Authenticated : Stage.Bound);
 
     /// <summary>Runs the stream until it ends. Never throws: this is the connection's error boundary.</summary>
-    internal async Task RunAsync()
+    internal Task RunAsync()
     {
         var ct = _aborted.Token;
         _s.Streams.Add(this);
         _s.Metrics.ConnectionOpened(_kind);
         C2sLog.Opened(_s.Log, StreamId, RemoteAddress?.ToString(), _directTls);
-        try
-        {
-            if (_directTls) await UpgradeToTlsAsync([XmppClientAlpn], ct).ConfigureAwait(false);
-            await ReadLoopAsync(ct).ConfigureAwait(false);
-        }
-        catch (XmlStreamException e)
-        {
-            await CloseAsync(e.Error, CancellationToken.None).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException
-                                      or AuthenticationException or ObjectDisposedException or ConnectionAbortedException)
-        {
-            // The peer vanished or the stream was closed: nothing to say to it.
-            C2sLog.Dropped(_s.Log, StreamId, e.GetType().Name);
-        }
-        catch (Exception e)
-        {
-            C2sLog.Failed(_s.Log, StreamId, e);
-            await CloseAsync(StreamError.InternalServerError(), CancellationToken.None).ConfigureAwait(false);
-        }
-        finally
-        {
-            await TeardownAsync().ConfigureAwait(false);
-        }
+        return StreamIo.RunAsync(
+            async () =>
+            {
+                if (_directTls) await UpgradeToTlsAsync([XmppClientAlpn], ct).ConfigureAwait(false);
+                await ReadLoopAsync(ct).ConfigureAwait(false);
+            },
+            error => CloseAsync(error, CancellationToken.None),
+            reason => C2sLog.Dropped(_s.Log, StreamId, reason),
+            e => C2sLog.Failed(_s.Log, StreamId, e),
+            TeardownAsync);
     }
 
     private async Task ReadLoopAsync(CancellationToken ct)
@@ -337,7 +318,7 @@ public sealed class XmppStream : IStreamContext
     }
 
     // RFC 6120 §8.2.3: the IQ rules every entity enforces.
-    private static bool IsValidIq(Stanza iq, out StanzaError? error)
+    internal static bool IsValidIq(Stanza iq, out StanzaError? error)
     {
         error = null;
         switch (iq.IqType)
@@ -402,41 +383,22 @@ public sealed class XmppStream : IStreamContext
         }
     }
 
-    private async Task WriterLoopAsync(ChannelReader<Element> reader, CancellationToken ct)
+    private void WriteAndCount(IBufferWriter<byte> output, Element element)
     {
-        try
-        {
-            while (await reader.WaitToReadAsync(ct).ConfigureAwait(false))
-            {
-                await _writeLock.WaitAsync(ct).ConfigureAwait(false);
-                try
-                {
-                    // Flush once per batch, not once per stanza.
-                    var n = 0;
-                    while (n < 256 && reader.TryRead(out var element))
-                    {
-                        WriteElement(_output, element);
-                        _s.Metrics.StanzaOut(element);
-                        n++;
-                    }
-                    // XEP-0198 §4: ask for an acknowledgement of what was sent, one request at a time.
-                    if (_session is { Managed: true, HasUnacked: true } && Interlocked.Exchange(ref _ackRequested, 1) == 0)
-                        WriteElement(_output, new Element("r", Ns.StreamManagement));
-                    await _output.FlushAsync(ct).ConfigureAwait(false);
-                    Volatile.Write(ref _lastOutput, _s.Time.GetTimestamp());
-                }
-                finally
-                {
-                    _writeLock.Release();
-                }
-            }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException)
-        {
-            // The connection is going away.
-            _aborted.Cancel();
-        }
+        WriteElement(output, element);
+        _s.Metrics.StanzaOut(element);
     }
+
+    private Task WriterLoopAsync(ChannelReader<Element> reader) =>
+        StreamIo.DrainAsync(reader, _writeLock, () => _output, WriteAndCount,
+            output =>
+            {
+                // XEP-0198 §4: ask for an acknowledgement of what was sent, one request at a time.
+                if (_session is { Managed: true, HasUnacked: true } && Interlocked.Exchange(ref _ackRequested, 1) == 0)
+                    WriteElement(output, new Element("r", Ns.StreamManagement));
+            },
+            () => Volatile.Write(ref _lastOutput, _s.Time.GetTimestamp()),
+            _aborted);
 
     /// <inheritdoc />
     void IStreamContext.StartTls() => _tlsPending = true;
@@ -470,12 +432,8 @@ public sealed class XmppStream : IStreamContext
 
     private void StartOutput()
     {
-        _outbox = Channel.CreateBounded<Element>(new BoundedChannelOptions(_s.Options.Limits.OutboundQueueStanzas)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        _writerLoop = WriterLoopAsync(_outbox.Reader, _aborted.Token);
+        _outbox = StreamIo.Outbox(_s.Options.Limits);
+        _writerLoop = WriterLoopAsync(_outbox.Reader);
     }
 
     /// <summary>XEP-0198 §3: &lt;enable/&gt; on a bound stream.</summary>
@@ -652,50 +610,26 @@ public sealed class XmppStream : IStreamContext
         if (Interlocked.Exchange(ref _closing, 1) != 0) return;
         _closeError = error;
         if (error is not null) C2sLog.StreamError(_s.Log, StreamId, error.ConditionName, error.Text);
-        try
+        await StreamIo.CloseAsync(_outbox?.Writer, _writerLoop, _writeLock, _output, output =>
         {
-            if (_outbox is not null)
+            // §4.9.1.2: an error before our header still needs a header to be well-formed.
+            if (!_headerSent)
             {
-                _outbox.Writer.TryComplete();
-                if (_writerLoop is not null)
-                    await _writerLoop.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+                _headerSent = true;
+                WriteHeader(output, new StreamHeader(null, _s.Addresses.Domain, StreamId, "1.0", "en", Ns.Client, Ns.Streams));
             }
-            if (!await _writeLock.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false)) return;
-            try
+            if (error is not null) WriteElement(output, error.ToElement());
+            if (_framing)
             {
-                // §4.9.1.2: an error before our header still needs a header to be well-formed.
-                if (!_headerSent)
-                {
-                    _headerSent = true;
-                    WriteHeader(_output, new StreamHeader(null, _s.Addresses.Domain, StreamId, "1.0", "en", Ns.Client, Ns.Streams));
-                }
-                if (error is not null) WriteElement(_output, error.ToElement());
-                if (_framing)
-                {
-                    // RFC 7395 §3.6: the closing frame.
-                    ElementWriter.WriteFramingClose(_output);
-                    _output.Write("\0"u8);
-                }
-                else
-                {
-                    ElementWriter.WriteStreamClose(_output);
-                }
-                using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-                await _output.FlushAsync(timeout.Token).ConfigureAwait(false);
+                // RFC 7395 §3.6: the closing frame.
+                ElementWriter.WriteFramingClose(output);
+                output.Write("\0"u8);
             }
-            finally
+            else
             {
-                _writeLock.Release();
+                ElementWriter.WriteStreamClose(output);
             }
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ConnectionResetException or ObjectDisposedException or InvalidOperationException or TimeoutException)
-        {
-            // The peer is gone; nothing more to say.
-        }
-        finally
-        {
-            _aborted.Cancel();
-        }
+        }, _aborted).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -753,16 +687,7 @@ public sealed class XmppStream : IStreamContext
             if (lost && session.ResumeId is not null) session.Detach(this);
             else await session.EndAsync(_closeError).ConfigureAwait(false);
         }
-        try
-        {
-            if (_ssl is not null) await _ssl.DisposeAsync().ConfigureAwait(false);
-            await _connection.Transport.Output.CompleteAsync().ConfigureAwait(false);
-            await _connection.Transport.Input.CompleteAsync().ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
-        {
-            // Already torn down.
-        }
+        await StreamIo.CompleteTransportAsync(_connection, _ssl).ConfigureAwait(false);
         C2sLog.Closed(_s.Log, StreamId, BoundJid?.ToString());
     }
 }

@@ -1,3 +1,4 @@
+using Parley.Server.Components;
 using Parley.Server.Modules.Admin;
 using Parley.Server.Modules.Bind;
 using Parley.Server.Modules.Blocking;
@@ -60,6 +61,7 @@ public static class ModuleCatalog
         ModuleEntry.Of<PushModule>(),
         ModuleEntry.Of<PubSubServiceModule>(),
         ModuleEntry.Of<MucModule>(),
+        ModuleEntry.Of<ComponentsModule>(),
         ModuleEntry.Of<LastActivityModule>(),
         ModuleEntry.Of<RegisterModule>(),
         ModuleEntry.Of<AdminCommandsModule>(),

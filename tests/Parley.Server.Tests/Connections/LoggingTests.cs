@@ -21,23 +21,41 @@ public sealed class LoggingTests
         public void Dispose() { }
     }
 
-    [Fact]
-    public async Task Trace_logging_records_sessions_but_no_secret_and_no_body()
+    // Runs a server that logs everything at Trace for as long as the body runs; returns every log line.
+    private static async Task<string> LogOfAsync(Dictionary<string, string?> settings, Func<ParleyServer, Task> body)
     {
         var lines = new ConcurrentQueue<string>();
         var data = Path.Combine(Path.GetTempPath(), "parley-log-" + Guid.NewGuid().ToString("N"));
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Domain"] = TestServer.Domain, ["DataDirectory"] = data, ["Storage"] = "memory",
-            ["C2s:Address"] = "127.0.0.1", ["C2s:Port"] = "0", ["C2sDirectTls:Enabled"] = "false", ["Upload:Enabled"] = "false", ["Upload:Address"] = "127.0.0.1", ["Upload:Port"] = "0",
-            ["Auth:ScramIterations"] = "4096", ["Auth:FailureDelayMilliseconds"] = "0",
-        }).Build();
+        settings["Domain"] = TestServer.Domain;
+        settings["DataDirectory"] = data;
+        settings["Storage"] = "memory";
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var server = ParleyServer.Create(configuration, logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new ListLogger(lines)));
         await server.StartAsync();
         try
         {
-            const string secret = "a-secret-password-9731";
-            const string body = "a-private-message-body-5521";
+            await body(server);
+        }
+        finally
+        {
+            await server.StopAsync();
+            await server.DisposeAsync();
+            Directory.Delete(data, recursive: true);
+        }
+        return string.Join("\n", lines);
+    }
+
+    [Fact]
+    public async Task Trace_logging_records_sessions_but_no_secret_and_no_body()
+    {
+        const string secret = "a-secret-password-9731";
+        const string body = "a-private-message-body-5521";
+        var all = await LogOfAsync(new()
+        {
+            ["C2s:Address"] = "127.0.0.1", ["C2s:Port"] = "0", ["C2sDirectTls:Enabled"] = "false", ["Upload:Enabled"] = "false", ["Upload:Address"] = "127.0.0.1", ["Upload:Port"] = "0",
+            ["Auth:ScramIterations"] = "4096", ["Auth:FailureDelayMilliseconds"] = "0",
+        }, async server =>
+        {
             var accounts = server.Services.GetRequiredService<Accounts>();
             await accounts.CreateAsync(Jid.Parse("alice@example.test"), secret, CancellationToken.None);
             var certificate = server.Services.GetRequiredService<Parley.Server.Connections.TlsCertificateProvider>().Certificate.RawData;
@@ -60,19 +78,46 @@ public sealed class LoggingTests
                 Mechanisms = ["PLAIN"], CertificateValidation = (_, c, _, _) => c!.GetRawCertData().AsSpan().SequenceEqual(certificate),
             });
             await Assert.ThrowsAsync<XmppAuthenticationException>(() => wrong.ConnectAsync());
-            var all = string.Join("\n", lines);
-            Assert.Contains("authenticated alice@example.test with PLAIN", all, StringComparison.Ordinal);
-            Assert.Contains("bound alice@example.test/log", all, StringComparison.Ordinal);
-            Assert.Contains("failed authentication", all, StringComparison.Ordinal);
-            Assert.Contains("in: message id=m1", all, StringComparison.Ordinal);
-            Assert.DoesNotContain(secret, all, StringComparison.Ordinal);
-            Assert.DoesNotContain(body, all, StringComparison.Ordinal);
-        }
-        finally
+        });
+        Assert.Contains("authenticated alice@example.test with PLAIN", all, StringComparison.Ordinal);
+        Assert.Contains("bound alice@example.test/log", all, StringComparison.Ordinal);
+        Assert.Contains("failed authentication", all, StringComparison.Ordinal);
+        Assert.Contains("in: message id=m1", all, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, all, StringComparison.Ordinal);
+        Assert.DoesNotContain(body, all, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Component_handshakes_are_logged_without_the_secret_or_a_body()
+    {
+        const string secret = "a-component-secret-4417";
+        const string body = "a-gateway-message-body-8830";
+        var all = await LogOfAsync(new()
         {
-            await server.StopAsync();
-            await server.DisposeAsync();
-            Directory.Delete(data, recursive: true);
-        }
+            ["C2s:Enabled"] = "false", ["C2sDirectTls:Enabled"] = "false", ["Upload:Enabled"] = "false", ["WebSocket:Enabled"] = "false", ["Bosh:Enabled"] = "false",
+            ["Components:Address"] = "127.0.0.1", ["Components:Port"] = "0",
+            ["Components:List:0:Domain"] = "irc.example.test", ["Components:List:0:Secret"] = secret,
+        }, async server =>
+        {
+            XmppClient Component(string password) => new(new XmppClientOptions
+            {
+                Jid = Jid.Parse("irc.example.test"), Password = password, Component = true, Host = "127.0.0.1",
+                Port = server.Port("components"), Raw = true,
+            });
+            await using (var wrong = Component(secret + "-wrong"))
+                await Assert.ThrowsAnyAsync<Exception>(() => wrong.ConnectAsync());
+            await using (var component = Component(secret))
+            {
+                await component.ConnectAsync();
+                await component.SendRawAsync($"<message from='bot@irc.example.test' to='irc.example.test' id='g1'><body>{body}</body></message>");
+                using var timeout = new CancellationTokenSource(5000);
+                await component.ReceiveAsync(timeout.Token);
+            }
+        });
+        Assert.Contains("failed the handshake for irc.example.test", all, StringComparison.Ordinal);
+        Assert.Contains("connected irc.example.test", all, StringComparison.Ordinal);
+        Assert.Contains("in: message id=g1", all, StringComparison.Ordinal);
+        Assert.DoesNotContain(secret, all, StringComparison.Ordinal);
+        Assert.DoesNotContain(body, all, StringComparison.Ordinal);
     }
 }

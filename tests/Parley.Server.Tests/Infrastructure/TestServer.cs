@@ -17,6 +17,9 @@ public sealed class TestServer : IAsyncDisposable
     public const string Domain = "example.test";
     public const string Password = "correct horse battery staple";
 
+    /// <summary>The shared secret of every component configured with <see cref="ComponentSettings"/>.</summary>
+    public const string ComponentSecret = "component secret";
+
     private readonly string _dataDirectory;
 
     private TestServer(ParleyServer server, string dataDirectory)
@@ -34,6 +37,9 @@ public sealed class TestServer : IAsyncDisposable
 
     public int DirectTlsPort => Server.Port("c2s-direct-tls");
 
+    /// <summary>The XEP-0114 listener's port (only when components are configured).</summary>
+    public int ComponentPort => Server.Port("components");
+
     public IServiceProvider Services => Server.Services;
 
     public static async Task<TestServer> StartAsync(Dictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
@@ -49,6 +55,8 @@ public sealed class TestServer : IAsyncDisposable
             ["C2s:Port"] = "0",
             ["C2sDirectTls:Address"] = "127.0.0.1",
             ["C2sDirectTls:Port"] = "0",
+            ["Components:Address"] = "127.0.0.1",
+            ["Components:Port"] = "0",
             ["Upload:Address"] = "127.0.0.1",
             ["Upload:Port"] = "0",
             ["Auth:ScramIterations"] = "4096",
@@ -61,6 +69,44 @@ public sealed class TestServer : IAsyncDisposable
         var server = ParleyServer.Create(configuration, configureServices: services);
         await server.StartAsync();
         return new TestServer(server, data);
+    }
+
+    /// <summary>Settings that configure external components (XEP-0114) for these domains, all with <see cref="ComponentSecret"/>.</summary>
+    public static Dictionary<string, string?> ComponentSettings(params string[] domains)
+    {
+        var settings = new Dictionary<string, string?>();
+        for (var i = 0; i < domains.Length; i++)
+        {
+            settings[$"Components:List:{i}:Domain"] = domains[i];
+            settings[$"Components:List:{i}:Secret"] = ComponentSecret;
+        }
+        return settings;
+    }
+
+    /// <summary>Connects a configured component (XEP-0114) with Parley.Client's component mode.</summary>
+    public async Task<XmppClient> ConnectComponentAsync(string domain, string secret = ComponentSecret)
+    {
+        var client = new XmppClient(new XmppClientOptions
+        {
+            Jid = Protocol.Jid.Create(null, domain),
+            Password = secret,
+            Component = true,
+            Host = "127.0.0.1",
+            Port = ComponentPort,
+            ConnectTimeout = TimeSpan.FromSeconds(10),
+            IqTimeout = TimeSpan.FromSeconds(10),
+            Raw = true,
+        });
+        try
+        {
+            await client.ConnectAsync();
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+        return client;
     }
 
     public Jid Jid(string user, string? resource = null) => Protocol.Jid.Create(user, Domain, resource);

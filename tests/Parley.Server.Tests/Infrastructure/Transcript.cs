@@ -13,7 +13,8 @@ namespace Parley.Server.Tests.Infrastructure;
 /// alice receives:
 ///   &lt;iq type='result' id='p1' from='example.test' to='{alice}'/&gt;
 /// </code>
-/// {name} is an actor's full JID, {name.bare} its bare JID, {domain} the server, {*} any value.
+/// {name} is an actor's full JID, {name.bare} its bare JID, {domain} the server, {*} any value. An actor named by a
+/// bare domain (<c>[irc] irc.example.test</c>) is an external component (XEP-0114) configured for that domain.
 /// </summary>
 public sealed partial class Transcript
 {

@@ -8,7 +8,11 @@ public static class TranscriptRunner
 {
     public static async Task RunAsync(Transcript transcript)
     {
-        await using var server = await TestServer.StartAsync();
+        // An actor named by a bare domain is an external component (XEP-0114) configured for that domain.
+        var components = new List<string>();
+        foreach (var (_, jidText) in transcript.Actors)
+            if (Jid.Parse(jidText).Local is null) components.Add(Jid.Parse(jidText).Domain);
+        await using var server = await TestServer.StartAsync(TestServer.ComponentSettings([.. components]));
         var clients = new Dictionary<string, XmppClient>();
         var jids = new Dictionary<string, Jid>();
         try
@@ -16,7 +20,7 @@ public static class TranscriptRunner
             foreach (var (actor, jidText) in transcript.Actors)
             {
                 var jid = Jid.Parse(jidText);
-                var client = await server.LoginAsync(jid.Local!, jid.Resource);
+                var client = jid.Local is null ? await server.ConnectComponentAsync(jid.Domain) : await server.LoginAsync(jid.Local, jid.Resource);
                 clients[actor] = client;
                 jids[actor] = client.BoundJid;
             }
