@@ -126,6 +126,7 @@ public sealed class ComponentStream
         if (!_component.TryAttach(this, new Element("handshake", Ns.Client)))
             throw new XmlStreamException(StreamError.Conflict(_component.Domain + " is already connected"));
         Volatile.Write(ref _connected, true);
+        _s.Metrics.ConnectionOpened(Diagnostics.ConnectionKind.Component);
         ComponentLog.Connected(_s.Log, StreamId, _component.Domain);
         return ValueTask.CompletedTask;
     }
@@ -216,6 +217,7 @@ public sealed class ComponentStream
         _aborted.Cancel();
         _outbox.Writer.TryComplete();
         await StreamIo.CompleteTransportAsync(_connection, null).ConfigureAwait(false);
+        if (Volatile.Read(ref _connected)) _s.Metrics.ConnectionClosed(Diagnostics.ConnectionKind.Component);
         ComponentLog.Closed(_s.Log, StreamId, _connected ? _component?.Domain : null);
     }
 }

@@ -14,4 +14,7 @@ internal enum ConnectionKind
 
     /// <summary>XEP-0206 on the HTTPS listener (bosh): one per BOSH session, not per HTTP request.</summary>
     Bosh,
+
+    /// <summary>A XEP-0114 external component, once its handshake succeeded (component).</summary>
+    Component,
 }

@@ -32,7 +32,7 @@ public sealed class ParleyMetrics
         [new("kind", "message"), new("kind", "presence"), new("kind", "iq")];
 
     private static readonly KeyValuePair<string, object?>[] ConnectionKinds =
-        [new("kind", "c2s-tcp"), new("kind", "c2s-tls"), new("kind", "websocket"), new("kind", "bosh")];
+        [new("kind", "c2s-tcp"), new("kind", "c2s-tls"), new("kind", "websocket"), new("kind", "bosh"), new("kind", "component")];
 
     // The mechanisms a label may name; anything else is "other", so a client cannot make up new series.
     private static readonly string[] Mechanisms =
