@@ -29,7 +29,7 @@ public sealed class LoggingTests
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Domain"] = TestServer.Domain, ["DataDirectory"] = data, ["Storage"] = "memory",
-            ["C2s:Address"] = "127.0.0.1", ["C2s:Port"] = "0", ["C2sDirectTls:Enabled"] = "false", ["Upload:Enabled"] = "false",
+            ["C2s:Address"] = "127.0.0.1", ["C2s:Port"] = "0", ["C2sDirectTls:Enabled"] = "false", ["S2s:Enabled"] = "false", ["Upload:Enabled"] = "false",
             ["Auth:ScramIterations"] = "4096", ["Auth:FailureDelayMilliseconds"] = "0",
         }).Build();
         var server = ParleyServer.Create(configuration, logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new ListLogger(lines)));

@@ -23,7 +23,14 @@ public sealed class TestServer : IAsyncDisposable
     {
         Server = server;
         _dataDirectory = dataDirectory;
+        Host = server.Options.Domain;
     }
+
+    /// <summary>This instance's domain (<see cref="Domain"/> unless the settings chose another, as federation tests do).</summary>
+    public string Host { get; }
+
+    /// <summary>The port of the server-to-server listener.</summary>
+    public int S2sPort => Server.Port("s2s");
 
     public ParleyServer Server { get; }
 
@@ -49,6 +56,8 @@ public sealed class TestServer : IAsyncDisposable
             ["C2s:Port"] = "0",
             ["C2sDirectTls:Address"] = "127.0.0.1",
             ["C2sDirectTls:Port"] = "0",
+            ["S2s:Address"] = "127.0.0.1",
+            ["S2s:Port"] = "0",
             ["Upload:Address"] = "127.0.0.1",
             ["Upload:Port"] = "0",
             ["Auth:ScramIterations"] = "4096",
@@ -63,7 +72,7 @@ public sealed class TestServer : IAsyncDisposable
         return new TestServer(server, data);
     }
 
-    public Jid Jid(string user, string? resource = null) => Protocol.Jid.Create(user, Domain, resource);
+    public Jid Jid(string user, string? resource = null) => Protocol.Jid.Create(user, Host, resource);
 
     public async Task EnsureAccountAsync(string user, string password = Password)
     {
