@@ -34,13 +34,26 @@ public sealed class FederationTests
         return settings;
     }
 
+    // What each client received and the test has not yet looked for: stanzas across servers may arrive in any order.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<XmppClient, List<Element>> Backlogs = new();
+
     private static async Task<Element> NextAsync(XmppClient client, string localName, Func<Element, bool>? match = null)
     {
+        var backlog = Backlogs.GetOrCreateValue(client);
+        bool Matches(Element e) => e.LocalName == localName && (match is null || match(e));
+        var earlier = backlog.FindIndex(Matches);
+        if (earlier >= 0)
+        {
+            var found = backlog[earlier];
+            backlog.RemoveAt(earlier);
+            return found;
+        }
         using var timeout = new CancellationTokenSource(10000);
         while (true)
         {
             var e = await client.ReceiveAsync(timeout.Token);
-            if (e.LocalName == localName && (match is null || match(e))) return e;
+            if (Matches(e)) return e;
+            backlog.Add(e);
         }
     }
 
