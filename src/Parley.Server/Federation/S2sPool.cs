@@ -163,6 +163,8 @@ public sealed class S2sPool : IRemoteRouter, IHostedService, IDisposable
     {
         var period = TimeSpan.FromSeconds(Math.Clamp(Options.S2s.IdleSeconds / 4.0, 0.5, 30));
         _timer = Time.CreateTimer(_ => _ = SweepAsync(), null, period, period);
+        // Like the client streams: server streams hear <system-shutdown/> before Kestrel stops waiting for them.
+        _services.GetService<IHostApplicationLifetime>()?.ApplicationStopping.Register(() => CloseAllAsync().Wait(TimeSpan.FromSeconds(5)));
         return Task.CompletedTask;
     }
 
@@ -179,10 +181,15 @@ public sealed class S2sPool : IRemoteRouter, IHostedService, IDisposable
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_timer is not null) await _timer.DisposeAsync().ConfigureAwait(false);
+        await CloseAllAsync().WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+    }
+
+    private Task CloseAllAsync()
+    {
         var closing = new List<Task>();
         foreach (var connection in _outgoing.Values) closing.Add(connection.CloseAsync(StreamError.SystemShutdown()).AsTask());
         foreach (var stream in _streams.Keys) closing.Add(stream.CloseAsync(StreamError.SystemShutdown()).AsTask());
-        await Task.WhenAll(closing).WaitAsync(TimeSpan.FromSeconds(5), cancellationToken).ConfigureAwait(false);
+        return Task.WhenAll(closing);
     }
 
     /// <inheritdoc />

@@ -28,7 +28,7 @@ public sealed class FederationTests
 
     private static Dictionary<string, string?> Settings(string domain, Dictionary<string, string?>? extra)
     {
-        var settings = new Dictionary<string, string?> { ["Domain"] = domain, ["S2s:ConnectTimeoutSeconds"] = "10" };
+        var settings = new Dictionary<string, string?> { ["Domain"] = domain, ["S2s:Enabled"] = "true", ["S2s:ConnectTimeoutSeconds"] = "10" };
         if (extra is not null)
             foreach (var (k, v) in extra) settings[k] = v;
         return settings;

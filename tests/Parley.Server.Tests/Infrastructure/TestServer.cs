@@ -56,6 +56,8 @@ public sealed class TestServer : IAsyncDisposable
             ["C2s:Port"] = "0",
             ["C2sDirectTls:Address"] = "127.0.0.1",
             ["C2sDirectTls:Port"] = "0",
+            // Federation only where a test asks for it: no test reaches DNS or other servers by accident.
+            ["S2s:Enabled"] = "false",
             ["S2s:Address"] = "127.0.0.1",
             ["S2s:Port"] = "0",
             ["Upload:Address"] = "127.0.0.1",
