@@ -93,6 +93,15 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             await File.WriteAllTextAsync(Path.Combine(_dir, "cert.pem"), cert.ExportCertificatePem());
             await File.WriteAllTextAsync(Path.Combine(_dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
         }
+        if (_federation?.Issue is { } issue)
+        {
+            // A certificate from the federation's test CA instead (SASL EXTERNAL between servers).
+            var (certPath, keyPath) = issue(Domain);
+            File.Copy(certPath, Path.Combine(_dir, "cert.pem"), overwrite: true);
+            File.Copy(keyPath, Path.Combine(_dir, "key.pem"), overwrite: true);
+            using var issued = X509Certificate2.CreateFromPem(File.ReadAllText(certPath));
+            _certificate = issued.RawData;
+        }
         _c2s = FreePort();
         _direct = FreePort();
         _component = FreePort();
@@ -144,7 +153,7 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             default_archive_policy = true
             log = { info = "{{_dir}}/prosody.log" }
             certificates = "{{_dir}}"
-            ssl = { key = "{{_dir}}/key.pem", certificate = "{{_dir}}/cert.pem" }
+            ssl = { key = "{{_dir}}/key.pem", certificate = "{{_dir}}/cert.pem"{{(_federation?.CaFile is { } ca ? $", cafile = \"{ca}\"" : "")}} }
             VirtualHost "{{Domain}}"
             Component "{{Conference}}" "muc"
               modules_enabled = { "muc_mam" }

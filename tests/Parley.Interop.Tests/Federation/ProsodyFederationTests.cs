@@ -16,8 +16,18 @@ namespace Parley.Interop.Tests.Federation;
 /// loopback address of its own at port 5269 that prosody finds through its hosts file; Parley reaches prosody through a
 /// static route. Authentication is by dialback (self-signed certificates on both sides).
 /// </summary>
-public sealed class ProsodyFederationTests : IAsyncLifetime
+public class ProsodyFederationTests : IAsyncLifetime
 {
+    private readonly bool _certificates;
+    private Parley.Server.Tests.Infrastructure.TestCa? _ca;
+
+    public ProsodyFederationTests() : this(certificates: false)
+    {
+    }
+
+    /// <summary>With certificates from a test CA on both sides, trusted by both: SASL EXTERNAL instead of dialback.</summary>
+    protected ProsodyFederationTests(bool certificates) => _certificates = certificates;
+
     private const string Domain = "parley.example";
     private const string Password = "federation-secret";
 
@@ -47,7 +57,10 @@ public sealed class ProsodyFederationTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _prosody = new ProsodyTarget(new ProsodyFederation([(_address.ToString(), Domain)]));
+        Directory.CreateDirectory(_data);
+        _ca = _certificates ? new Parley.Server.Tests.Infrastructure.TestCa(Path.Combine(_data, "ca")) : null;
+        _prosody = new ProsodyTarget(new ProsodyFederation([(_address.ToString(), Domain)], SecureAuth: _certificates,
+            Issue: _ca is null ? null : _ca.Issue, CaFile: _ca?.CertificatePath));
         await _prosody.InitializeAsync();
         var settings = new Dictionary<string, string?>
         {
@@ -65,6 +78,13 @@ public sealed class ProsodyFederationTests : IAsyncLifetime
             ["S2s:ConnectTimeoutSeconds"] = "20",
             ["S2s:Routes:" + _prosody.Domain] = "127.0.0.1:" + _prosody.S2sPort,
         };
+        if (_ca is not null)
+        {
+            var (cert, key) = _ca.Issue(Domain);
+            settings["Tls:CertificatePath"] = cert;
+            settings["Tls:KeyPath"] = key;
+            settings["S2s:TrustedCaPaths:0"] = _ca.CertificatePath;
+        }
         _parley = ParleyServer.Create(new ConfigurationBuilder().AddInMemoryCollection(settings).Build());
         await _parley.StartAsync();
         await _parley.Services.GetRequiredService<Accounts>().CreateAsync(Jid.Create("alice", Domain), Password, CancellationToken.None);
@@ -75,6 +95,7 @@ public sealed class ProsodyFederationTests : IAsyncLifetime
         await _parley.StopAsync();
         await _parley.DisposeAsync();
         await _prosody.DisposeAsync();
+        _ca?.Dispose();
         if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
     }
 
@@ -159,7 +180,7 @@ public sealed class ProsodyFederationTests : IAsyncLifetime
             .Add(new Element("query", Ns.DiscoInfo)));
 
     [Fact]
-    public async Task Rfc6121_3_a_parley_user_and_a_prosody_user_subscribe_chat_and_see_presence_over_dialback()
+    public async Task Rfc6121_3_a_parley_user_and_a_prosody_user_subscribe_chat_and_see_presence()
     {
         var prosodyJid = "suba@" + _prosody.Domain;
         await using var alice = Alice();
@@ -206,6 +227,14 @@ public sealed class ProsodyFederationTests : IAsyncLifetime
         await bob.SendAsync(Presence("unavailable"));
         await atAlice.NextAsync("presence", p => p.GetAttribute("from") == prosodyJid + "/prosody" && p.GetAttribute("type") == "unavailable", "unavailable presence");
 
-        Assert.Equal("dialback", _parley.Services.GetRequiredService<S2sPool>().Mechanism(Domain, _prosody.Domain));
+        Assert.Equal(_certificates ? "SASL EXTERNAL" : "dialback", _parley.Services.GetRequiredService<S2sPool>().Mechanism(Domain, _prosody.Domain));
+    }
+}
+
+/// <summary>The same with certificates from a test CA (XEP-0178): prosody with s2s_secure_auth, SASL EXTERNAL both ways.</summary>
+public sealed class ProsodyFederationWithCertificatesTests : ProsodyFederationTests
+{
+    public ProsodyFederationWithCertificatesTests() : base(certificates: true)
+    {
     }
 }
