@@ -37,6 +37,7 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
                 var listening = new StringBuilder();
                 if (o.C2s.Enabled) listening.Append(" c2s STARTTLS port ").Append(server.Port("c2s"));
                 if (o.C2sDirectTls.Enabled) listening.Append(", direct TLS port ").Append(server.Port("c2s-direct-tls"));
+                if (o.S2s.Enabled) listening.Append(", s2s port ").Append(server.Port("s2s"));
                 await Out.WriteLineAsync($"Parley is serving {o.Domain} on{listening}; data in {Path.GetFullPath(o.DataDirectory)}").ConfigureAwait(false);
                 await Out.FlushAsync(ct).ConfigureAwait(false);
                 await server.WaitForShutdownAsync(ct).ConfigureAwait(false);
@@ -136,7 +137,7 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
 
             // The HTTPS listener serves upload, XMPP over WebSocket and BOSH.
             var https = new ListenerOptions { Enabled = ParleyServer.HttpsOn(options), Address = options.Upload.Address, Port = options.Upload.Port };
-            foreach (var (name, listener) in new[] { ("c2s", options.C2s), ("c2s direct TLS", options.C2sDirectTls), ("HTTPS (upload, WebSocket, BOSH)", https) })
+            foreach (var (name, listener) in new[] { ("c2s", options.C2s), ("c2s direct TLS", options.C2sDirectTls), ("s2s", options.S2s.Listener), ("HTTPS (upload, WebSocket, BOSH)", https) })
             {
                 if (!listener.Enabled) continue;
                 var free = PortFree(listener);

@@ -548,9 +548,10 @@ public sealed class XmppClient : IAsyncDisposable
         if (_options.Host is { } host) targets = [new ConnectTarget(host, _options.Port, _options.DirectTls)];
         else
         {
-            targets = _options.UseSrv
-                ? await SrvResolver.ResolveAsync(domain, _options.DnsServers ?? SrvResolver.SystemServers(), token).ConfigureAwait(false)
-                : [];
+            targets = [];
+            if (_options.UseSrv)
+                foreach (var t in await SrvResolver.ResolveAsync(domain, SrvResolver.ClientServices, _options.DnsServers ?? SrvResolver.SystemServers(), token).ConfigureAwait(false))
+                    targets.Add(new ConnectTarget(t.Host, t.Port, t.DirectTls));
             if (targets.Count == 0) targets.Add(new ConnectTarget(domain, _options.Port, _options.DirectTls));
         }
         SocketException? failure = null;

@@ -9,6 +9,10 @@ public static class Ns
     public const string Client = "jabber:client";
     /// <summary>RFC 6120 §4.8.2: content namespace of server streams.</summary>
     public const string Server = "jabber:server";
+    /// <summary>XEP-0220: server dialback elements (db:result, db:verify).</summary>
+    public const string Dialback = "jabber:server:dialback";
+    /// <summary>XEP-0220 §2.4: the dialback stream feature.</summary>
+    public const string DialbackFeature = "urn:xmpp:features:dialback";
     /// <summary>XEP-0114: content namespace of accepted component streams.</summary>
     public const string ComponentAccept = "jabber:component:accept";
     /// <summary>RFC 6120 §4.9.3: stream error conditions.</summary>

@@ -11,6 +11,8 @@ public sealed record StreamError(StreamErrorCondition Condition, string? Text = 
     public static StreamError ConnectionTimeout(string? text = null) => new(StreamErrorCondition.ConnectionTimeout, text);
     /// <summary>RFC 6120 §4.9.3.6</summary>
     public static StreamError HostUnknown(string? text = null) => new(StreamErrorCondition.HostUnknown, text);
+    /// <summary>RFC 6120 §4.9.3.7</summary>
+    public static StreamError ImproperAddressing(string? text = null) => new(StreamErrorCondition.ImproperAddressing, text);
     /// <summary>RFC 6120 §4.9.3.8</summary>
     public static StreamError InternalServerError(string? text = null) => new(StreamErrorCondition.InternalServerError, text);
     /// <summary>RFC 6120 §4.9.3.9</summary>

@@ -33,6 +33,9 @@ public sealed class ParleyOptions
     /// <summary>Client connections with TLS from the first byte (XEP-0368).</summary>
     public ListenerOptions C2sDirectTls { get; set; } = new() { Port = 5223 };
 
+    /// <summary>Server-to-server federation (RFC 6120, XEP-0220, XEP-0368).</summary>
+    public Federation.S2sOptions S2s { get; set; } = new();
+
     /// <summary>Certificate and TLS policy.</summary>
     public TlsOptions Tls { get; set; } = new();
 
@@ -106,6 +109,7 @@ public sealed class ParleyOptions
         C2sDirectTls.Validate("C2sDirectTls", errors);
         if (C2s.Enabled && C2sDirectTls.Enabled && C2s.Port != 0 && C2s.Port == C2sDirectTls.Port && C2s.Address == C2sDirectTls.Address)
             errors.Add("C2sDirectTls:Port: must differ from C2s:Port");
+        S2s.Validate(errors);
         if ((Tls.CertificatePath is null) != (Tls.KeyPath is null))
             errors.Add("Tls:CertificatePath and Tls:KeyPath: set both or neither");
         Auth.Validate(errors);

@@ -84,6 +84,7 @@ public sealed class ParleyServer : IAsyncDisposable
                 var components = new ListenerOptions { Address = options.Components.Address, Port = options.Components.Port };
                 Listen(k, "components", components, l => l.UseConnectionHandler<ComponentListener>(), listeners);
             }
+            if (options.S2s.Enabled) Listen(k, "s2s", options.S2s.Listener, l => l.UseConnectionHandler<Federation.S2sListener>(), listeners);
             if (HttpsOn(options))
             {
                 var upload = new ListenerOptions { Address = options.Upload.Address, Port = options.Upload.Port };
@@ -142,7 +143,18 @@ public sealed class ParleyServer : IAsyncDisposable
         services.AddSingleton<ResumableSessions>();
         services.AddSingleton<ComponentRegistry>();
         services.AddSingleton<IComponentRouter>(sp => sp.GetRequiredService<ComponentRegistry>());
-        services.AddSingleton<IRemoteRouter, NoFederation>();
+        services.AddSingleton<Federation.DialbackKeys>();
+        services.AddSingleton<Federation.S2sTrust>();
+        services.AddSingleton<Federation.S2sPool>();
+        if (options.S2s.Enabled)
+        {
+            services.AddSingleton<IRemoteRouter>(sp => sp.GetRequiredService<Federation.S2sPool>());
+            services.AddHostedService(sp => sp.GetRequiredService<Federation.S2sPool>());
+        }
+        else
+        {
+            services.AddSingleton<IRemoteRouter, NoFederation>();
+        }
         services.AddSingleton<Addresses>();
         services.AddSingleton<ServerOrigin>();
         services.AddSingleton<IqTracker>();
@@ -227,7 +239,7 @@ public sealed class ParleyServer : IAsyncDisposable
             File.SetUnixFileMode(o.AdminSocket.ResolvePath(o.DataDirectory), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
-    /// <summary>The port a listener is bound to ("c2s", "c2s-direct-tls", "components" or "upload"), after start.</summary>
+    /// <summary>The port a listener is bound to ("c2s", "c2s-direct-tls", "s2s", "components" or "upload"), after start.</summary>
     public int Port(string listener)
     {
         foreach (var (name, l) in _listeners)

@@ -42,6 +42,8 @@ public sealed class InteropServer : IAsyncLifetime
             ["C2s:Port"] = "0",
             ["C2sDirectTls:Address"] = "127.0.0.1",
             ["C2sDirectTls:Port"] = "0",
+            ["S2s:Address"] = "127.0.0.1",
+            ["S2s:Port"] = "0",
             ["Upload:Address"] = "127.0.0.1",
             ["Upload:Port"] = "0",
             ["Auth:FailureDelayMilliseconds"] = "50",

@@ -244,7 +244,7 @@ public sealed partial class AdminCommandRegistry(IServiceProvider services, ILog
             ["online_accounts"] = online,
             ["accounts"] = accounts,
             ["rooms"] = rooms,
-            ["s2s_connections"] = 0,
+            ["s2s_connections"] = (sp.GetService<IRemoteRouter>() as Federation.S2sPool)?.Count ?? 0,
             ["messages_per_minute"] = sp.GetService<Diagnostics.ParleyMetrics>()?.MessagesLastMinute ?? 0,
             ["working_set_bytes"] = Environment.WorkingSet,
             ["gc_heap_bytes"] = GC.GetTotalMemory(false),

@@ -22,6 +22,18 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
     private int _c2s;
     private int _direct;
     private int _component;
+    private readonly ProsodyFederation? _federation;
+    private int _s2s;
+
+    public ProsodyTarget() : this(null)
+    {
+    }
+
+    /// <summary>With server-to-server federation on (see <see cref="ProsodyFederation"/>).</summary>
+    internal ProsodyTarget(ProsodyFederation? federation) => _federation = federation;
+
+    /// <summary>prosody's s2s port (only with federation).</summary>
+    public int S2sPort => _s2s;
 
     /// <summary>An external component's domain (XEP-0114) and its secret.</summary>
     public string Gateway => "gw." + Domain;
@@ -81,10 +93,39 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             await File.WriteAllTextAsync(Path.Combine(_dir, "cert.pem"), cert.ExportCertificatePem());
             await File.WriteAllTextAsync(Path.Combine(_dir, "key.pem"), key.ExportPkcs8PrivateKeyPem());
         }
+        if (_federation?.Issue is { } issue)
+        {
+            // A certificate from the federation's test CA instead (SASL EXTERNAL between servers).
+            var (certPath, keyPath) = issue(Domain);
+            File.Copy(certPath, Path.Combine(_dir, "cert.pem"), overwrite: true);
+            File.Copy(keyPath, Path.Combine(_dir, "key.pem"), overwrite: true);
+            using var issued = X509Certificate2.CreateFromPem(File.ReadAllText(certPath));
+            _certificate = issued.RawData;
+        }
         _c2s = FreePort();
         _direct = FreePort();
         _component = FreePort();
         var http = FreePort();
+        var s2sConfig = """
+            s2s_ports = {}
+            modules_disabled = { "s2s" }
+            """;
+        if (_federation is { } federation)
+        {
+            _s2s = FreePort();
+            // prosody resolves through libunbound and, by default, ignores hosts files: this one, of its own, names
+            // the Parley domains. Parley reaches prosody through a static route instead.
+            var hosts = Path.Combine(_dir, "hosts");
+            await File.WriteAllLinesAsync(hosts, federation.Hosts.Select(h => $"{h.Address} {h.Name}"));
+            s2sConfig = $$"""
+                s2s_ports = { {{_s2s}} }
+                s2s_interfaces = { "127.0.0.1" }
+                s2s_require_encryption = true
+                s2s_secure_auth = {{(federation.SecureAuth ? "true" : "false")}}
+                unbound = { hoststxt = "{{hosts}}" }
+                {{federation.ExtraConfig}}
+                """;
+        }
         var config = Path.Combine(_dir, "prosody.cfg.lua");
         await File.WriteAllTextAsync(config, $$"""
             run_as_root = true
@@ -94,7 +135,7 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             interfaces = { "127.0.0.1" }
             c2s_ports = { {{_c2s}} }
             c2s_direct_tls_ports = { {{_direct}} }
-            s2s_ports = {}
+            {{s2sConfig}}
             component_ports = { {{_component}} }
             component_interfaces = { "127.0.0.1" }
             http_ports = { {{http}} }
@@ -102,9 +143,8 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             http_interfaces = { "127.0.0.1" }
             admin_socket = "{{_dir}}/admin.sock"
             modules_enabled = { "roster", "saslauth", "tls", "disco", "carbons", "pep", "private", "blocklist", "vcard_legacy",
-              "version", "uptime", "time", "ping", "register", "mam", "csi_simple", "http", "smacks" }
+              "version", "uptime", "time", "ping", "register", "mam", "csi_simple", "http", "smacks"{{(_federation is null ? "" : ", \"dialback\"")}} }
             smacks_hibernation_time = 3
-            modules_disabled = { "s2s" }
             allow_registration = true
             min_seconds_between_registrations = 0
             c2s_require_encryption = true
@@ -113,7 +153,7 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             default_archive_policy = true
             log = { info = "{{_dir}}/prosody.log" }
             certificates = "{{_dir}}"
-            ssl = { key = "{{_dir}}/key.pem", certificate = "{{_dir}}/cert.pem" }
+            ssl = { key = "{{_dir}}/key.pem", certificate = "{{_dir}}/cert.pem"{{(_federation?.CaFile is { } ca ? $", cafile = \"{ca}\"" : "")}} }
             VirtualHost "{{Domain}}"
             Component "{{Conference}}" "muc"
               modules_enabled = { "muc_mam" }
@@ -136,7 +176,7 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         // Bounded wait for every listener (prosody opens them one after another).
-        foreach (var port in new[] { _c2s, _direct, _component, http })
+        foreach (var port in _s2s == 0 ? new[] { _c2s, _direct, _component, http } : [_c2s, _direct, _component, http, _s2s])
         {
             for (var i = 0; ; i++)
             {
@@ -156,7 +196,7 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
         }
     }
 
-    private string Log()
+    internal string Log()
     {
         var path = Path.Combine(_dir, "prosody.log");
         return File.Exists(path) ? File.ReadAllText(path) : "(no log)";

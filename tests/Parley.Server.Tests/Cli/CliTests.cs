@@ -106,7 +106,7 @@ public sealed class CliTests : IDisposable
         Environment.SetEnvironmentVariable("PARLEY_Limits__MaxResourcesPerAccount", "zero");
         try
         {
-            var r = await RunAsync(null, "check", "--data", _data, "--C2s:Port=0", "--C2sDirectTls:Port=0", "--Upload:Port=0");
+            var r = await RunAsync(null, "check", "--data", _data, "--C2s:Port=0", "--C2sDirectTls:Port=0", "--Upload:Port=0", "--S2s:Port=0");
             Assert.Equal(2, r.Code);
             Assert.Contains("Limits:MaxResourcesPerAccount", r.Err, StringComparison.Ordinal);
         }
@@ -140,11 +140,11 @@ public sealed class CliTests : IDisposable
         Assert.Equal(0, show.Code);
         Assert.Contains("self-signed", show.Out, StringComparison.Ordinal);
 
-        var check = await RunAsync(null, "check", "--data", _data, "--Domain=chat.example.test", "--C2s:Port=0", "--C2sDirectTls:Port=0", "--Upload:Port=0");
+        var check = await RunAsync(null, "check", "--data", _data, "--Domain=chat.example.test", "--C2s:Port=0", "--C2sDirectTls:Port=0", "--Upload:Port=0", "--S2s:Port=0");
         Assert.Equal(0, check.Code);
         Assert.Contains("cover chat.example.test", check.Out, StringComparison.Ordinal);
 
-        var mismatch = await RunAsync(null, "check", "--data", _data, "--Domain=chat.example.test", "--C2s:Port=0", "--C2sDirectTls:Port=0", "--Upload:Port=0",
+        var mismatch = await RunAsync(null, "check", "--data", _data, "--Domain=chat.example.test", "--C2s:Port=0", "--C2sDirectTls:Port=0", "--Upload:Port=0", "--S2s:Port=0",
             "--Tls:CertificatePath=" + Path.Combine(_data, "tls", "chat.example.test.crt"), "--Tls:KeyPath=" + Path.Combine(_data, "tls", "chat.example.test.key"), "--Domain=other.example.test");
         Assert.Equal(1, mismatch.Code);
         Assert.Contains("do not cover other.example.test", mismatch.Out, StringComparison.Ordinal);
@@ -156,7 +156,7 @@ public sealed class CliTests : IDisposable
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
         listener.Start();
         var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        var r = await RunAsync(null, "check", "--data", _data, "--C2s:Address=127.0.0.1", $"--C2s:Port={port}", "--C2sDirectTls:Port=0", "--Upload:Port=0");
+        var r = await RunAsync(null, "check", "--data", _data, "--C2s:Address=127.0.0.1", $"--C2s:Port={port}", "--C2sDirectTls:Port=0", "--Upload:Port=0", "--S2s:Port=0");
         Assert.Equal(1, r.Code);
         Assert.Contains($"port {port} on 127.0.0.1 is in use", r.Out, StringComparison.Ordinal);
     }

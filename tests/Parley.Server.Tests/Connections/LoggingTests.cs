@@ -29,6 +29,7 @@ public sealed class LoggingTests
         settings["Domain"] = TestServer.Domain;
         settings["DataDirectory"] = data;
         settings["Storage"] = "memory";
+        settings.TryAdd("S2s:Enabled", "false");
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var server = ParleyServer.Create(configuration, logging => logging.SetMinimumLevel(LogLevel.Trace).AddProvider(new ListLogger(lines)));
         await server.StartAsync();

@@ -26,7 +26,14 @@ public sealed class TestServer : IAsyncDisposable
     {
         Server = server;
         _dataDirectory = dataDirectory;
+        Host = server.Options.Domain;
     }
+
+    /// <summary>This instance's domain (<see cref="Domain"/> unless the settings chose another, as federation tests do).</summary>
+    public string Host { get; }
+
+    /// <summary>The port of the server-to-server listener.</summary>
+    public int S2sPort => Server.Port("s2s");
 
     public ParleyServer Server { get; }
 
@@ -57,6 +64,10 @@ public sealed class TestServer : IAsyncDisposable
             ["C2sDirectTls:Port"] = "0",
             ["Components:Address"] = "127.0.0.1",
             ["Components:Port"] = "0",
+            // Federation only where a test asks for it: no test reaches DNS or other servers by accident.
+            ["S2s:Enabled"] = "false",
+            ["S2s:Address"] = "127.0.0.1",
+            ["S2s:Port"] = "0",
             ["Upload:Address"] = "127.0.0.1",
             ["Upload:Port"] = "0",
             ["Auth:ScramIterations"] = "4096",
@@ -109,7 +120,7 @@ public sealed class TestServer : IAsyncDisposable
         return client;
     }
 
-    public Jid Jid(string user, string? resource = null) => Protocol.Jid.Create(user, Domain, resource);
+    public Jid Jid(string user, string? resource = null) => Protocol.Jid.Create(user, Host, resource);
 
     public async Task EnsureAccountAsync(string user, string password = Password)
     {

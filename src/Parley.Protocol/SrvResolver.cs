@@ -3,36 +3,43 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Parley.Client;
+namespace Parley.Protocol;
 
-/// <summary>One place to connect to: a host, a port, and whether TLS starts at once (XEP-0368).</summary>
-public sealed record ConnectTarget(string Host, int Port, bool DirectTls);
+/// <summary>One SRV target: a host, a port, and whether TLS starts at once (XEP-0368).</summary>
+internal readonly record struct SrvTarget(string Host, int Port, bool DirectTls);
 
 /// <summary>
-/// RFC 6120 §3.2.1 and XEP-0368: the client's connection targets for a domain from DNS SRV records
-/// (<c>_xmpps-client._tcp</c> for direct TLS and <c>_xmpp-client._tcp</c> for STARTTLS, merged and ordered by priority
-/// and weight per RFC 2782), asked over UDP of the configured name servers (default: /etc/resolv.conf). A target of
-/// "." means the service is not offered there.
+/// RFC 6120 §3.2.1 and XEP-0368: connection targets for a domain from DNS SRV records (the direct TLS service, such as
+/// <c>_xmpps-client._tcp</c> or <c>_xmpps-server._tcp</c>, and the STARTTLS one, such as <c>_xmpp-client._tcp</c> or
+/// <c>_xmpp-server._tcp</c>, merged and ordered by priority and weight per RFC 2782), asked over UDP of the configured
+/// name servers (default: /etc/resolv.conf). A target of "." means the service is not offered there. The one piece
+/// of network code in this assembly, shared by the client library and the server's federation.
 /// </summary>
 internal static class SrvResolver
 {
     private const ushort SrvType = 33;
 
-    public static async Task<List<ConnectTarget>> ResolveAsync(string domain, IReadOnlyList<IPEndPoint> servers, CancellationToken ct)
+    /// <summary>The client services of RFC 6120 §3.2.1 and XEP-0368.</summary>
+    public static readonly (string DirectTls, string StartTls) ClientServices = ("_xmpps-client._tcp.", "_xmpp-client._tcp.");
+
+    /// <summary>The server-to-server services of RFC 6120 §3.2.1 and XEP-0368.</summary>
+    public static readonly (string DirectTls, string StartTls) ServerServices = ("_xmpps-server._tcp.", "_xmpp-server._tcp.");
+
+    public static async Task<List<SrvTarget>> ResolveAsync(string domain, (string DirectTls, string StartTls) services, IReadOnlyList<IPEndPoint> servers, CancellationToken ct)
     {
-        var records = new List<(ushort Priority, ushort Weight, ConnectTarget Target)>();
-        foreach (var (service, direct) in new[] { ("_xmpps-client._tcp.", true), ("_xmpp-client._tcp.", false) })
+        var records = new List<(ushort Priority, ushort Weight, SrvTarget Target)>();
+        foreach (var (service, direct) in new[] { (services.DirectTls, true), (services.StartTls, false) })
         {
             foreach (var (priority, weight, port, target) in await QueryAsync(service + domain, servers, ct).ConfigureAwait(false))
-                if (target is not ("" or ".")) records.Add((priority, weight, new ConnectTarget(target.TrimEnd('.'), port, direct)));
+                if (target is not ("" or ".")) records.Add((priority, weight, new SrvTarget(target.TrimEnd('.'), port, direct)));
         }
         return Order(records);
     }
 
     // RFC 2782: ascending priority; within a priority, a weighted random order.
-    private static List<ConnectTarget> Order(List<(ushort Priority, ushort Weight, ConnectTarget Target)> records)
+    private static List<SrvTarget> Order(List<(ushort Priority, ushort Weight, SrvTarget Target)> records)
     {
-        var ordered = new List<ConnectTarget>(records.Count);
+        var ordered = new List<SrvTarget>(records.Count);
         records.Sort((a, b) => a.Priority.CompareTo(b.Priority));
         var i = 0;
         while (i < records.Count)

@@ -1,0 +1,241 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Parley.Protocol;
+using Parley.Server.Connections;
+
+namespace Parley.Server.Federation;
+
+/// <summary>
+/// One incoming server stream (RFC 6120 §4–§6 with jabber:server content): TLS first (required by default), then the
+/// peer authenticates with SASL EXTERNAL (when its certificate proves its domain, XEP-0178) or with dialback keys that
+/// this server, as receiving server, has the authoritative server verify (XEP-0220 §2.2.1), one domain pair at a
+/// time, several on one stream (§2.6). The stream also answers db:verify as authoritative server (§2.2.2). Stanzas
+/// are accepted only between authenticated domain pairs; a sender outside them is invalid-from (RFC 6120 §4.9.3.9).
+/// </summary>
+internal sealed class IncomingS2s : S2sStream
+{
+    private readonly IPAddress? _remoteAddress;
+    private readonly HashSet<(string Remote, string Local)> _pairs = [];
+    private readonly Lock _pairsLock = new();
+    private string? _peerDomain;                // the header's 'from'
+    private string? _localDomain;               // the header's 'to'
+    private string? _saslDomain;                // authenticated with SASL EXTERNAL: any local domain
+    private RemoteServer? _origin;
+
+    public IncomingS2s(S2sPool pool, ConnectionContext connection)
+        : base(pool, new DuplexPipeStream(connection.Transport.Input, connection.Transport.Output))
+    {
+        _remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
+        StreamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+    }
+
+    protected override (string? To, string? From) HeaderAddresses => (_peerDomain, _localDomain ?? Pool.Domain);
+
+    /// <summary>Runs the stream until it ends. Never throws.</summary>
+    public Task RunAsync()
+    {
+        S2sLog.IncomingOpened(Pool.Log, StreamId, _remoteAddress?.ToString());
+        return GuardAsync(async ct =>
+        {
+            Pool.Track(this);
+            try
+            {
+                if (!Pool.HasRoom) throw new XmlStreamException(StreamError.ResourceConstraint("Too many server connections"));
+                await ReadLoopAsync(ct).ConfigureAwait(false);
+            }
+            finally
+            {
+                Pool.Untrack(this);
+            }
+        });
+    }
+
+    protected override async ValueTask OnFrameAsync(XmlFrame frame, CancellationToken ct)
+    {
+        switch (frame.Kind)
+        {
+            case XmlFrameKind.StreamOpen:
+                await OpenAsync(frame.Header!, ct).ConfigureAwait(false);
+                return;
+            case XmlFrameKind.StreamClose:
+                await CloseAsync(null).ConfigureAwait(false);
+                return;
+        }
+        var element = frame.Element!;
+        switch (element.Namespace, element.LocalName)
+        {
+            case (Ns.Tls, "starttls") when !IsSecure:
+                await SendAsync(new Element("proceed", Ns.Tls), ct).ConfigureAwait(false);
+                UpgradeAfterFrame(UpgradeAsServerAsync);
+                break;
+            case (Ns.Sasl, "auth"):
+                await OnAuthAsync(element, ct).ConfigureAwait(false);
+                break;
+            case (Ns.Dialback, "result") when element.GetAttribute("type") is null:
+                await OnDialbackResultAsync(element, ct).ConfigureAwait(false);
+                break;
+            case (Ns.Dialback, "verify") when element.GetAttribute("type") is null:
+                await OnDialbackVerifyAsync(element, ct).ConfigureAwait(false);
+                break;
+            default:
+                if (Stanza.IsStanza(element))
+                {
+                    await OnStanzaAsync(element, ct).ConfigureAwait(false);
+                    break;
+                }
+                throw new XmlStreamException(StreamError.UnsupportedStanzaType(element.LocalName + " is not supported here"));
+        }
+    }
+
+    private async ValueTask OpenAsync(StreamHeader header, CancellationToken ct)
+    {
+        // RFC 6120 §4.7: the response header, then features, or the error that refuses the stream.
+        _peerDomain = header.From is { } f && Jid.TryParse(f, out var from) && from.IsDomain ? from.Domain : null;
+        if (header.To is { } t && Jid.TryParse(t, out var to) && to.IsDomain)
+        {
+            if (!Pool.IsHosted(to.Domain)) throw new XmlStreamException(StreamError.HostUnknown("This server does not serve " + header.To));
+            _localDomain = to.Domain;
+        }
+        if (header.ContentNamespace != Ns.Server) throw new XmlStreamException(StreamError.InvalidNamespace("This port serves jabber:server streams"));
+        if (header.Version is null || !header.Version.StartsWith("1.", StringComparison.Ordinal))
+            throw new XmlStreamException(StreamError.UnsupportedVersion("Version 1.0 is required"));
+        if (_peerDomain is not null && !Pool.Allows(_peerDomain))
+            throw new XmlStreamException(StreamError.PolicyViolation("This server does not federate with " + _peerDomain));
+        await WriteHeaderAsync(_peerDomain, _localDomain ?? Pool.Domain, StreamId, ct).ConfigureAwait(false);
+
+        var features = new Element("features", Ns.Streams);
+        var o = Pool.Options.S2s;
+        if (!IsSecure) features.Add(new Element("starttls", Ns.Tls).Add(new Element("required", Ns.Tls)));
+        if (_saslDomain is null && (IsSecure || !o.RequireTls))
+        {
+            // XEP-0178 §4: EXTERNAL only for a peer whose certificate proves the domain it claims.
+            if (_peerDomain is not null && IsSecure && Pool.Trust.Proves(PeerCertificate, PeerIntermediates, _peerDomain, out _))
+                features.Add(new Element("mechanisms", Ns.Sasl).Add(new Element("mechanism", Ns.Sasl).AddText("EXTERNAL")));
+            // XEP-0220 §2.4.2: dialback with error handling.
+            if (!o.RequireTrustedCertificates) features.Add(new Element("dialback", Ns.DialbackFeature).Add(new Element("errors", Ns.DialbackFeature)));
+        }
+        await SendAsync(features, ct).ConfigureAwait(false);
+    }
+
+    // RFC 6120 §6.4 with XEP-0178: the authorization identity is empty ("=") or the peer's domain.
+    private async ValueTask OnAuthAsync(Element auth, CancellationToken ct)
+    {
+        if (_saslDomain is not null || !IsSecure) throw new XmlStreamException(StreamError.PolicyViolation("SASL is not offered now"));
+        string? claimed = _peerDomain;
+        var text = auth.Text.Trim();
+        if (text.Length > 0 && text != "=")
+        {
+            try { claimed = Encoding.UTF8.GetString(Convert.FromBase64String(text)); }
+            catch (FormatException) { claimed = null; }
+        }
+        if (auth.GetAttribute("mechanism") != "EXTERNAL" || claimed is null || (_peerDomain is not null && claimed != _peerDomain)
+            || !Pool.Allows(claimed) || !Pool.Trust.Proves(PeerCertificate, PeerIntermediates, claimed, out _))
+        {
+            S2sLog.IncomingRefused(Pool.Log, StreamId, claimed ?? "(unknown)", _localDomain ?? Pool.Domain, "SASL EXTERNAL");
+            await SendAsync(new Element("failure", Ns.Sasl).Add(new Element("not-authorized", Ns.Sasl)), ct).ConfigureAwait(false);
+            return;
+        }
+        _saslDomain = claimed;
+        _peerDomain = claimed;
+        S2sLog.IncomingAuthenticated(Pool.Log, StreamId, claimed, _localDomain ?? Pool.Domain, "SASL EXTERNAL");
+        await SendAsync(new Element("success", Ns.Sasl), ct).ConfigureAwait(false);
+        RestartAfterFrame();
+    }
+
+    // XEP-0220 §2.2.1: a dialback key from an initiating server; the answer comes when the authoritative server
+    // has spoken, and the stream keeps reading meanwhile.
+    private async ValueTask OnDialbackResultAsync(Element result, CancellationToken ct)
+    {
+        var o = Pool.Options.S2s;
+        if ((!IsSecure && o.RequireTls) || o.RequireTrustedCertificates)
+            throw new XmlStreamException(StreamError.PolicyViolation("Dialback is not offered now"));
+        if (!TryDomain(result.GetAttribute("from"), out var remote) || !TryDomain(result.GetAttribute("to"), out var local))
+            throw new XmlStreamException(StreamError.ImproperAddressing("db:result needs 'from' and 'to' domains"));
+        if (!Pool.IsHosted(local))
+        {
+            await SendAsync(DialbackError("result", local, remote, null, StanzaError.ItemNotFound()), ct).ConfigureAwait(false);
+            return;
+        }
+        if (!Pool.Allows(remote))
+        {
+            await SendAsync(DialbackError("result", local, remote, null, StanzaError.Forbidden()), ct).ConfigureAwait(false);
+            return;
+        }
+        var key = result.Text.Trim();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                var valid = await Pool.VerifyAsync(local, remote, StreamId, key, ct).ConfigureAwait(false);
+                S2sLog.Verified(Pool.Log, remote, local, valid ? "valid" : "invalid");
+                if (valid)
+                {
+                    lock (_pairsLock) _pairs.Add((remote, local));
+                    S2sLog.IncomingAuthenticated(Pool.Log, StreamId, remote, local, "dialback");
+                }
+                else
+                {
+                    S2sLog.IncomingRefused(Pool.Log, StreamId, remote, local, "dialback");
+                }
+                await SendAsync(new Element("result", Ns.Dialback).SetAttribute("from", local).SetAttribute("to", remote)
+                    .SetAttribute("type", valid ? "valid" : "invalid"), ct).ConfigureAwait(false);
+                // §2.2.1: an invalid key with no other verified pair ends the stream.
+                bool none;
+                lock (_pairsLock) none = _pairs.Count == 0 && _saslDomain is null;
+                if (!valid && none) await CloseAsync(StreamError.NotAuthorized("Dialback failed")).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // The stream ended meanwhile.
+            }
+        }, CancellationToken.None);
+    }
+
+    // XEP-0220 §2.2.2: as authoritative server, whether a key is ours.
+    private ValueTask OnDialbackVerifyAsync(Element verify, CancellationToken ct)
+    {
+        if (!TryDomain(verify.GetAttribute("from"), out var receiving) || !TryDomain(verify.GetAttribute("to"), out var originating)
+            || verify.GetAttribute("id") is not { } id)
+            throw new XmlStreamException(StreamError.ImproperAddressing("db:verify needs 'from', 'to' and 'id'"));
+        if (!Pool.IsHosted(originating))
+            return SendAsync(DialbackError("verify", originating, receiving, id, StanzaError.ItemNotFound()), ct);
+        var valid = Pool.Keys.IsValid(receiving, originating, id, verify.Text);
+        return SendAsync(new Element("verify", Ns.Dialback).SetAttribute("from", originating).SetAttribute("to", receiving)
+            .SetAttribute("id", id).SetAttribute("type", valid ? "valid" : "invalid"), ct);
+    }
+
+    private static Element DialbackError(string name, string from, string to, string? id, StanzaError error)
+    {
+        var element = new Element(name, Ns.Dialback).SetAttribute("from", from).SetAttribute("to", to).SetAttribute("type", "error");
+        if (id is not null) element.SetAttribute("id", id);
+        return element.Add(error.ToElement());
+    }
+
+    private static bool TryDomain(string? text, out string domain)
+    {
+        domain = "";
+        if (text is null || !Jid.TryParse(text, out var jid) || !jid.IsDomain) return false;
+        domain = jid.Domain;
+        return true;
+    }
+
+    // RFC 6120 §8.1.1.1 / §8.1.2.1 and §4.9.3: on a server stream both addresses are required, the sender's domain must
+    // be authenticated on this stream, and the recipient's domain must be served here.
+    private async ValueTask OnStanzaAsync(Element element, CancellationToken ct)
+    {
+        bool authenticated;
+        lock (_pairsLock) authenticated = _pairs.Count > 0 || _saslDomain is not null;
+        if (!authenticated) throw new XmlStreamException(StreamError.NotAuthorized("Authenticate first"));
+        if (!Stanza.TryCreate(element, out var stanza, out _) || stanza.From is not { } from || stanza.To is not { } to)
+            throw new XmlStreamException(StreamError.ImproperAddressing("Stanzas between servers need valid 'from' and 'to'"));
+        if (!Pool.IsHosted(to.Domain)) throw new XmlStreamException(StreamError.HostUnknown("This server does not serve " + to.Domain));
+        bool allowed;
+        lock (_pairsLock) allowed = from.Domain == _saslDomain || _pairs.Contains((from.Domain, to.Domain));
+        if (!allowed) throw new XmlStreamException(StreamError.InvalidFrom(from.Domain + " is not authenticated on this stream"));
+        S2sLog.StanzaIn(Pool.Log, StreamId, element.LocalName, stanza.Id);
+        var origin = _origin is { } o && o.Jid.Domain == from.Domain ? o : _origin = Pool.RemoteServer(from.Domain);
+        await Pool.Router.RouteAsync(stanza, origin, ct).ConfigureAwait(false);
+    }
+}
