@@ -38,6 +38,7 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
                 if (o.C2s.Enabled) listening.Append(" c2s STARTTLS port ").Append(server.Port("c2s"));
                 if (o.C2sDirectTls.Enabled) listening.Append(", direct TLS port ").Append(server.Port("c2s-direct-tls"));
                 if (o.S2s.Enabled) listening.Append(", s2s port ").Append(server.Port("s2s"));
+                if (ParleyServer.HttpsOn(o)) listening.Append(", HTTPS port ").Append(server.Port("upload")).Append(" (/admin, /chat, /xmpp-websocket, /http-bind)");
                 await Out.WriteLineAsync($"Parley is serving {o.Domain} on{listening}; data in {Path.GetFullPath(o.DataDirectory)}").ConfigureAwait(false);
                 await Out.FlushAsync(ct).ConfigureAwait(false);
                 await server.WaitForShutdownAsync(ct).ConfigureAwait(false);
