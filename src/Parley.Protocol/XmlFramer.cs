@@ -57,6 +57,7 @@ public sealed class XmlFramer
         _kind = FrameKind.None;
         _scanned = 0;
         _depth = 0;
+        _parser.Abandon();
         _parser.ResetScope();
     }
 
@@ -142,7 +143,8 @@ public sealed class XmlFramer
                         frame = new XmlFrame(XmlFrameKind.StreamClose, null, null);
                         break;
                     default:
-                        frame = ToFrame(_parser.ParseElement(span));
+                        // The parse that found the element incomplete in the first segment goes on where it stopped.
+                        frame = ToFrame(_parser.IsSuspended ? _parser.ResumeElement(span) : _parser.ParseElement(span));
                         break;
                 }
             }
