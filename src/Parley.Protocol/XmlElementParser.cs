@@ -257,6 +257,10 @@ internal sealed class XmlElementParser
     /// </summary>
     public Element ResumeElement(ReadOnlySpan<byte> s) => Complete(Parse(s, resume: true, out var length), length, s.Length);
 
+    /// <summary>As <see cref="ResumeElement"/> when <paramref name="s"/> may end before the element does or hold more
+    /// after it (as <see cref="TryParseElement"/>).</summary>
+    public Element? TryResumeElement(ReadOnlySpan<byte> s, out int length) => Parse(s, resume: true, out length);
+
     private static Element Complete(Element? element, int length, int expected)
     {
         if (element is null) Truncated();

@@ -32,6 +32,7 @@ public sealed class XmlFramer
     private byte _quote;
     private byte _last1;
     private byte _last2;
+    private bool _retryParse; // the element's parse is suspended and has not yet been tried on more input
 
     private enum StreamState : byte { Start, BeforeHeader, Open, Closed }
 
@@ -57,6 +58,7 @@ public sealed class XmlFramer
         _kind = FrameKind.None;
         _scanned = 0;
         _depth = 0;
+        _retryParse = false;
         _parser.Abandon();
         _parser.ResetScope();
     }
@@ -102,8 +104,15 @@ public sealed class XmlFramer
                         // The first pass need not scan again what the parser accepted.
                         _scanned = _parser.ResumeAt;
                         _depth = _parser.ResumeDepth;
+                        // More input, now or in the next read, most often completes it: the parse goes on there once.
+                        _retryParse = true;
+                        if (buffer.Length > first.Length && TryResumeParse(ref buffer, out frame)) return true;
                     }
                 }
+            }
+            else if (_retryParse && buffer.Length > buffer.FirstSpan.Length && TryResumeParse(ref buffer, out frame))
+            {
+                return true;
             }
 
             var length = Scan(buffer);
@@ -154,6 +163,49 @@ public sealed class XmlFramer
             }
             buffer = buffer.Slice(length);
             return true;
+        }
+    }
+
+    // An element found incomplete in the first segment mostly ends in the next one (of this read or the next): the
+    // suspended parse goes on once over a copy of both, with no first pass. When it is still
+    // incomplete, the first pass takes over from where it stopped, so a peer that trickles bytes costs linear time,
+    // and the parse goes on again once the first pass has found the element's end.
+    private bool TryResumeParse(ref ReadOnlySequence<byte> buffer, out XmlFrame frame)
+    {
+        frame = default;
+        _retryParse = false;
+        var limit = _options.MaxElementBytes;
+        var first = buffer.FirstSpan;
+        byte[]? rented = null;
+        try
+        {
+            // The rest of the element is most likely in the next segment; at least 4 KiB is taken when it is smaller.
+            var rest = buffer.Slice(first.Length);
+            var more = (int)Math.Min(Math.Min(rest.Length, limit - first.Length), Math.Max(rest.FirstSpan.Length, 4096));
+            if (more <= 0) return false;
+            rented = ArrayPool<byte>.Shared.Rent(first.Length + more);
+            first.CopyTo(rented);
+            rest.Slice(0, more).CopyTo(rented.AsSpan(first.Length));
+            var element = _parser.TryResumeElement(rented.AsSpan(0, first.Length + more), out var parsed);
+            if (element is null)
+            {
+                if (_parser.ResumeAt > _scanned)
+                {
+                    // The parse got further than the first pass: it goes on from the construct the parse could not finish.
+                    _scanned = _parser.ResumeAt;
+                    _depth = _parser.ResumeDepth;
+                    _scan = ScanState.Text;
+                }
+                return false;
+            }
+            _kind = FrameKind.None;
+            frame = ToFrame(element);
+            buffer = buffer.Slice(parsed);
+            return true;
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
