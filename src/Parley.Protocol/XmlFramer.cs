@@ -167,8 +167,7 @@ public sealed class XmlFramer
     }
 
     // An element found incomplete in the first segment mostly ends in the next one (of this read or the next): the
-    // suspended parse goes on once over a copy of both, with no first pass. When it is still
-    // incomplete, the first pass takes over from where it stopped, so a peer that trickles bytes costs linear time,
+    // suspended parse goes on over a copy of both, with no first pass. When it is still incomplete, the first pass takes over from where it stopped, so a peer that trickles bytes costs linear time,
     // and the parse goes on again once the first pass has found the element's end.
     private bool TryResumeParse(ref ReadOnlySequence<byte> buffer, out XmlFrame frame)
     {
@@ -179,14 +178,22 @@ public sealed class XmlFramer
         byte[]? rented = null;
         try
         {
-            // The rest of the element is most likely in the next segment; at least 4 KiB is taken when it is smaller.
+            // The rest of the element is most likely in the next segment: it is looked for in the next 512 bytes,
+            // then in the whole next segment (at least 4 KiB), each time copied after the first.
             var rest = buffer.Slice(first.Length);
-            var more = (int)Math.Min(Math.Min(rest.Length, limit - first.Length), Math.Max(rest.FirstSpan.Length, 4096));
+            var room = (int)Math.Min(rest.Length, limit - first.Length);
+            var all = Math.Min(room, Math.Max(rest.FirstSpan.Length, 4096));
+            var more = Math.Min(all, 512);
             if (more <= 0) return false;
-            rented = ArrayPool<byte>.Shared.Rent(first.Length + more);
+            rented = ArrayPool<byte>.Shared.Rent(first.Length + all);
             first.CopyTo(rented);
             rest.Slice(0, more).CopyTo(rented.AsSpan(first.Length));
             var element = _parser.TryResumeElement(rented.AsSpan(0, first.Length + more), out var parsed);
+            if (element is null && all > more)
+            {
+                rest.Slice(more, all - more).CopyTo(rented.AsSpan(first.Length + more));
+                element = _parser.TryResumeElement(rented.AsSpan(0, first.Length + all), out parsed);
+            }
             if (element is null)
             {
                 if (_parser.ResumeAt > _scanned)
