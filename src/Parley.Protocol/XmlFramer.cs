@@ -110,7 +110,7 @@ public sealed class XmlFramer
                     }
                 }
             }
-            else if (_retryParse && buffer.Length > buffer.FirstSpan.Length && TryResumeParse(ref buffer, out frame))
+            else if (_retryParse && _parser.IsSuspended && buffer.Length > buffer.FirstSpan.Length && TryResumeParse(ref buffer, out frame))
             {
                 return true;
             }
@@ -119,6 +119,7 @@ public sealed class XmlFramer
             if (length < 0) return false;
             var kind = _kind;
             _kind = FrameKind.None;
+            _retryParse = false;
             var bytes = buffer.Slice(0, length);
             byte[]? rented = null;
             ReadOnlySpan<byte> span;
