@@ -7,11 +7,14 @@ namespace Parley.Protocol;
 /// It yields the stream header, then one complete top-level element at a time, then the stream close.
 /// </summary>
 /// <remarks>
-/// Two passes per frame. The first pass finds where the pending frame ends: it looks only at markup delimiters
-/// (vectorized searches for '&lt;', '&gt;' and quotes), keeps its state between calls and so never rescans bytes it
-/// has seen, and rejects comments, processing instructions, DTDs, oversized and overdeep elements as soon as they
-/// appear. The second pass (<see cref="XmlElementParser"/>) runs once over the complete frame, contiguous (copied
-/// into a pooled buffer only when it spans segments), validating everything and building the tree.
+/// An element is parsed (<see cref="XmlElementParser"/>: validating everything and building the tree) in one pass
+/// over the first segment, which holds most stanzas whole. One it finds incomplete there is suspended, not thrown
+/// away, and goes on once over a copy of that and the next segment when more input is there. Only an element still
+/// incomplete then takes two passes: the first finds where it ends, looking only at markup delimiters (vectorized
+/// searches for '&lt;', '&gt;' and quotes), keeping its state between calls so it never rescans bytes it has seen,
+/// and rejecting comments, processing instructions, DTDs, oversized and overdeep elements as soon as they appear;
+/// then the parse goes on over the complete element (copied into a pooled buffer when it spans segments). The stream
+/// header, XML declaration and stream close always take the two passes.
 /// </remarks>
 public sealed class XmlFramer
 {
