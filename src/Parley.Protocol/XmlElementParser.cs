@@ -55,6 +55,9 @@ internal sealed class XmlElementParser
     private int _rawSpanCount;
     private RawValues? _rawValues;
 
+    // The scope's size before the element being parsed: restored when it ends, is refused or is abandoned.
+    private int _baseMark;
+
     // Names met before, found by their raw bytes (at most 15) so they are scanned, validated and split only once.
     // 64 sets of 4, filled first come first served and never evicted: a stream uses a few dozen names, and evicting
     // would let two names that share a set push each other out on every use.
@@ -245,30 +248,71 @@ internal sealed class XmlElementParser
     public int ResumeDepth { get; private set; }
 
     /// <summary>Parses one complete top-level element; <paramref name="s"/> starts at its '&lt;' and ends at its last '&gt;'.</summary>
-    public Element ParseElement(ReadOnlySpan<byte> s)
+    public Element ParseElement(ReadOnlySpan<byte> s) => Complete(Parse(s, resume: false, out var length), length, s.Length);
+
+    /// <summary>
+    /// Finishes the element that <see cref="TryParseElement"/> found incomplete (<see cref="IsSuspended"/>):
+    /// <paramref name="s"/> is the whole element, from the same '&lt;' as then, and parsing goes on at
+    /// <see cref="ResumeAt"/> with everything accepted before it kept, so no byte is parsed twice.
+    /// </summary>
+    public Element ResumeElement(ReadOnlySpan<byte> s) => Complete(Parse(s, resume: true, out var length), length, s.Length);
+
+    /// <summary>As <see cref="ResumeElement"/> when <paramref name="s"/> may end before the element does or hold more
+    /// after it (as <see cref="TryParseElement"/>).</summary>
+    public Element? TryResumeElement(ReadOnlySpan<byte> s, out int length) => Parse(s, resume: true, out length);
+
+    private static Element Complete(Element? element, int length, int expected)
     {
-        var element = TryParseElement(s, out var length);
         if (element is null) Truncated();
-        if (length != s.Length) XmlThrow.NotWellFormed("Data after the element");
+        if (length != expected) XmlThrow.NotWellFormed("Data after the element");
         return element;
+    }
+
+    /// <summary>Whether the last <see cref="TryParseElement"/> stopped at the end of its input and keeps what it
+    /// accepted for <see cref="ResumeElement"/>.</summary>
+    public bool IsSuspended { get; private set; }
+
+    /// <summary>Drops a suspended element (a stream reset).</summary>
+    public void Abandon()
+    {
+        if (!IsSuspended) return;
+        IsSuspended = false;
+        Cleanup();
     }
 
     /// <summary>
     /// Parses the top-level element at the start of <paramref name="s"/>, which may hold more input after it.
     /// Returns null when <paramref name="s"/> ends before the element does; nothing is thrown for that, so the framer
-    /// can try this on whatever it has and fall back to scanning when the element is incomplete.
+    /// can try this on whatever it has and fall back to scanning when the element is incomplete. Then the parser is
+    /// <see cref="IsSuspended"/> until <see cref="ResumeElement"/>, <see cref="Abandon"/> or the next parse.
     /// </summary>
-    public Element? TryParseElement(ReadOnlySpan<byte> s, out int length)
+    public Element? TryParseElement(ReadOnlySpan<byte> s, out int length) => Parse(s, resume: false, out length);
+
+    private Element? Parse(ReadOnlySpan<byte> s, bool resume, out int length)
     {
-        var baseMark = _nsCount;
+        if (resume)
+        {
+            if (!IsSuspended) throw new InvalidOperationException("No element to resume");
+        }
+        else
+        {
+            Abandon();
+            _baseMark = _nsCount;
+            _rawLength = 0;
+            _rawSpanCount = 0;
+            _rawValues = null;
+        }
+        IsSuspended = false;
         _deferValues = true;
-        _rawLength = 0;
-        _rawSpanCount = 0;
-        _rawValues = null;
         try
         {
-            length = ParseElementCore(s, out var element);
-            if (length < 0) return null;
+            length = ParseElementCore(s, resume, out var element);
+            if (length < 0)
+            {
+                // Everything before ResumeAt stays accepted: the open elements, their nodes, bindings and raw bytes.
+                IsSuspended = true;
+                return null;
+            }
             if (_rawValues is not null)
             {
                 // One exact-size array: the bytes, then the spans.
@@ -282,24 +326,30 @@ internal sealed class XmlElementParser
         }
         finally
         {
-            _deferValues = false;
-            _rawValues = null;
-            if (_rawBytes.Length > 4096) _rawBytes = [];
-            _nsCount = baseMark;
-            TrimChars();
-            // Incomplete or refused: drop the references to the abandoned elements.
-            if (_nodeTop > 0) Array.Clear(_nodeStack, 0, _nodeTop);
-            _nodeTop = 0;
+            if (!IsSuspended) Cleanup();
         }
     }
 
+    private void Cleanup()
+    {
+        _deferValues = false;
+        _rawValues = null;
+        if (_rawBytes.Length > 4096) _rawBytes = [];
+        _nsCount = _baseMark;
+        TrimChars();
+        // Incomplete or refused: drop the references to the abandoned elements.
+        if (_nodeTop > 0) Array.Clear(_nodeStack, 0, _nodeTop);
+        _nodeTop = 0;
+        if (_open[0].Element is not null) Array.Clear(_open);
+    }
+
     // Returns the length of the element, or -1 when the input ends first.
-    private int ParseElementCore(ReadOnlySpan<byte> s, out Element root)
+    private int ParseElementCore(ReadOnlySpan<byte> s, bool resume, out Element root)
     {
         root = null!;
-        var pos = 0;
-        var depth = 0;
-        var nodeStart = 0; // where the nodes of the innermost open element begin on _nodeStack
+        var pos = resume ? ResumeAt : 0;
+        var depth = resume ? ResumeDepth : 0;
+        var nodeStart = depth == 0 ? 0 : _open[depth - 1].NodeStart; // where the innermost open element's nodes begin on _nodeStack
         while (true)
         {
             ResumeAt = pos;

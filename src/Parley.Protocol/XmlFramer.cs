@@ -7,11 +7,14 @@ namespace Parley.Protocol;
 /// It yields the stream header, then one complete top-level element at a time, then the stream close.
 /// </summary>
 /// <remarks>
-/// Two passes per frame. The first pass finds where the pending frame ends: it looks only at markup delimiters
-/// (vectorized searches for '&lt;', '&gt;' and quotes), keeps its state between calls and so never rescans bytes it
-/// has seen, and rejects comments, processing instructions, DTDs, oversized and overdeep elements as soon as they
-/// appear. The second pass (<see cref="XmlElementParser"/>) runs once over the complete frame, contiguous (copied
-/// into a pooled buffer only when it spans segments), validating everything and building the tree.
+/// An element is parsed (<see cref="XmlElementParser"/>: validating everything and building the tree) in one pass
+/// over the first segment, which holds most stanzas whole. One it finds incomplete there is suspended, not thrown
+/// away, and goes on once over a copy of that and the next segment when more input is there. Only an element still
+/// incomplete then takes two passes: the first finds where it ends, looking only at markup delimiters (vectorized
+/// searches for '&lt;', '&gt;' and quotes), keeping its state between calls so it never rescans bytes it has seen,
+/// and rejecting comments, processing instructions, DTDs, oversized and overdeep elements as soon as they appear;
+/// then the parse goes on over the complete element (copied into a pooled buffer when it spans segments). The stream
+/// header, XML declaration and stream close always take the two passes.
 /// </remarks>
 public sealed class XmlFramer
 {
@@ -32,6 +35,7 @@ public sealed class XmlFramer
     private byte _quote;
     private byte _last1;
     private byte _last2;
+    private bool _retryParse; // the element's parse is suspended and has not yet been tried on more input
 
     private enum StreamState : byte { Start, BeforeHeader, Open, Closed }
 
@@ -57,6 +61,8 @@ public sealed class XmlFramer
         _kind = FrameKind.None;
         _scanned = 0;
         _depth = 0;
+        _retryParse = false;
+        _parser.Abandon();
         _parser.ResetScope();
     }
 
@@ -101,14 +107,22 @@ public sealed class XmlFramer
                         // The first pass need not scan again what the parser accepted.
                         _scanned = _parser.ResumeAt;
                         _depth = _parser.ResumeDepth;
+                        // More input, now or in the next read, most often completes it: the parse goes on there once.
+                        _retryParse = true;
+                        if (buffer.Length > first.Length && TryResumeParse(ref buffer, out frame)) return true;
                     }
                 }
+            }
+            else if (_retryParse && _parser.IsSuspended && buffer.Length > buffer.FirstSpan.Length && TryResumeParse(ref buffer, out frame))
+            {
+                return true;
             }
 
             var length = Scan(buffer);
             if (length < 0) return false;
             var kind = _kind;
             _kind = FrameKind.None;
+            _retryParse = false;
             var bytes = buffer.Slice(0, length);
             byte[]? rented = null;
             ReadOnlySpan<byte> span;
@@ -142,7 +156,8 @@ public sealed class XmlFramer
                         frame = new XmlFrame(XmlFrameKind.StreamClose, null, null);
                         break;
                     default:
-                        frame = ToFrame(_parser.ParseElement(span));
+                        // The parse that found the element incomplete in the first segment goes on where it stopped.
+                        frame = ToFrame(_parser.IsSuspended ? _parser.ResumeElement(span) : _parser.ParseElement(span));
                         break;
                 }
             }
@@ -152,6 +167,56 @@ public sealed class XmlFramer
             }
             buffer = buffer.Slice(length);
             return true;
+        }
+    }
+
+    // An element found incomplete in the first segment mostly ends in the next one (of this read or the next): the
+    // suspended parse goes on over a copy of both, with no first pass. When it is still incomplete, the first pass takes over from where it stopped, so a peer that trickles bytes costs linear time,
+    // and the parse goes on again once the first pass has found the element's end.
+    private bool TryResumeParse(ref ReadOnlySequence<byte> buffer, out XmlFrame frame)
+    {
+        frame = default;
+        _retryParse = false;
+        var limit = _options.MaxElementBytes;
+        var first = buffer.FirstSpan;
+        byte[]? rented = null;
+        try
+        {
+            // The rest of the element is most likely in the next segment: it is looked for in the next 512 bytes,
+            // then in the whole next segment (at least 4 KiB), each time copied after the first.
+            var rest = buffer.Slice(first.Length);
+            var room = (int)Math.Min(rest.Length, limit - first.Length);
+            var all = Math.Min(room, Math.Max(rest.FirstSpan.Length, 4096));
+            var more = Math.Min(all, 512);
+            if (more <= 0) return false;
+            rented = ArrayPool<byte>.Shared.Rent(first.Length + all);
+            first.CopyTo(rented);
+            rest.Slice(0, more).CopyTo(rented.AsSpan(first.Length));
+            var element = _parser.TryResumeElement(rented.AsSpan(0, first.Length + more), out var parsed);
+            if (element is null && all > more)
+            {
+                rest.Slice(more, all - more).CopyTo(rented.AsSpan(first.Length + more));
+                element = _parser.TryResumeElement(rented.AsSpan(0, first.Length + all), out parsed);
+            }
+            if (element is null)
+            {
+                if (_parser.ResumeAt > _scanned)
+                {
+                    // The parse got further than the first pass: it goes on from the construct the parse could not finish.
+                    _scanned = _parser.ResumeAt;
+                    _depth = _parser.ResumeDepth;
+                    _scan = ScanState.Text;
+                }
+                return false;
+            }
+            _kind = FrameKind.None;
+            frame = ToFrame(element);
+            buffer = buffer.Slice(parsed);
+            return true;
+        }
+        finally
+        {
+            if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
         }
     }
 
