@@ -250,7 +250,7 @@ public sealed class FederationTests
         raw.ClearReceived();
         // §2.2.2: a domain not served here is a dialback error, not the end of the stream.
         await raw.SendAsync($"<db:verify from='{B}' to='c.example' id='417GAF27'>{good}</db:verify>");
-        Assert.Contains("item-not-found", await raw.ReadUntilAsync("</verify>"), StringComparison.Ordinal);
+        Assert.Contains("item-not-found", await raw.ReadUntilAsync("</db:verify>"), StringComparison.Ordinal);
     }
 
     [Fact]
