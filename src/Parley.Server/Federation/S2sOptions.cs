@@ -24,6 +24,12 @@ public sealed class S2sOptions
     public bool RequireTrustedCertificates { get; set; }
 
     /// <summary>
+    /// XEP-0288: offer and request bidirectional streams, so that one connection carries stanzas both ways between
+    /// two servers (the incoming stream carries ours back once the peer has authenticated on it).
+    /// </summary>
+    public bool Bidirectional { get; set; } = true;
+
+    /// <summary>
     /// The XEP-0220 dialback secret; unset: a random one generated once and kept in the data directory
     /// (s2s/dialback.secret). Servers sharing one domain behind a balancer need the same secret.
     /// </summary>
