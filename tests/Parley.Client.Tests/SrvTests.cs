@@ -38,6 +38,25 @@ public sealed class SrvTests
     }
 
     [Fact]
+    public void Rfc2782_targets_go_by_priority_and_within_one_by_weight_with_weight_0_first_only_when_the_draw_is_0()
+    {
+        static SrvTarget T(string host) => new(host, 5269, false);
+        var random = new Random(2782);        // seeded: the same draws every run
+        var first = new Dictionary<string, int>();
+        for (var i = 0; i < 3000; i++)
+        {
+            var order = SrvResolver.Order([(10, 60, T("heavy")), (10, 0, T("zero")), (20, 100, T("last")), (10, 20, T("light")), (5, 7, T("best"))], random);
+            Assert.Equal("best", order[0].Host);
+            Assert.Equal("last", order[^1].Host);
+            first[order[1].Host] = first.GetValueOrDefault(order[1].Host) + 1;
+        }
+        // Draws of 0..80 over the running sums 0 (zero), 60 (heavy), 80 (light): 1/81, 60/81 and 20/81.
+        Assert.InRange(first.GetValueOrDefault("zero"), 15, 70);
+        Assert.InRange(first["heavy"], 2100, 2350);
+        Assert.InRange(first["light"], 630, 860);
+    }
+
+    [Fact]
     public void Rfc2782_a_target_of_dot_means_no_service_and_compressed_names_are_read()
     {
         // Header, question "_xmpp-client._tcp.example.test" SRV IN, one answer pointing back at it, target ".".

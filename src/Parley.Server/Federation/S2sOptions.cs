@@ -59,7 +59,10 @@ public sealed class S2sOptions
     /// <summary>PEM files of the certificate authorities trusted for peers' certificates; empty: the system store.</summary>
     public List<string> TrustedCaPaths { get; set; } = [];
 
-    /// <summary>Name servers ("address" or "address:port") asked for SRV records; empty: those of /etc/resolv.conf.</summary>
+    /// <summary>
+    /// Name servers ("address" or "address:port") asked for SRV records; empty: those of /etc/resolv.conf. When set, they
+    /// are asked for the targets' A and AAAA records too (the system resolver only for names they do not know).
+    /// </summary>
     public List<string> DnsServers { get; set; } = [];
 
     /// <summary>The listener these options describe.</summary>

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Parley.Client;
@@ -25,7 +24,8 @@ public abstract class RemoteServerFederationTests : IAsyncLifetime
 
     private readonly bool _certificates;
     private readonly string _data = Path.Combine(Path.GetTempPath(), "parley-federation-" + Guid.NewGuid().ToString("N"));
-    private readonly IPAddress _address = FreeLoopbackAddress();
+    // The other server looks for Parley at the default s2s port (RFC 6120 §3.2.2), on an address of its own.
+    private readonly IPAddress _address = Loopback.AddressWithFreePort(5269);
     private TestCa? _ca;
     private ParleyServer _parley = null!;
 
@@ -53,25 +53,6 @@ public abstract class RemoteServerFederationTests : IAsyncLifetime
 
     /// <summary>The other server's log, for failure messages.</summary>
     protected abstract string RemoteLog();
-
-    // A 127.x.y.z address whose port 5269 is free: the other server looks for Parley at the default s2s port (no SRV).
-    private static IPAddress FreeLoopbackAddress()
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            var address = new IPAddress([127, (byte)Random.Shared.Next(1, 255), (byte)Random.Shared.Next(0, 256), (byte)Random.Shared.Next(2, 255)]);
-            try
-            {
-                using var probe = new TcpListener(address, 5269);
-                probe.Start();
-                return address;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-        throw new InvalidOperationException("No loopback address with a free port 5269");
-    }
 
     public async Task InitializeAsync()
     {
