@@ -24,9 +24,12 @@ internal sealed class IncomingS2s : S2sStream
     private string? _saslDomain;                // authenticated with SASL EXTERNAL: any local domain
     private bool _bidi;                         // XEP-0288: the peer asked for a bidirectional stream
 
-    public IncomingS2s(S2sPool pool, ConnectionContext connection)
+    private readonly bool _directTls;
+
+    public IncomingS2s(S2sPool pool, ConnectionContext connection, bool directTls)
         : base(pool, new DuplexPipeStream(connection.Transport.Input, connection.Transport.Output))
     {
+        _directTls = directTls;
         _remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
         StreamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     }
@@ -43,6 +46,8 @@ internal sealed class IncomingS2s : S2sStream
             try
             {
                 if (!Pool.HasRoom) throw new XmlStreamException(StreamError.ResourceConstraint("Too many server connections"));
+                // XEP-0368: the handshake comes first, then the stream as after STARTTLS.
+                if (_directTls) await UpgradeAsServerAsync([XmppServerAlpn], ct).ConfigureAwait(false);
                 await ReadLoopAsync(ct).ConfigureAwait(false);
             }
             finally
@@ -69,7 +74,7 @@ internal sealed class IncomingS2s : S2sStream
         {
             case (Ns.Tls, "starttls") when !IsSecure:
                 await SendAsync(new Element("proceed", Ns.Tls), ct).ConfigureAwait(false);
-                UpgradeAfterFrame(UpgradeAsServerAsync);
+                UpgradeAfterFrame(c => UpgradeAsServerAsync(null, c));
                 break;
             case (Ns.Sasl, "auth"):
                 await OnAuthAsync(element, ct).ConfigureAwait(false);

@@ -12,8 +12,6 @@ namespace Parley.Server.Federation;
 /// </summary>
 internal sealed class OutgoingS2s : S2sStream
 {
-    private static readonly SslApplicationProtocol XmppServerAlpn = new("xmpp-server"u8.ToArray());
-
     private readonly OutgoingConnection _connection;
     private readonly bool _directTls;
     private bool _authenticated;

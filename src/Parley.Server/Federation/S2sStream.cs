@@ -40,6 +40,9 @@ internal abstract class S2sStream
 
     protected S2sPool Pool { get; }
 
+    /// <summary>XEP-0368 §3: the ALPN protocol of direct TLS server streams.</summary>
+    protected static readonly SslApplicationProtocol XmppServerAlpn = new("xmpp-server"u8.ToArray());
+
     /// <summary>Cancelled when the stream ends.</summary>
     protected CancellationTokenSource Aborted { get; } = new();
 
@@ -118,9 +121,9 @@ internal abstract class S2sStream
 
     /// <summary>RFC 6120 §5.4.3.3: the server side of the TLS handshake, asking for (not requiring) a client certificate.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5359", Justification = "Judged after the handshake by S2sTrust (see Remember).")]
-    protected async ValueTask UpgradeAsServerAsync(CancellationToken ct)
+    protected async ValueTask UpgradeAsServerAsync(List<SslApplicationProtocol>? alpn, CancellationToken ct)
     {
-        var options = Pool.Certificates.ServerOptions();
+        var options = Pool.Certificates.ServerOptions(alpn);
         options.ClientCertificateRequired = true;
         options.RemoteCertificateValidationCallback = Remember;
         await UpgradeAsync(ssl => ssl.AuthenticateAsServerAsync(options, ct), ct).ConfigureAwait(false);

@@ -69,4 +69,20 @@ public sealed class SrvFederationTests
 
         Assert.Equal(["SRV _xmpps-server._tcp.b.example", "SRV _xmpp-server._tcp.b.example", "A b.example"], Asked(dns));
     }
+
+    [Fact]
+    public async Task Xep0368_an_xmpps_server_record_leads_to_the_direct_tls_port_where_tls_comes_first()
+    {
+        await using var dns = new TestDns();
+        var (a, b) = await PairAsync(dns, new() { ["S2s:DirectTlsPort"] = "0" });
+        await using var _a = a;
+        await using var _b = b;
+        // Only the direct TLS service: a plaintext stream header on that port would fail the handshake.
+        dns.Service("_xmpps-server._tcp." + B, (0, 0, (ushort)b.Server.Port("s2s-direct-tls"), "xmpp." + B))
+            .Address("xmpp." + B, IPAddress.Loopback);
+
+        await MessageArrivesAsync(a, b);
+
+        Assert.Equal(["SRV _xmpps-server._tcp.b.example", "SRV _xmpp-server._tcp.b.example", "A xmpp.b.example"], Asked(dns));
+    }
 }
