@@ -11,7 +11,9 @@ namespace Parley.Interop.Tests.Federation;
 /// </summary>
 public class ProsodyFederationTests : RemoteServerFederationTests
 {
-    private ProsodyTarget _prosody = null!;
+    private ProsodyTarget? _target;
+
+    private ProsodyTarget Prosody => _target ?? throw new InvalidOperationException("prosody has not started");
 
     public ProsodyFederationTests() : this(certificates: false)
     {
@@ -22,25 +24,25 @@ public class ProsodyFederationTests : RemoteServerFederationTests
     {
     }
 
-    protected override string RemoteDomain => _prosody.Domain;
+    protected override string RemoteDomain => Prosody.Domain;
 
-    protected override int RemoteS2sPort => _prosody.S2sPort;
+    protected override int RemoteS2sPort => Prosody.S2sPort;
 
-    protected override (string Bare, string Resource) RemoteAccount => ("suba@" + _prosody.Domain, "prosody");
+    protected override (string Bare, string Resource) RemoteAccount => ("suba@" + Prosody.Domain, "prosody");
 
     protected override async Task StartRemoteAsync(IPAddress parley, TestCa? ca)
     {
-        _prosody = new ProsodyTarget(new ProsodyFederation([(parley.ToString(), Domain)], SecureAuth: ca is not null,
+        _target = new ProsodyTarget(new ProsodyFederation([(parley.ToString(), Domain)], SecureAuth: ca is not null,
             Issue: ca is null ? null : ca.Issue, CaFile: ca?.CertificatePath));
-        await _prosody.InitializeAsync();
+        await _target.InitializeAsync();
     }
 
-    protected override Task StopRemoteAsync() => _prosody.DisposeAsync();
+    protected override Task StopRemoteAsync() => _target?.DisposeAsync() ?? Task.CompletedTask;
 
     protected override XmppClient RemoteUser() =>
-        new(_prosody.Options("suba", "prosody") with { Raw = true, IqTimeout = TimeSpan.FromSeconds(20) });
+        new(Prosody.Options("suba", "prosody") with { Raw = true, IqTimeout = TimeSpan.FromSeconds(20) });
 
-    protected override string RemoteLog() => _prosody.Log();
+    protected override string RemoteLog() => Prosody.Log();
 }
 
 /// <summary>The same with certificates from a test CA (XEP-0178): prosody with s2s_secure_auth, SASL EXTERNAL both ways.</summary>

@@ -27,7 +27,9 @@ public abstract class RemoteServerFederationTests : IAsyncLifetime
     // The other server looks for Parley at the default s2s port (RFC 6120 §3.2.2), on an address of its own.
     private readonly IPAddress _address = Loopback.AddressWithFreePort(5269);
     private TestCa? _ca;
-    private ParleyServer _parley = null!;
+    private ParleyServer? _parley;
+
+    private ParleyServer LocalServer => _parley ?? throw new InvalidOperationException("Parley has not started");
 
     protected RemoteServerFederationTests(bool certificates) => _certificates = certificates;
 
@@ -55,6 +57,20 @@ public abstract class RemoteServerFederationTests : IAsyncLifetime
     protected abstract string RemoteLog();
 
     public async Task InitializeAsync()
+    {
+        try
+        {
+            await StartBothAsync();
+        }
+        catch
+        {
+            // xunit does not dispose a test class whose InitializeAsync failed: never leave the other server running.
+            await DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task StartBothAsync()
     {
         Directory.CreateDirectory(_data);
         _ca = _certificates ? new TestCa(Path.Combine(_data, "ca")) : null;
@@ -92,11 +108,20 @@ public abstract class RemoteServerFederationTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _parley.StopAsync();
-        await _parley.DisposeAsync();
-        await StopRemoteAsync();
-        _ca?.Dispose();
-        if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
+        try
+        {
+            if (_parley is not null)
+            {
+                await _parley.StopAsync();
+                await _parley.DisposeAsync();
+            }
+        }
+        finally
+        {
+            await StopRemoteAsync();
+            _ca?.Dispose();
+            if (Directory.Exists(_data)) Directory.Delete(_data, recursive: true);
+        }
     }
 
     private XmppClient Alice() => new(new XmppClientOptions
@@ -104,9 +129,9 @@ public abstract class RemoteServerFederationTests : IAsyncLifetime
         Jid = Jid.Create("alice", Domain, "parley"),
         Password = Password,
         Host = "127.0.0.1",
-        Port = _parley.Port("c2s"),
+        Port = LocalServer.Port("c2s"),
         CertificateValidation = (_, c, _, _) => c is not null && c.GetRawCertData().AsSpan().SequenceEqual(
-            _parley.Services.GetRequiredService<Parley.Server.Connections.TlsCertificateProvider>().Certificate.RawData),
+            LocalServer.Services.GetRequiredService<Parley.Server.Connections.TlsCertificateProvider>().Certificate.RawData),
         ConnectTimeout = TimeSpan.FromSeconds(10),
         IqTimeout = TimeSpan.FromSeconds(20),
         Raw = true,
@@ -218,6 +243,6 @@ public abstract class RemoteServerFederationTests : IAsyncLifetime
         await bob.SendAsync(Presence("unavailable"));
         await atAlice.NextAsync("presence", p => p.GetAttribute("from") == remoteFull && p.GetAttribute("type") == "unavailable", "unavailable presence");
 
-        Assert.Equal(_certificates ? "SASL EXTERNAL" : "dialback", _parley.Services.GetRequiredService<S2sPool>().Mechanism(Domain, RemoteDomain));
+        Assert.Equal(_certificates ? "SASL EXTERNAL" : "dialback", LocalServer.Services.GetRequiredService<S2sPool>().Mechanism(Domain, RemoteDomain));
     }
 }
