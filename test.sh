@@ -10,6 +10,8 @@ missing=()
 /usr/bin/python3 -c 'import slixmpp' >/dev/null 2>&1 || missing+=(python3-slixmpp)
 # The client library's suite runs against Debian's prosody too (its own config and data, never the system instance).
 [ -x /usr/bin/prosody ] || missing+=(prosody)
+# Federation is tested against prosody and ejabberd (a private instance of each, never the system one).
+[ -x /usr/sbin/ejabberdctl ] || missing+=(ejabberd)
 # `parley chat` is tested as a person uses it: in a terminal that tmux drives.
 [ -x /usr/bin/tmux ] || missing+=(tmux)
 # npm's @xmpp/client (Node.js >= 20.10) talks to the WebSocket endpoint; the bundled web client is converse.js from npm.

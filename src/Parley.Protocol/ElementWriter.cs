@@ -30,8 +30,10 @@ public static class ElementWriter
             return;
         }
         // RFC 6120 §4.8.3: a stanza is re-scoped to whatever content namespace the stream declares, so the
-        // stream's default namespace stands for jabber:client here.
-        WriteElement(output, element, Ns.Client, streamPrefixDeclared: true);
+        // stream's default namespace stands for jabber:client here. XEP-0220 §2.1: on a server stream, whose header
+        // declares xmlns:db, dialback elements are written db:result and db:verify.
+        WriteElement(output, element, Ns.Client, streamPrefixDeclared: true,
+            dialbackPrefix: streamNamespace == Ns.Server && element.Namespace == Ns.Dialback);
     }
 
     /// <summary>Writes an element as standalone XML: it declares its own namespace (used for RFC 7395 framing and tests).</summary>
@@ -83,13 +85,20 @@ public static class ElementWriter
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static void WriteElement(IBufferWriter<byte> output, Element element, string parentDefault, bool streamPrefixDeclared)
+    private static void WriteElement(IBufferWriter<byte> output, Element element, string parentDefault, bool streamPrefixDeclared, bool dialbackPrefix = false)
     {
         var ns = element.Namespace;
         var isStream = ns == Ns.Streams;
         string defaultNs;
         output.Write("<"u8);
-        if (isStream)
+        if (dialbackPrefix)
+        {
+            // COMPAT: ejabberd 23.01 ignores <result xmlns='jabber:server:dialback'/>, the same element unprefixed.
+            output.Write("db:"u8);
+            WriteUtf8(output, element.LocalName);
+            defaultNs = parentDefault;
+        }
+        else if (isStream)
         {
             // RFC 6120 §4.8.5: stream-level elements carry the 'stream' prefix.
             output.Write("stream:"u8);
@@ -166,7 +175,7 @@ public static class ElementWriter
             if (node is Element child) WriteElement(output, child, defaultNs, streamPrefixDeclared);
             else WriteEscaped(output, (string)node, TextSpecials);
         }
-        output.Write(isStream ? "</stream:"u8 : "</"u8);
+        output.Write(isStream ? "</stream:"u8 : dialbackPrefix ? "</db:"u8 : "</"u8);
         WriteUtf8(output, element.LocalName);
         output.Write(">"u8);
     }

@@ -13,6 +13,10 @@ public static class Ns
     public const string Dialback = "jabber:server:dialback";
     /// <summary>XEP-0220 §2.4: the dialback stream feature.</summary>
     public const string DialbackFeature = "urn:xmpp:features:dialback";
+    /// <summary>XEP-0288 §2.2: the request for a bidirectional server stream.</summary>
+    public const string Bidi = "urn:xmpp:bidi";
+    /// <summary>XEP-0288 §2.1: the bidirectional server stream feature.</summary>
+    public const string BidiFeature = "urn:xmpp:features:bidi";
     /// <summary>XEP-0114: content namespace of accepted component streams.</summary>
     public const string ComponentAccept = "jabber:component:accept";
     /// <summary>RFC 6120 §4.9.3: stream error conditions.</summary>

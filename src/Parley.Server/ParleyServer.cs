@@ -85,6 +85,8 @@ public sealed class ParleyServer : IAsyncDisposable
                 Listen(k, "components", components, l => l.UseConnectionHandler<ComponentListener>(), listeners);
             }
             if (options.S2s.Enabled) Listen(k, "s2s", options.S2s.Listener, l => l.UseConnectionHandler<Federation.S2sListener>(), listeners);
+            if (options.S2s.Enabled && options.S2s.DirectTlsListener is { } s2sDirect)
+                Listen(k, "s2s-direct-tls", s2sDirect, l => l.UseConnectionHandler<Federation.DirectTlsS2sListener>(), listeners);
             if (HttpsOn(options))
             {
                 var upload = new ListenerOptions { Address = options.Upload.Address, Port = options.Upload.Port };
@@ -239,7 +241,7 @@ public sealed class ParleyServer : IAsyncDisposable
             File.SetUnixFileMode(o.AdminSocket.ResolvePath(o.DataDirectory), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
-    /// <summary>The port a listener is bound to ("c2s", "c2s-direct-tls", "s2s", "components" or "upload"), after start.</summary>
+    /// <summary>The port a listener is bound to ("c2s", "c2s-direct-tls", "s2s", "s2s-direct-tls", "components" or "upload"), after start.</summary>
     public int Port(string listener)
     {
         foreach (var (name, l) in _listeners)

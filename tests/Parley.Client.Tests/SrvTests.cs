@@ -1,90 +1,14 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Parley.Protocol;
+using Parley.Server.Tests.Infrastructure;
 
 namespace Parley.Client.Tests;
 
 /// <summary>RFC 6120 §3.2.1 and XEP-0368: finding the server through DNS SRV, against a scripted name server on loopback.</summary>
 public sealed class SrvTests
 {
-    // Answers SRV questions from a table (name → (priority, weight, port, target)); anything else is NXDOMAIN.
-    private sealed class FakeDns : IAsyncDisposable
-    {
-        private readonly UdpClient _udp = new(new IPEndPoint(IPAddress.Loopback, 0));
-        private readonly CancellationTokenSource _stop = new(TimeSpan.FromSeconds(30));
-        private readonly Task _run;
-
-        public FakeDns(Dictionary<string, (ushort, ushort, ushort, string)[]> records)
-        {
-            _run = Task.Run(async () =>
-            {
-                try
-                {
-                    for (var i = 0; i < 50; i++)
-                    {
-                        var query = await _udp.ReceiveAsync(_stop.Token);
-                        var (name, end) = Question(query.Buffer);
-                        Asked.Enqueue(name);
-                        await _udp.SendAsync(Answer(query.Buffer, end, records.GetValueOrDefault(name)), query.RemoteEndPoint, _stop.Token);
-                    }
-                }
-                catch (OperationCanceledException)
-                {
-                }
-            });
-        }
-
-        public ConcurrentQueue<string> Asked { get; } = new();
-
-        public IPEndPoint EndPoint => (IPEndPoint)_udp.Client.LocalEndPoint!;
-
-        private static (string, int) Question(byte[] q)
-        {
-            var labels = new List<string>();
-            var p = 12;
-            while (q[p] != 0)
-            {
-                labels.Add(Encoding.ASCII.GetString(q, p + 1, q[p]));
-                p += 1 + q[p];
-            }
-            return (string.Join('.', labels), p + 5);
-        }
-
-        private static byte[] Answer(byte[] query, int questionEnd, (ushort Priority, ushort Weight, ushort Port, string Target)[]? answers)
-        {
-            var m = new List<byte>(query[..questionEnd]);
-            m[2] = 0x81;
-            m[3] = (byte)(answers is null ? 0x83 : 0x80);   // response; NXDOMAIN when unknown
-            m[6] = 0;
-            m[7] = (byte)(answers?.Length ?? 0);
-            foreach (var (priority, weight, port, target) in answers ?? [])
-            {
-                var rdata = new List<byte>();
-                foreach (var v in new[] { priority, weight, port }) rdata.AddRange([(byte)(v >> 8), (byte)v]);
-                foreach (var label in target.Split('.', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    rdata.Add((byte)label.Length);
-                    rdata.AddRange(Encoding.ASCII.GetBytes(label));
-                }
-                rdata.Add(0);
-                // Owner name by compression pointer to the question (offset 12), type SRV, class IN, TTL 60.
-                m.AddRange([0xC0, 12, 0, 33, 0, 1, 0, 0, 0, 60, (byte)(rdata.Count >> 8), (byte)rdata.Count]);
-                m.AddRange(rdata);
-            }
-            return [.. m];
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _stop.CancelAsync();
-            await _run;
-            _udp.Dispose();
-            _stop.Dispose();
-        }
-    }
-
     private static XmppClientOptions Options(IPEndPoint dns) => new()
     {
         Jid = Jid.Parse("alice@example.test"),
@@ -104,16 +28,32 @@ public sealed class SrvTests
         dead.Start();
         var deadPort = (ushort)((IPEndPoint)dead.LocalEndpoint).Port;
         dead.Stop();
-        await using var dns = new FakeDns(new()
-        {
-            ["_xmpp-client._tcp.example.test"] = [(20, 0, (ushort)server.Port, "localhost."), (10, 0, deadPort, "127.0.0.1.")],
-        });
+        await using var dns = new TestDns().Service("_xmpp-client._tcp.example.test", (20, 0, (ushort)server.Port, "localhost."), (10, 0, deadPort, "127.0.0.1."));
         await using var client = new XmppClient(Options(dns.EndPoint));
         await client.ConnectAsync();
         Assert.Equal(new ConnectTarget("localhost", server.Port, false), client.ConnectedTarget);
         Assert.Equal("alice@example.test/scripted", client.BoundJid.ToString());
         // XEP-0368: the direct TLS service is asked for too.
-        Assert.Contains("_xmpps-client._tcp.example.test", dns.Asked);
+        Assert.Contains("SRV _xmpps-client._tcp.example.test", dns.Asked);
+    }
+
+    [Fact]
+    public void Rfc2782_targets_go_by_priority_and_within_one_by_weight_with_weight_0_first_only_when_the_draw_is_0()
+    {
+        static SrvTarget T(string host) => new(host, 5269, false);
+        var random = new Random(2782);        // seeded: the same draws every run
+        var first = new Dictionary<string, int>();
+        for (var i = 0; i < 3000; i++)
+        {
+            var order = SrvResolver.Order([(10, 60, T("heavy")), (10, 0, T("zero")), (20, 100, T("last")), (10, 20, T("light")), (5, 7, T("best"))], random);
+            Assert.Equal("best", order[0].Host);
+            Assert.Equal("last", order[^1].Host);
+            first[order[1].Host] = first.GetValueOrDefault(order[1].Host) + 1;
+        }
+        // Draws of 0..80 over the running sums 0 (zero), 60 (heavy), 80 (light): 1/81, 60/81 and 20/81.
+        Assert.InRange(first.GetValueOrDefault("zero"), 15, 70);
+        Assert.InRange(first["heavy"], 2100, 2350);
+        Assert.InRange(first["light"], 630, 860);
     }
 
     [Fact]

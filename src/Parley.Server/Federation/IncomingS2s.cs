@@ -22,11 +22,14 @@ internal sealed class IncomingS2s : S2sStream
     private string? _peerDomain;                // the header's 'from'
     private string? _localDomain;               // the header's 'to'
     private string? _saslDomain;                // authenticated with SASL EXTERNAL: any local domain
-    private RemoteServer? _origin;
+    private bool _bidi;                         // XEP-0288: the peer asked for a bidirectional stream
 
-    public IncomingS2s(S2sPool pool, ConnectionContext connection)
+    private readonly bool _directTls;
+
+    public IncomingS2s(S2sPool pool, ConnectionContext connection, bool directTls)
         : base(pool, new DuplexPipeStream(connection.Transport.Input, connection.Transport.Output))
     {
+        _directTls = directTls;
         _remoteAddress = (connection.RemoteEndPoint as IPEndPoint)?.Address;
         StreamId = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
     }
@@ -43,11 +46,14 @@ internal sealed class IncomingS2s : S2sStream
             try
             {
                 if (!Pool.HasRoom) throw new XmlStreamException(StreamError.ResourceConstraint("Too many server connections"));
+                // XEP-0368: the handshake comes first, then the stream as after STARTTLS.
+                if (_directTls) await UpgradeAsServerAsync([XmppServerAlpn], ct).ConfigureAwait(false);
                 await ReadLoopAsync(ct).ConfigureAwait(false);
             }
             finally
             {
                 Pool.Untrack(this);
+                Pool.RemoveReturnRoutes(this);
             }
         });
     }
@@ -68,7 +74,7 @@ internal sealed class IncomingS2s : S2sStream
         {
             case (Ns.Tls, "starttls") when !IsSecure:
                 await SendAsync(new Element("proceed", Ns.Tls), ct).ConfigureAwait(false);
-                UpgradeAfterFrame(UpgradeAsServerAsync);
+                UpgradeAfterFrame(c => UpgradeAsServerAsync(null, c));
                 break;
             case (Ns.Sasl, "auth"):
                 await OnAuthAsync(element, ct).ConfigureAwait(false);
@@ -77,7 +83,11 @@ internal sealed class IncomingS2s : S2sStream
                 await OnDialbackResultAsync(element, ct).ConfigureAwait(false);
                 break;
             case (Ns.Dialback, "verify") when element.GetAttribute("type") is null:
-                await OnDialbackVerifyAsync(element, ct).ConfigureAwait(false);
+                await AnswerVerifyAsync(element, ct).ConfigureAwait(false);
+                break;
+            case (Ns.Bidi, "bidi"):
+                // XEP-0288 §2.1: after TLS (when TLS is required), and before authentication.
+                if (Pool.Options.S2s.Bidirectional && (IsSecure || !Pool.Options.S2s.RequireTls)) _bidi = true;
                 break;
             default:
                 if (Stanza.IsStanza(element))
@@ -115,8 +125,12 @@ internal sealed class IncomingS2s : S2sStream
                 features.Add(new Element("mechanisms", Ns.Sasl).Add(new Element("mechanism", Ns.Sasl).AddText("EXTERNAL")));
             // XEP-0220 §2.4.2: dialback with error handling.
             if (!o.RequireTrustedCertificates) features.Add(new Element("dialback", Ns.DialbackFeature).Add(new Element("errors", Ns.DialbackFeature)));
+            // XEP-0288 §2.1: offered where it may be requested (like prosody, only once TLS is in place when required).
+            if (o.Bidirectional && !_bidi) features.Add(new Element("bidi", Ns.BidiFeature));
         }
         await SendAsync(features, ct).ConfigureAwait(false);
+        // XEP-0288 §2.2: with SASL, stanzas from the stream's 'to' domain to the peer, once the restarted stream is open.
+        if (_saslDomain is not null) OfferBidirectional(_localDomain ?? Pool.Domain, _saslDomain);
     }
 
     // RFC 6120 §6.4 with XEP-0178: the authorization identity is empty ("=") or the peer's domain.
@@ -181,6 +195,8 @@ internal sealed class IncomingS2s : S2sStream
                 }
                 await SendAsync(new Element("result", Ns.Dialback).SetAttribute("from", local).SetAttribute("to", remote)
                     .SetAttribute("type", valid ? "valid" : "invalid"), ct).ConfigureAwait(false);
+                // XEP-0288 §2.2: with dialback, stanzas for the inverse of the verified pair, once the peer knows.
+                if (valid) OfferBidirectional(local, remote);
                 // §2.2.1: an invalid key with no other verified pair ends the stream.
                 bool none;
                 lock (_pairsLock) none = _pairs.Count == 0 && _saslDomain is null;
@@ -193,49 +209,23 @@ internal sealed class IncomingS2s : S2sStream
         }, CancellationToken.None);
     }
 
-    // XEP-0220 §2.2.2: as authoritative server, whether a key is ours.
-    private ValueTask OnDialbackVerifyAsync(Element verify, CancellationToken ct)
-    {
-        if (!TryDomain(verify.GetAttribute("from"), out var receiving) || !TryDomain(verify.GetAttribute("to"), out var originating)
-            || verify.GetAttribute("id") is not { } id)
-            throw new XmlStreamException(StreamError.ImproperAddressing("db:verify needs 'from', 'to' and 'id'"));
-        if (!Pool.IsHosted(originating))
-            return SendAsync(DialbackError("verify", originating, receiving, id, StanzaError.ItemNotFound()), ct);
-        var valid = Pool.Keys.IsValid(receiving, originating, id, verify.Text);
-        return SendAsync(new Element("verify", Ns.Dialback).SetAttribute("from", originating).SetAttribute("to", receiving)
-            .SetAttribute("id", id).SetAttribute("type", valid ? "valid" : "invalid"), ct);
-    }
-
-    private static Element DialbackError(string name, string from, string to, string? id, StanzaError error)
-    {
-        var element = new Element(name, Ns.Dialback).SetAttribute("from", from).SetAttribute("to", to).SetAttribute("type", "error");
-        if (id is not null) element.SetAttribute("id", id);
-        return element.Add(error.ToElement());
-    }
-
-    private static bool TryDomain(string? text, out string domain)
-    {
-        domain = "";
-        if (text is null || !Jid.TryParse(text, out var jid) || !jid.IsDomain) return false;
-        domain = jid.Domain;
-        return true;
-    }
-
-    // RFC 6120 §8.1.1.1 / §8.1.2.1 and §4.9.3: on a server stream both addresses are required, the sender's domain must
-    // be authenticated on this stream, and the recipient's domain must be served here.
-    private async ValueTask OnStanzaAsync(Element element, CancellationToken ct)
+    // Stanzas only after authentication, and only between the domain pairs authenticated on this stream.
+    private ValueTask OnStanzaAsync(Element element, CancellationToken ct)
     {
         bool authenticated;
         lock (_pairsLock) authenticated = _pairs.Count > 0 || _saslDomain is not null;
         if (!authenticated) throw new XmlStreamException(StreamError.NotAuthorized("Authenticate first"));
-        if (!Stanza.TryCreate(element, out var stanza, out _) || stanza.From is not { } from || stanza.To is not { } to)
-            throw new XmlStreamException(StreamError.ImproperAddressing("Stanzas between servers need valid 'from' and 'to'"));
-        if (!Pool.IsHosted(to.Domain)) throw new XmlStreamException(StreamError.HostUnknown("This server does not serve " + to.Domain));
-        bool allowed;
-        lock (_pairsLock) allowed = from.Domain == _saslDomain || _pairs.Contains((from.Domain, to.Domain));
-        if (!allowed) throw new XmlStreamException(StreamError.InvalidFrom(from.Domain + " is not authenticated on this stream"));
-        S2sLog.StanzaIn(Pool.Log, StreamId, element.LocalName, stanza.Id);
-        var origin = _origin is { } o && o.Jid.Domain == from.Domain ? o : _origin = Pool.RemoteServer(from.Domain);
-        await Pool.Router.RouteAsync(stanza, origin, ct).ConfigureAwait(false);
+        return RouteInboundAsync(element, (from, to) =>
+        {
+            lock (_pairsLock) return from == _saslDomain || _pairs.Contains((from, to));
+        }, ct);
+    }
+
+    // XEP-0288 §2.2: once the peer has authenticated a pair, our stanzas from its local side to the peer may go out here.
+    private void OfferBidirectional(string local, string remote)
+    {
+        if (!_bidi) return;
+        S2sLog.Bidirectional(Pool.Log, StreamId, local, remote);
+        Pool.AddReturnRoute(local, remote, this);
     }
 }

@@ -127,7 +127,8 @@ internal sealed class OutgoingConnection
                 try
                 {
                     S2sLog.Connecting(_pool.Log, Local, Remote, target.Host, target.Port, target.DirectTls);
-                    await tcp.ConnectAsync(target.Host, target.Port, deadline.Token).ConfigureAwait(false);
+                    await tcp.ConnectAsync(await AddressesAsync(target.Host, deadline.Token).ConfigureAwait(false), target.Port, deadline.Token)
+                        .ConfigureAwait(false);
                 }
                 catch (SocketException e)
                 {
@@ -198,16 +199,33 @@ internal sealed class OutgoingConnection
         var o = _pool.Options.S2s;
         if (o.Routes.TryGetValue(Remote, out var route) && S2sOptions.TryParseRoute(route, out var host, out var port))
             return [new SrvTarget(host, port, false)];
+        var servers = ConfiguredDnsServers();
+        var targets = await SrvResolver.ResolveAsync(Remote, SrvResolver.ServerServices, servers.Count > 0 ? servers : SrvResolver.SystemServers(), ct).ConfigureAwait(false);
+        if (targets.Count == 0) targets.Add(new SrvTarget(Remote, 5269, false));
+        return targets;
+    }
+
+    private List<IPEndPoint> ConfiguredDnsServers()
+    {
         var servers = new List<IPEndPoint>();
-        foreach (var server in o.DnsServers)
+        foreach (var server in _pool.Options.S2s.DnsServers)
         {
             var ep = IPEndPoint.Parse(server);
             if (ep.Port == 0) ep.Port = 53;
             servers.Add(ep);
         }
-        var targets = await SrvResolver.ResolveAsync(Remote, SrvResolver.ServerServices, servers.Count > 0 ? servers : SrvResolver.SystemServers(), ct).ConfigureAwait(false);
-        if (targets.Count == 0) targets.Add(new SrvTarget(Remote, 5269, false));
-        return targets;
+        return servers;
+    }
+
+    // A target's addresses: a literal as it is; with S2s:DnsServers, their A and AAAA records (the system's resolver,
+    // hosts file included, only for names they do not know); otherwise the system's resolver.
+    private async Task<IPAddress[]> AddressesAsync(string host, CancellationToken ct)
+    {
+        if (IPAddress.TryParse(host, out var literal)) return [literal];
+        var servers = ConfiguredDnsServers();
+        if (servers.Count > 0 && await SrvResolver.AddressesAsync(host, servers, ct).ConfigureAwait(false) is { Count: > 0 } found)
+            return [.. found];
+        return await Dns.GetHostAddressesAsync(host, ct).ConfigureAwait(false);
     }
 
     // One writer: the queue drains onto the stream in batches, one flush per batch.

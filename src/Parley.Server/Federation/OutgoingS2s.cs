@@ -7,18 +7,18 @@ namespace Parley.Server.Federation;
 /// <summary>
 /// The negotiation of one outgoing server stream (RFC 6120 §4–§6, XEP-0220 §2.1.1): header, STARTTLS (required unless
 /// S2s:RequireTls is off), then SASL EXTERNAL when the peer offers it and our certificate proves our domain, else a
-/// dialback key; after that it only carries what <see cref="OutgoingConnection"/> writes, and hands db:verify answers
-/// back to it.
+/// dialback key; after that it carries what <see cref="OutgoingConnection"/> writes, hands db:verify answers back to
+/// it, and, when the peer agreed to a bidirectional stream (XEP-0288), routes the peer's stanzas for our pair reversed.
 /// </summary>
 internal sealed class OutgoingS2s : S2sStream
 {
-    private static readonly SslApplicationProtocol XmppServerAlpn = new("xmpp-server"u8.ToArray());
-
     private readonly OutgoingConnection _connection;
     private readonly bool _directTls;
     private bool _authenticated;
     private bool _dialbackOffered;
     private bool _dialbackSent;
+    private bool _bidi;               // XEP-0288: requested, so the peer may send its stanzas back on this stream
+    private bool _ready;
 
     public OutgoingS2s(S2sPool pool, OutgoingConnection connection, TcpClient tcp, bool directTls)
         : base(pool, tcp.GetStream())
@@ -88,8 +88,18 @@ internal sealed class OutgoingS2s : S2sStream
                 if (_dialbackOffered) await SendDialbackKeyAsync(ct).ConfigureAwait(false);
                 else throw Fail(null, "SASL EXTERNAL failed and dialback is not offered", refused: true);
                 break;
+            case (Ns.Dialback, "result") when element.GetAttribute("type") is null && _bidi:
+                // XEP-0288 §2.2 allows the peer to authenticate further domain pairs here; not supported: it opens
+                // a stream of its own for them (XEP-0220 §2.4: an error, not the end of this stream).
+                await SendAsync(DialbackError("result", element.GetAttribute("to") ?? _connection.Local, element.GetAttribute("from") ?? _connection.Remote,
+                    null, StanzaError.FeatureNotImplemented("Dialback on a bidirectional stream's return path is not supported")), ct).ConfigureAwait(false);
+                break;
             case (Ns.Dialback, "result"):
                 OnDialbackResult(element);
+                break;
+            case (Ns.Dialback, "verify") when element.GetAttribute("type") is null && _bidi:
+                // XEP-0288: the peer may ask us, as authoritative server, over the stream it shares with us.
+                await AnswerVerifyAsync(element, ct).ConfigureAwait(false);
                 break;
             case (Ns.Dialback, "verify"):
                 if (element.GetAttribute("from") == _connection.Remote && element.GetAttribute("id") is { } id)
@@ -103,7 +113,14 @@ internal sealed class OutgoingS2s : S2sStream
                 await CloseAsync(null).ConfigureAwait(false);
                 break;
             default:
-                // Without XEP-0288 the receiving server sends no stanzas on this stream.
+                // XEP-0288 §2.2: once authenticated, a bidirectional stream carries the peer's stanzas for the inverse
+                // of our pair (SASL: from the stream's 'to' domain; dialback: the pair we asked for, reversed).
+                if (_bidi && _ready && Stanza.IsStanza(element))
+                {
+                    await RouteInboundAsync(element, (from, to) => from == _connection.Remote && to == _connection.Local, ct).ConfigureAwait(false);
+                    break;
+                }
+                // Otherwise the receiving server sends no stanzas on this stream.
                 throw Fail(StreamError.UnsupportedStanzaType(element.LocalName + " is not expected on an outgoing stream"));
         }
     }
@@ -128,10 +145,17 @@ internal sealed class OutgoingS2s : S2sStream
         }
         if (_authenticated)
         {
+            _ready = true;
             _connection.Ready(this, "SASL EXTERNAL");
             return;
         }
         _connection.Opened(this);
+        // XEP-0288 §2.2: asked for before authentication, and (like prosody) only once TLS is in place when required.
+        if (o.Bidirectional && !_bidi && features.Child("bidi", Ns.BidiFeature) is not null && (IsSecure || !o.RequireTls))
+        {
+            _bidi = true;
+            await SendAsync(new Element("bidi", Ns.Bidi), ct).ConfigureAwait(false);
+        }
         if (features.Child("dialback", Ns.DialbackFeature) is not null) _dialbackOffered = true;
         if (Offers(features, "EXTERNAL") && IsSecure && Pool.OwnCertificateProves(_connection.Local))
         {
@@ -173,6 +197,7 @@ internal sealed class OutgoingS2s : S2sStream
             throw Fail(StreamError.InvalidFrom("No dialback request for this domain pair"));
         if (result.GetAttribute("type") == "valid")
         {
+            _ready = true;
             _connection.Ready(this, "dialback");
             return;
         }

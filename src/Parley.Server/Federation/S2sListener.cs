@@ -6,5 +6,12 @@ namespace Parley.Server.Federation;
 public sealed class S2sListener(S2sPool pool) : ConnectionHandler
 {
     /// <inheritdoc />
-    public override Task OnConnectedAsync(ConnectionContext connection) => new IncomingS2s(pool, connection).RunAsync();
+    public override Task OnConnectedAsync(ConnectionContext connection) => new IncomingS2s(pool, connection, directTls: false).RunAsync();
+}
+
+/// <summary>Incoming server-to-server connections with TLS from the first byte (XEP-0368, S2s:DirectTlsPort).</summary>
+public sealed class DirectTlsS2sListener(S2sPool pool) : ConnectionHandler
+{
+    /// <inheritdoc />
+    public override Task OnConnectedAsync(ConnectionContext connection) => new IncomingS2s(pool, connection, directTls: true).RunAsync();
 }

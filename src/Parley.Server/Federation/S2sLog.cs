@@ -49,4 +49,7 @@ internal static partial class S2sLog
 
     [LoggerMessage(EventId = 2614, Level = LogLevel.Trace, Message = "S2s stream {StreamId} in: {Kind} id={Id}")]
     public static partial void StanzaIn(ILogger logger, string streamId, string kind, string? id);
+
+    [LoggerMessage(EventId = 2615, Level = LogLevel.Information, Message = "S2s stream {StreamId} is bidirectional (XEP-0288): {Local} -> {Remote} goes out on it")]
+    public static partial void Bidirectional(ILogger logger, string streamId, string local, string remote);
 }

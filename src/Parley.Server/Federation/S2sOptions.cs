@@ -14,6 +14,12 @@ public sealed class S2sOptions
     /// <summary>The port for incoming server streams (0 picks a free one, for tests).</summary>
     public int Port { get; set; } = 5269;
 
+    /// <summary>
+    /// XEP-0368: a second port for incoming server streams with TLS from the first byte (ALPN "xmpp-server"), on the
+    /// same address; unset: none (0 picks a free one, for tests). Peers find it through an _xmpps-server._tcp record.
+    /// </summary>
+    public int? DirectTlsPort { get; set; }
+
     /// <summary>RFC 6120 §5.3.1: whether incoming and outgoing streams must use TLS before authentication.</summary>
     public bool RequireTls { get; set; } = true;
 
@@ -22,6 +28,12 @@ public sealed class S2sOptions
     /// to peers whose certificate does not validate fail, and incoming ones are offered SASL EXTERNAL only.
     /// </summary>
     public bool RequireTrustedCertificates { get; set; }
+
+    /// <summary>
+    /// XEP-0288: offer and request bidirectional streams, so that one connection carries stanzas both ways between
+    /// two servers (the incoming stream carries ours back once the peer has authenticated on it).
+    /// </summary>
+    public bool Bidirectional { get; set; } = true;
 
     /// <summary>
     /// The XEP-0220 dialback secret; unset: a random one generated once and kept in the data directory
@@ -53,15 +65,24 @@ public sealed class S2sOptions
     /// <summary>PEM files of the certificate authorities trusted for peers' certificates; empty: the system store.</summary>
     public List<string> TrustedCaPaths { get; set; } = [];
 
-    /// <summary>Name servers ("address" or "address:port") asked for SRV records; empty: those of /etc/resolv.conf.</summary>
+    /// <summary>
+    /// Name servers ("address" or "address:port") asked for SRV records; empty: those of /etc/resolv.conf. When set, they
+    /// are asked for the targets' A and AAAA records too (the system resolver only for names they do not know).
+    /// </summary>
     public List<string> DnsServers { get; set; } = [];
 
     /// <summary>The listener these options describe.</summary>
     public ListenerOptions Listener => new() { Enabled = Enabled, Address = Address, Port = Port };
 
+    /// <summary>The direct TLS listener, when there is one.</summary>
+    public ListenerOptions? DirectTlsListener =>
+        DirectTlsPort is { } port ? new() { Enabled = Enabled, Address = Address, Port = port } : null;
+
     internal void Validate(List<string> errors)
     {
         Listener.Validate("S2s", errors);
+        if (DirectTlsPort is { } direct && (direct is < 0 or > 65535 || (direct == Port && direct != 0)))
+            errors.Add($"S2s:DirectTlsPort: must be between 0 and 65535 and differ from S2s:Port (got {direct})");
         if (IdleSeconds < 10) errors.Add($"S2s:IdleSeconds: must be at least 10 (got {IdleSeconds})");
         if (ConnectTimeoutSeconds is < 1 or > 600) errors.Add($"S2s:ConnectTimeoutSeconds: must be between 1 and 600 (got {ConnectTimeoutSeconds})");
         if (MaxConnections < 1) errors.Add($"S2s:MaxConnections: must be at least 1 (got {MaxConnections})");

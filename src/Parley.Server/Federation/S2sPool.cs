@@ -18,6 +18,7 @@ public sealed class S2sPool : IRemoteRouter, IHostedService, IDisposable
 {
     private readonly ConcurrentDictionary<(string Local, string Remote), OutgoingConnection> _outgoing = new();
     private readonly ConcurrentDictionary<S2sStream, byte> _streams = new();
+    private readonly ConcurrentDictionary<(string Local, string Remote), S2sStream> _returnRoutes = new();
     private readonly IServiceProvider _services;
     private readonly HashSet<string> _allow;
     private readonly HashSet<string> _deny;
@@ -86,19 +87,55 @@ public sealed class S2sPool : IRemoteRouter, IHostedService, IDisposable
     internal bool OwnCertificateProves(string local) =>
         local == Addresses.Domain ? _ownCertificateProves.Value : Trust.Proves(Certificates.Certificate, null, local, out _);
 
+    /// <summary>
+    /// Whether stanzas from <paramref name="local"/> to <paramref name="remote"/> go out on an incoming stream the peer
+    /// made bidirectional (XEP-0288) rather than on an outgoing connection of our own.
+    /// </summary>
+    public bool UsesIncomingStream(string local, string remote) =>
+        _returnRoutes.TryGetValue((local, remote), out var stream) && !stream.IsClosing;
+
     /// <inheritdoc />
-    public ValueTask SendAsync(Stanza stanza, ISession origin, CancellationToken ct)
+    public async ValueTask SendAsync(Stanza stanza, ISession origin, CancellationToken ct)
     {
+        var (local, remote) = Pair(stanza);
+        // XEP-0288: an incoming stream the peer made bidirectional carries our stanzas for its pair.
+        if (Allows(remote) && _returnRoutes.TryGetValue((local, remote), out var stream) && !stream.IsClosing)
+        {
+            try
+            {
+                await stream.SendAsync(stanza.Element, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+            {
+                // It ended under us: an outgoing connection of our own instead.
+                _returnRoutes.TryRemove(new KeyValuePair<(string, string), S2sStream>((local, remote), stream));
+            }
+        }
         TryEnqueue(stanza, origin);
-        return ValueTask.CompletedTask;
+    }
+
+    // The domain pair a stanza travels between: its sender's domain when served here, else the main domain.
+    private (string Local, string Remote) Pair(Stanza stanza)
+    {
+        var from = stanza.From?.Domain;
+        return (from is not null && IsHosted(from) ? from : Addresses.Domain, stanza.To!.Value.Domain);
+    }
+
+    /// <summary>XEP-0288 §2.2: an incoming stream on which the peer authenticated, and asked to receive our stanzas.</summary>
+    internal void AddReturnRoute(string local, string remote, S2sStream stream) => _returnRoutes[(local, remote)] = stream;
+
+    /// <summary>A stream that ended carries nothing more.</summary>
+    internal void RemoveReturnRoutes(S2sStream stream)
+    {
+        foreach (var route in _returnRoutes)
+            if (route.Value == stream) _returnRoutes.TryRemove(route);
     }
 
     /// <summary>Queues a stanza for its remote domain, or bounces it; false when bounced.</summary>
     internal bool TryEnqueue(Stanza stanza, ISession origin)
     {
-        var remote = stanza.To!.Value.Domain;
-        var from = stanza.From?.Domain;
-        var local = from is not null && IsHosted(from) ? from : Addresses.Domain;
+        var (local, remote) = Pair(stanza);
         if (!Allows(remote))
         {
             S2sLog.Refused(Log, remote, "not allowed by S2s:Allow / S2s:Deny");

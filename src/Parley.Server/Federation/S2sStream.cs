@@ -40,6 +40,9 @@ internal abstract class S2sStream
 
     protected S2sPool Pool { get; }
 
+    /// <summary>XEP-0368 §3: the ALPN protocol of direct TLS server streams.</summary>
+    protected static readonly SslApplicationProtocol XmppServerAlpn = new("xmpp-server"u8.ToArray());
+
     /// <summary>Cancelled when the stream ends.</summary>
     protected CancellationTokenSource Aborted { get; } = new();
 
@@ -118,9 +121,9 @@ internal abstract class S2sStream
 
     /// <summary>RFC 6120 §5.4.3.3: the server side of the TLS handshake, asking for (not requiring) a client certificate.</summary>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Security", "CA5359", Justification = "Judged after the handshake by S2sTrust (see Remember).")]
-    protected async ValueTask UpgradeAsServerAsync(CancellationToken ct)
+    protected async ValueTask UpgradeAsServerAsync(List<SslApplicationProtocol>? alpn, CancellationToken ct)
     {
-        var options = Pool.Certificates.ServerOptions();
+        var options = Pool.Certificates.ServerOptions(alpn);
         options.ClientCertificateRequired = true;
         options.RemoteCertificateValidationCallback = Remember;
         await UpgradeAsync(ssl => ssl.AuthenticateAsServerAsync(options, ct), ct).ConfigureAwait(false);
@@ -252,6 +255,55 @@ internal abstract class S2sStream
         {
             await Aborted.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// RFC 6120 §8.1.1.1 / §8.1.2.1 and §4.9.3: a stanza from the peer. Both addresses are required, the recipient's
+    /// domain must be served here, and <paramref name="authenticated"/> (sender's domain, recipient's domain) must hold
+    /// for the pair on this stream, else invalid-from.
+    /// </summary>
+    protected async ValueTask RouteInboundAsync(Element element, Func<string, string, bool> authenticated, CancellationToken ct)
+    {
+        if (!Stanza.TryCreate(element, out var stanza, out _) || stanza.From is not { } from || stanza.To is not { } to)
+            throw new XmlStreamException(StreamError.ImproperAddressing("Stanzas between servers need valid 'from' and 'to'"));
+        if (!Pool.IsHosted(to.Domain)) throw new XmlStreamException(StreamError.HostUnknown("This server does not serve " + to.Domain));
+        if (!authenticated(from.Domain, to.Domain))
+            throw new XmlStreamException(StreamError.InvalidFrom(from.Domain + " is not authenticated on this stream"));
+        S2sLog.StanzaIn(Pool.Log, StreamId, element.LocalName, stanza.Id);
+        var origin = _origin is { } o && o.Jid.Domain == from.Domain ? o : _origin = Pool.RemoteServer(from.Domain);
+        await Pool.Router.RouteAsync(stanza, origin, ct).ConfigureAwait(false);
+    }
+
+    private RemoteServer? _origin;
+
+    /// <summary>XEP-0220 §2.2.2: as authoritative server, whether a key is ours.</summary>
+    protected ValueTask AnswerVerifyAsync(Element verify, CancellationToken ct)
+    {
+        if (!TryDomain(verify.GetAttribute("from"), out var receiving) || !TryDomain(verify.GetAttribute("to"), out var originating)
+            || verify.GetAttribute("id") is not { } id)
+            throw new XmlStreamException(StreamError.ImproperAddressing("db:verify needs 'from', 'to' and 'id'"));
+        if (!Pool.IsHosted(originating))
+            return SendAsync(DialbackError("verify", originating, receiving, id, StanzaError.ItemNotFound()), ct);
+        var valid = Pool.Keys.IsValid(receiving, originating, id, verify.Text);
+        return SendAsync(new Element("verify", Ns.Dialback).SetAttribute("from", originating).SetAttribute("to", receiving)
+            .SetAttribute("id", id).SetAttribute("type", valid ? "valid" : "invalid"), ct);
+    }
+
+    /// <summary>XEP-0220 §2.4: a db:result or db:verify of type error.</summary>
+    protected static Element DialbackError(string name, string from, string to, string? id, StanzaError error)
+    {
+        var element = new Element(name, Ns.Dialback).SetAttribute("from", from).SetAttribute("to", to).SetAttribute("type", "error");
+        if (id is not null) element.SetAttribute("id", id);
+        return element.Add(error.ToElement());
+    }
+
+    /// <summary>A bare domain from an attribute.</summary>
+    protected static bool TryDomain(string? text, out string domain)
+    {
+        domain = "";
+        if (text is null || !Jid.TryParse(text, out var jid) || !jid.IsDomain) return false;
+        domain = jid.Domain;
+        return true;
     }
 
     /// <summary>Runs <paramref name="body"/> as the connection's error boundary, then releases the transport.</summary>

@@ -143,7 +143,7 @@ public sealed class ProsodyTarget : IXmppTarget, IAsyncLifetime
             http_interfaces = { "127.0.0.1" }
             admin_socket = "{{_dir}}/admin.sock"
             modules_enabled = { "roster", "saslauth", "tls", "disco", "carbons", "pep", "private", "blocklist", "vcard_legacy",
-              "version", "uptime", "time", "ping", "register", "mam", "csi_simple", "http", "smacks"{{(_federation is null ? "" : ", \"dialback\"")}} }
+              "version", "uptime", "time", "ping", "register", "mam", "csi_simple", "http", "smacks"{{(_federation is null ? "" : ", \"dialback\", \"s2s_bidi\"")}} }
             smacks_hibernation_time = 3
             allow_registration = true
             min_seconds_between_registrations = 0

@@ -22,16 +22,27 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <paramref name="file"/>; fails loudly when the program is not installed.</summary>
-    public static ChildProcess Start(string file, string arguments, string package)
+    public static ChildProcess Start(string file, string arguments, string package) =>
+        Start(new ProcessStartInfo(file, arguments), package);
+
+    /// <summary>Starts <paramref name="file"/> with arguments passed as they are and extra environment variables.</summary>
+    public static ChildProcess Start(string file, IEnumerable<string> arguments, string package, IReadOnlyDictionary<string, string> environment)
     {
+        var info = new ProcessStartInfo(file, arguments);
+        foreach (var (name, value) in environment)
+            info.Environment[name] = value;
+        return Start(info, package);
+    }
+
+    private static ChildProcess Start(ProcessStartInfo info, string package)
+    {
+        var file = info.FileName;
         if (!File.Exists(file))
             throw new InvalidOperationException($"Debian's {package} is not installed: run the README's test command as root, or apt-get install {package}");
-        var process = Process.Start(new ProcessStartInfo(file, arguments)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        })!;
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.RedirectStandardInput = true;
+        var process = Process.Start(info)!;
         var child = new ChildProcess(Path.GetFileName(file), process);
         process.OutputDataReceived += (_, e) => child.Append(e.Data);
         process.ErrorDataReceived += (_, e) => child.Append(e.Data);

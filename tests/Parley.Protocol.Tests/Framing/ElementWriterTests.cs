@@ -34,6 +34,20 @@ public sealed class ElementWriterTests
     }
 
     [Fact]
+    public void Xep0220_dialback_elements_on_a_server_stream_use_the_db_prefix_its_header_declares()
+    {
+        var error = new Element("error", Ns.Client).SetAttribute("type", "cancel")
+            .Add(new Element("item-not-found", Ns.Stanzas));
+        var result = new Element("result", Ns.Dialback).SetAttribute("from", "a.example").SetAttribute("to", "b.example")
+            .SetAttribute("type", "error").Add(error);
+        // The error stays in the stream's default namespace (jabber:server), as in XEP-0220's examples.
+        Assert.Equal("<db:result from='a.example' to='b.example' type='error'><error type='cancel'>"
+            + "<item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></db:result>", Write(result, Ns.Server));
+        Assert.Equal("<verify xmlns='jabber:server:dialback' id='i'>k</verify>",
+            Write(new Element("verify", Ns.Dialback).SetAttribute("id", "i").AddText("k")));
+    }
+
+    [Fact]
     public void Text_escapes_markup_and_carriage_return()
     {
         var e = new Element("body", Ns.Client).AddText("a & b < c > d \" e ' f \r g \n h \t i ]]> j");

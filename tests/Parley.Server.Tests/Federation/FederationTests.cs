@@ -92,9 +92,11 @@ public sealed class FederationTests
         Assert.Equal("bob@b.example/desk", atAlice.GetAttribute("from"));
         Assert.Equal("hello from b", atAlice.ChildText("body", Ns.Client));
 
-        // One authenticated outgoing stream each way, by dialback (self-signed certificates prove nothing).
+        // By dialback (self-signed certificates prove nothing): b.example's stream to a.example, opened to verify the
+        // key, authenticates too; its stanzas still go back on a.example's stream, which asked for bidi (XEP-0288).
         Assert.Equal("dialback", a.Services.GetRequiredService<S2sPool>().Mechanism(A, B));
         Assert.Equal("dialback", b.Services.GetRequiredService<S2sPool>().Mechanism(B, A));
+        Assert.True(b.Services.GetRequiredService<S2sPool>().UsesIncomingStream(B, A));
     }
 
     [Fact]
@@ -250,7 +252,7 @@ public sealed class FederationTests
         raw.ClearReceived();
         // §2.2.2: a domain not served here is a dialback error, not the end of the stream.
         await raw.SendAsync($"<db:verify from='{B}' to='c.example' id='417GAF27'>{good}</db:verify>");
-        Assert.Contains("item-not-found", await raw.ReadUntilAsync("</verify>"), StringComparison.Ordinal);
+        Assert.Contains("item-not-found", await raw.ReadUntilAsync("</db:verify>"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -298,33 +300,66 @@ public sealed class FederationTests
         Assert.Contains("<not-authorized", await raw.ReadToEndAsync(), StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Xep0178_sasl_external_authenticates_servers_whose_certificates_come_from_a_trusted_ca()
+    // Both servers with certificates from one test CA that both trust (XEP-0178), plus any further settings.
+    private static async Task WithTrustedCertificatesAsync(Dictionary<string, string?> extra, Func<TestServer, TestServer, Task> body)
     {
         var dir = Path.Combine(Path.GetTempPath(), "parley-ca-" + Guid.NewGuid().ToString("N"));
         using var ca = new TestCa(dir);
         try
         {
-            Dictionary<string, string?> Tls(string domain)
+            Dictionary<string, string?> Settings(string domain)
             {
                 var (cert, key) = ca.Issue(domain);
-                return new() { ["Tls:CertificatePath"] = cert, ["Tls:KeyPath"] = key, ["S2s:TrustedCaPaths:0"] = ca.CertificatePath };
+                var settings = new Dictionary<string, string?>(extra)
+                {
+                    ["Tls:CertificatePath"] = cert, ["Tls:KeyPath"] = key, ["S2s:TrustedCaPaths:0"] = ca.CertificatePath,
+                };
+                return settings;
             }
-            var (a, b) = await PairAsync(Tls(A), Tls(B));
+            var (a, b) = await PairAsync(Settings(A), Settings(B));
             await using var _a = a;
             await using var _b = b;
-            await using var alice = await a.LoginAsync("alice", "phone");
-            await using var bob = await b.LoginAsync("bob", "desk");
-            await alice.SendAsync(Chat(b.Jid("bob", "desk"), "over external", "e1"));
-            Assert.Equal("over external", (await NextAsync(bob, "message")).ChildText("body", Ns.Client));
-            await bob.SendAsync(Chat(a.Jid("alice", "phone"), "and back", "e2"));
-            Assert.Equal("and back", (await NextAsync(alice, "message")).ChildText("body", Ns.Client));
-            Assert.Equal("SASL EXTERNAL", a.Services.GetRequiredService<S2sPool>().Mechanism(A, B));
-            Assert.Equal("SASL EXTERNAL", b.Services.GetRequiredService<S2sPool>().Mechanism(B, A));
+            await body(a, b);
         }
         finally
         {
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    private static async Task ChatBothWaysAsync(TestServer a, TestServer b)
+    {
+        await using var alice = await a.LoginAsync("alice", "phone");
+        await using var bob = await b.LoginAsync("bob", "desk");
+        await alice.SendAsync(Chat(b.Jid("bob", "desk"), "over external", "e1"));
+        Assert.Equal("over external", (await NextAsync(bob, "message")).ChildText("body", Ns.Client));
+        await bob.SendAsync(Chat(a.Jid("alice", "phone"), "and back", "e2"));
+        Assert.Equal("and back", (await NextAsync(alice, "message")).ChildText("body", Ns.Client));
+    }
+
+    [Fact]
+    public Task Xep0178_sasl_external_authenticates_servers_whose_certificates_come_from_a_trusted_ca() =>
+        // Without XEP-0288 each server opens its own stream, and each authenticates with its certificate.
+        WithTrustedCertificatesAsync(new() { ["S2s:Bidirectional"] = "false" }, async (a, b) =>
+        {
+            await ChatBothWaysAsync(a, b);
+            Assert.Equal("SASL EXTERNAL", a.Services.GetRequiredService<S2sPool>().Mechanism(A, B));
+            Assert.Equal("SASL EXTERNAL", b.Services.GetRequiredService<S2sPool>().Mechanism(B, A));
+            Assert.False(b.Services.GetRequiredService<S2sPool>().UsesIncomingStream(B, A));
+        });
+
+    [Fact]
+    public Task Xep0288_one_connection_carries_stanzas_both_ways_once_the_initiating_server_asks_for_bidi() =>
+        WithTrustedCertificatesAsync([], async (a, b) =>
+        {
+            await ChatBothWaysAsync(a, b);
+            var poolA = a.Services.GetRequiredService<S2sPool>();
+            var poolB = b.Services.GetRequiredService<S2sPool>();
+            // a.example connected and authenticated; b.example answered on that same stream and opened none.
+            Assert.Equal("SASL EXTERNAL", poolA.Mechanism(A, B));
+            Assert.True(poolB.UsesIncomingStream(B, A));
+            Assert.Null(poolB.Mechanism(B, A));
+            Assert.Equal(1, poolA.Count);
+            Assert.Equal(1, poolB.Count);
+        });
 }

@@ -19,6 +19,7 @@ public sealed class OptionsTests
     [InlineData("S2s:Routes:b.example", "no-port", "S2s:Routes:b.example")]
     [InlineData("S2s:DialbackSecret", "short", "S2s:DialbackSecret")]
     [InlineData("S2s:IdleSeconds", "1", "S2s:IdleSeconds")]
+    [InlineData("S2s:DirectTlsPort", "5269", "S2s:DirectTlsPort")]
     [InlineData("Limits:MaxStanzaBytes", "100", "Limits:MaxStanzaBytes")]
     [InlineData("Auth:ScramIterations", "10", "Auth:ScramIterations")]
     [InlineData("Storage", "oracle", "Storage")]
