@@ -28,13 +28,13 @@ if ((${#missing[@]})); then
     # The servers among them (prosody, ejabberd, ngircd) must not start as system services: the tests run private
     # instances on loopback, and a system one would hold 5222/5269 on every address. policy-rc.d says no (Debian's
     # invoke-rc.d convention) while the packages install.
+    policy_added=0
     if [ ! -e /usr/sbin/policy-rc.d ]; then
-      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+      printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && policy_added=1
       trap 'rm -f /usr/sbin/policy-rc.d' EXIT
     fi
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    rm -f /usr/sbin/policy-rc.d
-    trap - EXIT
+    if [ "$policy_added" = 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
   else
     echo "test.sh: missing Debian packages: ${missing[*]} (run as root, or: sudo apt-get install ${missing[*]})" >&2
     exit 1
