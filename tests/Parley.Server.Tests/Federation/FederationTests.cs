@@ -274,6 +274,45 @@ public sealed class FederationTests
     }
 
     [Fact]
+    public async Task Xep0220_2_4_a_second_domain_is_authenticated_by_piggybacking_on_the_same_stream_and_both_may_send()
+    {
+        // a receives one stream that first authenticates b.example, then c.example (§2.4 "multiplexing"); a checks each
+        // key with that domain's own authoritative server, and stanzas from either domain are accepted on the stream.
+        const string C = "c.example";
+        var (a, b) = await PairAsync();
+        await using var _a = a;
+        await using var _b = b;
+        await using var c = await TestServer.StartAsync(Settings(C, null));
+        a.Server.Options.S2s.Routes[C] = "127.0.0.1:" + c.S2sPort;
+        c.Server.Options.S2s.Routes[A] = "127.0.0.1:" + a.S2sPort;
+        await using var alice = await a.LoginAsync("alice");
+        await alice.SendAsync(new Element("presence", Ns.Client));
+
+        var (raw, id) = await RawS2sAsync(a, B);
+        await using var _raw = raw;
+        await raw.SendAsync($"<db:result from='{B}' to='{A}'>{b.Services.GetRequiredService<DialbackKeys>().Key(A, B, id)}</db:result>");
+        Assert.Contains("type='valid'", await raw.ReadUntilAsync("/>", 10000), StringComparison.Ordinal);
+        raw.ClearReceived();
+        await raw.SendAsync($"<db:result from='{C}' to='{A}'>{c.Services.GetRequiredService<DialbackKeys>().Key(A, C, id)}</db:result>");
+        var second = await raw.ReadUntilAsync("/>", 10000);
+        Assert.Contains($"from='{A}'", second, StringComparison.Ordinal);
+        Assert.Contains($"to='{C}'", second, StringComparison.Ordinal);
+        Assert.Contains("type='valid'", second, StringComparison.Ordinal);
+        raw.ClearReceived();
+
+        await raw.SendAsync($"<message from='carol@{C}/x' to='alice@{A}' type='chat' id='p1'><body>from c over b's stream</body></message>");
+        await raw.SendAsync($"<message from='bob@{B}/x' to='alice@{A}' type='chat' id='p2'><body>from b</body></message>");
+        var first = await NextAsync(alice, "message", m => m.GetAttribute("id") == "p1");
+        Assert.Equal($"carol@{C}/x", first.GetAttribute("from"));
+        var fromB = await NextAsync(alice, "message", m => m.GetAttribute("id") == "p2");
+        Assert.Equal($"bob@{B}/x", fromB.GetAttribute("from"));
+
+        // A third domain that never authenticated is still refused on the stream.
+        await raw.SendAsync($"<message from='eve@d.example' to='alice@{A}' type='chat'><body>no</body></message>");
+        Assert.Contains("<invalid-from", await raw.ReadToEndAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Xep0220_2_2_1_a_key_the_authoritative_server_does_not_recognise_is_invalid_and_ends_the_stream()
     {
         var (a, b) = await PairAsync();
