@@ -39,6 +39,7 @@ SCRATCH=$(mktemp -d /tmp/parley-compare.XXXXXX)
 LAUNCHED=()      # pids this script started, stopped on exit
 cleanup() {
   for pid in "${LAUNCHED[@]}"; do kill "$pid" 2>/dev/null || true; done
+  stop_epmd
   if [ $KEEP = 0 ]; then rm -rf "$SCRATCH"; else echo "scratch kept: $SCRATCH" >&2; fi
 }
 trap cleanup EXIT
@@ -49,13 +50,22 @@ listener_pid() {
   ss -ltnpH "src $1:$2" 2>/dev/null | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -1
 }
 
-wait_for_port() {   # address port seconds
+wait_for_port() {   # address port seconds launcher-pid
   local i
   for i in $(seq 1 $(( $3 * 10 ))); do
     [ -n "$(listener_pid "$1" "$2")" ] && return 0
+    kill -0 "$4" 2>/dev/null || return 1
     sleep 0.1
   done
   return 1
+}
+
+# ejabberd's private epmd (ERL_EPMD_PORT=14369), which Erlang starts detached.
+stop_epmd() {
+  local pid
+  pid=$(listener_pid 0.0.0.0 14369)
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null
+  return 0
 }
 
 stop_pid() {   # pid: TERM, then KILL after 10 s
@@ -178,7 +188,7 @@ modules:
   mod_disco: {}
   mod_ping: {}
   mod_register: { ip_access: all, access: register }
-  mod_carbons: {}
+  mod_carboncopy: {}
   mod_privacy: {}
   mod_blocking: {}
   mod_private: {}
@@ -205,7 +215,7 @@ run_server() {   # name
   log "$name: starting on $address:$PORT"
   local t0=$(date +%s.%N)
   "start_$name"
-  if ! wait_for_port "$address" "$PORT" 90; then
+  if ! wait_for_port "$address" "$PORT" 90 "${LAUNCHED[-1]}"; then
     log "$name: did not listen within 90 s; its log:"; tail -20 "$SCRATCH/$name/"*.log >&2 || true; return 0
   fi
   pid=$(listener_pid "$address" "$PORT")
@@ -237,7 +247,7 @@ run_server() {   # name
   fi
 
   stop_pid "$pid"
-  if [ "$name" = ejabberd ]; then stop_pid "$(listener_pid 127.0.0.1 14369)"; stop_pid "$(listener_pid 0.0.0.0 14369)"; fi
+  [ "$name" = ejabberd ] && stop_epmd
   RAN+=("$name")
 }
 value() { grep -h "^$2=" "$1" 2>/dev/null | tail -1 | cut -d= -f2; }
