@@ -54,6 +54,7 @@ internal static class ChatScenario
         var seconds = o.Duration.TotalSeconds;
         report.Add("chat_sessions", pool.Opened);
         report.Add("conn_failures", pool.Failures);
+        report.Add("sasl_mechanism", pool.Mechanism);
         report.Add("chat_offered_per_s", o.Rate);
         report.Add("chat_sent_per_s", sent / seconds);
         report.Add("chat_msgs_per_s", delivered / seconds);

@@ -1,0 +1,47 @@
+using System.Globalization;
+using System.Net;
+using Parley.Load;
+using Parley.Load.Scenarios;
+using Parley.Server.Tests.Infrastructure;
+
+namespace Parley.Server.Tests.Load;
+
+/// <summary>The load generator (tools/Parley.Load) against the server in-process: a smoke test, not a measurement.</summary>
+public sealed class LoadGeneratorTests
+{
+    [Fact]
+    public async Task Twenty_users_register_log_in_and_chat_and_every_message_arrives_with_its_latency()
+    {
+        await using var server = await TestServer.StartAsync(new()
+        {
+            ["Registration:Enabled"] = "true",
+            ["Registration:PerAddressPerHour"] = "1000",
+        });
+        var o = new LoadOptions
+        {
+            Server = new IPEndPoint(IPAddress.Loopback, server.StartTlsPort),
+            Domain = TestServer.Domain,
+            Users = 20,
+            Rate = 200,
+            Warmup = TimeSpan.FromSeconds(0.2),
+            Duration = TimeSpan.FromSeconds(2),
+            Pid = Environment.ProcessId,
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+
+        var registered = new Report(o with { Scenario = "register" });
+        Assert.Equal(0, await RegisterScenario.RunAsync(o with { Scenario = "register" }, registered, timeout.Token));
+        Assert.Equal("20", registered["register_ok"]);
+
+        var chat = new Report(o with { Scenario = "chat" });
+        Assert.Equal(0, await ChatScenario.RunAsync(o with { Scenario = "chat" }, chat, timeout.Token));
+        Assert.Equal("20", chat["chat_sessions"]);
+        Assert.Equal("SCRAM-SHA-256", chat["sasl_mechanism"]);
+        var sent = long.Parse(chat["chat_sent"]!, CultureInfo.InvariantCulture);
+        Assert.True(sent > 100, $"sent {sent}");
+        Assert.Equal(chat["chat_sent"], chat["chat_delivered"]);
+        Assert.Equal("0", chat["chat_misdelivered"]);
+        Assert.True(double.Parse(chat["chat_p99_ms"]!, CultureInfo.InvariantCulture) > 0);
+        Assert.NotNull(chat["chat_cpu_us_per_msg"]);
+    }
+}
