@@ -27,10 +27,11 @@ done
 DOMAIN=load.localhost
 PORT=${LOAD_PORT:-15222}
 PASSWORD=load-password
+# Sizes can be overridden from the environment, e.g. STORM_USERS=10000 bench/load/compare.sh
 if [ $QUICK = 1 ]; then
-  STORM_USERS=300; CHAT_USERS=100; RATES="2000"; DURATION=5; IDLE=2
+  : "${STORM_USERS:=400}" "${CHAT_USERS:=100}" "${RATES:=2000}" "${DURATION:=4}" "${IDLE:=1.5}"
 else
-  STORM_USERS=5000; CHAT_USERS=1000; RATES="1000 2000 4000 8000"; DURATION=15; IDLE=5
+  : "${STORM_USERS:=2000}" "${CHAT_USERS:=1000}" "${RATES:=1000 2000 4000 8000}" "${DURATION:=15}" "${IDLE:=5}"
 fi
 USERS=$(( STORM_USERS > CHAT_USERS ? STORM_USERS : CHAT_USERS ))
 declare -A ADDRESS=([parley]=127.0.0.2 [prosody]=127.0.0.3 [ejabberd]=127.0.0.4)
@@ -137,6 +138,7 @@ registration_throttle_max = 1000000
 authentication = "internal_hashed"
 storage = "internal"
 network_backend = "epoll"
+tcp_backlog = 512
 ssl = { certificate = "$SCRATCH/tls/$DOMAIN.crt"; key = "$SCRATCH/tls/$DOMAIN.key" }
 VirtualHost "$DOMAIN"
 EOF
@@ -144,6 +146,7 @@ EOF
   LAUNCHED+=($!)
 }
 
+# The listen backlog is 512 for all three, Kestrel's default (ejabberd's is 5, which drops SYNs in a storm).
 # --- ejabberd 23.01: a private copy of ejabberdctl that runs as the current user, with its own config directory,
 # node name, cookie (HOME), spool, logs and epmd port; no shaper (the default 3000 B/s would throttle the load).
 start_ejabberd() {
@@ -171,6 +174,7 @@ listen:
     starttls_required: $([ "$TLS" = plain ] && echo false || echo true)
     access: c2s
     shaper: none
+    backlog: 512
 auth_method: internal
 auth_password_format: scram
 auth_scram_hash: sha256
@@ -230,6 +234,8 @@ run_server() {   # name
   FIG[$name.idle_session_kib]=$(value "$SCRATCH/$name.storm" idle_session_kib)
   FIG[$name.conn_failures]=$(value "$SCRATCH/$name.storm" conn_failures)
   FIG[$name.storm_load]=$(value "$SCRATCH/$name.storm" loadavg)
+  FIG[$name.conn_server_cpu_ms]=$(value "$SCRATCH/$name.storm" conn_server_cpu_ms)
+  FIG[$name.sasl_mechanism]=$(value "$SCRATCH/$name.storm" sasl_mechanism)
   log "$name: storm ${FIG[$name.conn_setup_per_s]} conn/s, ${FIG[$name.idle_session_kib]} KiB/session, ${FIG[$name.conn_failures]} failed"
 
   # The best chat step: the highest delivered rate with under 1 % lost.
@@ -243,7 +249,7 @@ run_server() {   # name
     if [ -n "$sent" ] && [ "$sent" != 0 ] && [ "$(echo "$lost * 100 < $sent" | bc)" = 1 ]; then best=$out; fi
   done
   if [ -n "$best" ]; then
-    for f in chat_msgs_per_s chat_p99_ms chat_cpu_us_per_msg loadavg; do FIG[$name.$f]=$(value "$best" "$f"); done
+    for f in chat_msgs_per_s chat_p50_ms chat_p99_ms chat_p999_ms chat_cpu_us_per_msg load_cpu_us_per_msg loadavg; do FIG[$name.$f]=$(value "$best" "$f"); done
   fi
 
   stop_pid "$pid"
@@ -262,7 +268,7 @@ echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mode: $([ $QUICK = 1 ] && echo quick || echo full), $TLS, storm $STORM_USERS users, chat $CHAT_USERS users at $RATES msg/s offered for $DURATION s"
 printf '%-22s' figure; for s in "${RAN[@]}"; do printf '%14s' "$s"; done; echo
-for f in $FIGURES conn_failures; do
+for f in $FIGURES chat_p50_ms chat_p999_ms load_cpu_us_per_msg conn_server_cpu_ms conn_failures sasl_mechanism; do
   printf '%-22s' "$f"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.$f]:--}"; done; echo
 done
 printf '%-22s' "load avg (storm/chat)"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.storm_load]:--}/${FIG[$s.loadavg]:--}"; done; echo
