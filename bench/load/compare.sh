@@ -3,7 +3,8 @@
 # under a scratch folder, on its own loopback address, same domain, accounts, certificate and TLS setup, driven in
 # turn by the same load generator (tools/Parley.Load). Loopback only; every loop is bounded.
 #
-#   bench/load/compare.sh [--quick] [--tls starttls|plain] [--servers "parley prosody ejabberd"] [--keep]
+#   bench/load/compare.sh [--quick] [--tls starttls|plain] [--servers "parley prosody ejabberd"]
+#                         [--scenarios "storm chat presence"] [--keep]
 #
 # Output: one table, then one line per figure: <figure> parley=<v> best_peer=<v> ratio=<v>
 # (ratio = parley / best peer; for chat_p99_ms, chat_cpu_us_per_msg and idle_session_kib lower is better).
@@ -14,13 +15,15 @@ QUICK=0
 TLS=starttls
 SERVERS="parley prosody ejabberd"
 KEEP=0
+SCENARIOS=""
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1; shift ;;
     --tls) TLS=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
-    *) echo "usage: $0 [--quick] [--tls starttls|plain] [--servers \"parley prosody ejabberd\"] [--keep]" >&2; exit 2 ;;
+    --scenarios) SCENARIOS=$2; shift 2 ;;
+    *) echo "usage: $0 [--quick] [--tls starttls|plain] [--servers \"parley prosody ejabberd\"] [--scenarios \"storm chat presence\"] [--keep]" >&2; exit 2 ;;
   esac
 done
 
@@ -28,12 +31,20 @@ DOMAIN=load.localhost
 PORT=${LOAD_PORT:-15222}
 PASSWORD=load-password
 # Sizes can be overridden from the environment, e.g. STORM_USERS=10000 bench/load/compare.sh
+# Presence: PRESENCE_USERS with CONTACTS contacts each (subscriptions 'both'), PRESENCE_RATE changes a second.
 if [ $QUICK = 1 ]; then
   : "${STORM_USERS:=400}" "${CHAT_USERS:=100}" "${RATES:=2000}" "${DURATION:=4}" "${IDLE:=1.5}"
+  : "${SCENARIOS:=storm chat}" "${PRESENCE_USERS:=200}" "${PRESENCE_RATE:=100}"
 else
   : "${STORM_USERS:=2000}" "${CHAT_USERS:=1000}" "${RATES:=1000 2000 4000 8000}" "${DURATION:=15}" "${IDLE:=5}"
+  : "${SCENARIOS:=storm chat presence}" "${PRESENCE_USERS:=1000}" "${PRESENCE_RATE:=200}"
 fi
-USERS=$(( STORM_USERS > CHAT_USERS ? STORM_USERS : CHAT_USERS ))
+: "${CONTACTS:=50}"
+has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+USERS=0
+has storm && USERS=$STORM_USERS
+has chat && [ "$CHAT_USERS" -gt "$USERS" ] && USERS=$CHAT_USERS
+has presence && [ "$PRESENCE_USERS" -gt "$USERS" ] && USERS=$PRESENCE_USERS
 declare -A ADDRESS=([parley]=127.0.0.2 [prosody]=127.0.0.3 [ejabberd]=127.0.0.4)
 
 SCRATCH=$(mktemp -d /tmp/parley-compare.XXXXXX)
@@ -229,6 +240,7 @@ run_server() {   # name
   "$LOAD" register "${common[@]}" --users "$USERS" --concurrency 16 >"$SCRATCH/$name.register" 2>&1 || true
   log "$name: accounts $(grep -h '^register_ok=' "$SCRATCH/$name.register" | cut -d= -f2) of $USERS (load avg $(cut -d' ' -f1 /proc/loadavg))"
 
+  if has storm; then
   "$LOAD" storm "${common[@]}" --users "$STORM_USERS" --idle "$IDLE" >"$SCRATCH/$name.storm" 2>&1 || true
   FIG[$name.conn_setup_per_s]=$(value "$SCRATCH/$name.storm" conn_setup_per_s)
   FIG[$name.idle_session_kib]=$(value "$SCRATCH/$name.storm" idle_session_kib)
@@ -237,10 +249,12 @@ run_server() {   # name
   FIG[$name.conn_server_cpu_ms]=$(value "$SCRATCH/$name.storm" conn_server_cpu_ms)
   FIG[$name.sasl_mechanism]=$(value "$SCRATCH/$name.storm" sasl_mechanism)
   log "$name: storm ${FIG[$name.conn_setup_per_s]} conn/s, ${FIG[$name.idle_session_kib]} KiB/session, ${FIG[$name.conn_failures]} failed"
+  fi
 
   # The best chat step: the highest delivered rate with under 1 % lost.
   best=""
-  for rate in $RATES; do
+  RATES_RUN=""; has chat && RATES_RUN=$RATES
+  for rate in $RATES_RUN; do
     out=$SCRATCH/$name.chat.$rate
     "$LOAD" chat "${common[@]}" --users "$CHAT_USERS" --rate "$rate" --duration "$DURATION" >"$out" 2>&1 || true
     log "$name: chat offered $rate/s: delivered $(value "$out" chat_msgs_per_s)/s p99 $(value "$out" chat_p99_ms) ms, $(value "$out" chat_cpu_us_per_msg) µs CPU/msg (load avg $(value "$out" loadavg))"
@@ -250,6 +264,16 @@ run_server() {   # name
   done
   if [ -n "$best" ]; then
     for f in chat_msgs_per_s chat_p50_ms chat_p99_ms chat_p999_ms chat_cpu_us_per_msg load_cpu_us_per_msg loadavg; do FIG[$name.$f]=$(value "$best" "$f"); done
+  fi
+
+  if has presence; then
+    out=$SCRATCH/$name.roster
+    "$LOAD" roster "${common[@]}" --users "$PRESENCE_USERS" --contacts "$CONTACTS" >"$out" 2>&1 || true
+    log "$name: rosters $(value "$out" roster_subscriptions) of $(value "$out" roster_subscriptions_wanted) subscriptions in $(value "$out" roster_seconds) s"
+    out=$SCRATCH/$name.presence
+    "$LOAD" presence "${common[@]}" --users "$PRESENCE_USERS" --contacts "$CONTACTS" --rate "$PRESENCE_RATE" --duration "$DURATION" >"$out" 2>&1 || true
+    for f in presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza login_p50_ms login_p99_ms; do FIG[$name.$f]=$(value "$out" "$f"); done
+    log "$name: presence $(value "$out" presence_delivered_per_s)/s delivered of $(value "$out" presence_expected) expected in the window, p99 $(value "$out" presence_p99_ms) ms, $(value "$out" presence_cpu_us_per_stanza) µs CPU/stanza, login p50 $(value "$out" login_p50_ms) ms (load avg $(value "$out" loadavg))"
   fi
 
   stop_pid "$pid"
@@ -266,9 +290,10 @@ lower_is_better() { case $1 in chat_p99_ms|chat_cpu_us_per_msg|idle_session_kib)
 
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "mode: $([ $QUICK = 1 ] && echo quick || echo full), $TLS, storm $STORM_USERS users, chat $CHAT_USERS users at $RATES msg/s offered for $DURATION s"
+echo "mode: $([ $QUICK = 1 ] && echo quick || echo full), $TLS, scenarios: $SCENARIOS; storm $STORM_USERS users, chat $CHAT_USERS users at $RATES msg/s offered for $DURATION s; presence $PRESENCE_USERS users x $CONTACTS contacts at $PRESENCE_RATE changes/s"
 printf '%-22s' figure; for s in "${RAN[@]}"; do printf '%14s' "$s"; done; echo
-for f in $FIGURES chat_p50_ms chat_p999_ms load_cpu_us_per_msg conn_server_cpu_ms conn_failures sasl_mechanism; do
+for f in $FIGURES chat_p50_ms chat_p999_ms load_cpu_us_per_msg conn_server_cpu_ms conn_failures sasl_mechanism \
+    presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza login_p50_ms login_p99_ms; do
   printf '%-22s' "$f"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.$f]:--}"; done; echo
 done
 printf '%-22s' "load avg (storm/chat)"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.storm_load]:--}/${FIG[$s.loadavg]:--}"; done; echo

@@ -36,7 +36,7 @@ internal sealed class LoadConnection : IAsyncDisposable
     public string Mechanism { get; private set; } = "";
 
     /// <summary>Connects and negotiates a bound, available session for <paramref name="user"/>.</summary>
-    public static async Task<LoadConnection> OpenAsync(LoadOptions o, int index, string user, CancellationToken ct)
+    public static async Task<LoadConnection> OpenAsync(LoadOptions o, int index, string user, bool fetchRoster, CancellationToken ct)
     {
         var c = await ConnectAsync(o, index, ct);
         try
@@ -44,6 +44,15 @@ internal sealed class LoadConnection : IAsyncDisposable
             var features = await c.StartAsync(o, ct);
             features = await c.AuthenticateAsync(o, user, features, ct);
             await c.BindAsync(features, ct);
+            if (fetchRoster)
+            {
+                // RFC 6121 §2.1.3: what a client does on login before its initial presence.
+                await c.SendAsync(new Element("iq", Ns.Client).SetAttribute("type", "get").SetAttribute("id", "roster")
+                    .Add(new Element("query", Ns.Roster)), ct);
+                Element reply;
+                do reply = await c.ReadElementAsync(ct); while (reply.GetAttribute("id") != "roster");
+                if (reply.GetAttribute("type") != "result") throw new LoadException("roster get failed");
+            }
             // RFC 6121 §4.2: initial presence.
             c.Writer.Write("<presence/>"u8);
             await c.Writer.FlushAsync(ct);
@@ -193,7 +202,7 @@ internal sealed class LoadConnection : IAsyncDisposable
         return features;
     }
 
-    private async Task SendAsync(Element element, CancellationToken ct)
+    public async Task SendAsync(Element element, CancellationToken ct)
     {
         ElementWriter.Write(Writer, element, Ns.Client);
         await Writer.FlushAsync(ct);

@@ -19,6 +19,7 @@ internal sealed record LoadOptions
     public TimeSpan Warmup { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(3);
     public double Rate { get; init; } = 1000;
+    public int Contacts { get; init; } = 50;
     public int Concurrency { get; init; } = 64;
     public int? Pid { get; init; }
     public IPAddress SourceBase { get; init; } = IPAddress.Parse("127.0.1.1");
@@ -32,6 +33,8 @@ internal sealed record LoadOptions
           register   create the accounts by in-band registration (XEP-0077); existing ones count as done
           storm      N clients connect, negotiate, bind, send presence, then stay idle
           chat       N clients online; one-to-one chat messages to random online users at --rate per second
+          roster     N clients online subscribe to each other (both ways) until each has --contacts contacts
+          presence   N clients fetch their roster and come online; presence changes at --rate per second
 
         options:
           --server host:port    the server (default 127.0.0.1:5222)
@@ -45,7 +48,8 @@ internal sealed record LoadOptions
           --duration s          chat: measured seconds (default 10)
           --warmup s            chat: seconds of traffic before measuring (default 1)
           --idle s              storm: seconds to stay idle before reading the server's memory (default 3)
-          --rate r              chat: offered messages per second, in total (default 1000)
+          --rate r              chat, presence: offered messages or presence changes per second, in total (default 1000)
+          --contacts c          roster, presence: contacts per user, the neighbours i±1..i±c/2 (default 50)
           --concurrency c       connections negotiating at once (default 64)
           --pid p               the server's process id, for CPU time and resident memory from /proc
           --source-base a       first loopback source address (default 127.0.1.1)
@@ -59,7 +63,7 @@ internal sealed record LoadOptions
         error = null;
         if (args.Length == 0 || args[0] is "-h" or "--help") { error = Usage; return false; }
         var o = new LoadOptions { Scenario = args[0] };
-        if (o.Scenario is not ("register" or "storm" or "chat")) { error = "unknown scenario: " + o.Scenario; return false; }
+        if (o.Scenario is not ("register" or "storm" or "chat" or "roster" or "presence")) { error = "unknown scenario: " + o.Scenario; return false; }
         for (var i = 1; i < args.Length; i++)
         {
             var name = args[i];
@@ -81,6 +85,7 @@ internal sealed record LoadOptions
                     "--warmup" => o with { Warmup = Seconds(value) },
                     "--idle" => o with { Idle = Seconds(value) },
                     "--rate" => o with { Rate = double.Parse(value, CultureInfo.InvariantCulture) },
+                    "--contacts" => o with { Contacts = Positive(value) },
                     "--concurrency" => o with { Concurrency = Positive(value) },
                     "--pid" => o with { Pid = Positive(value) },
                     "--source-base" => o with { SourceBase = IPAddress.Parse(value) },
@@ -95,7 +100,7 @@ internal sealed record LoadOptions
                 return false;
             }
         }
-        if (o.Scenario == "chat" && o.Users < 2) { error = "chat needs at least 2 users"; return false; }
+        if (o.Users < 2 && o.Scenario is "chat" or "roster" or "presence") { error = o.Scenario + " needs at least 2 users"; return false; }
         options = o;
         return true;
     }
@@ -106,6 +111,17 @@ internal sealed record LoadOptions
         var bytes = SourceBase.GetAddressBytes();
         var value = (uint)(bytes[0] << 24 | bytes[1] << 16 | bytes[2] << 8 | bytes[3]) + (uint)(index % Sources);
         return new IPAddress([(byte)(value >> 24), (byte)(value >> 16), (byte)(value >> 8), (byte)value]);
+    }
+
+    /// <summary>The contacts of user <paramref name="index"/>: its neighbours on a ring, --contacts/2 on each side.</summary>
+    public IEnumerable<int> ContactsOf(int index)
+    {
+        var half = Math.Min(Contacts, Users - 1) / 2;
+        for (var k = 1; k <= half; k++)
+        {
+            yield return (index + k) % Users;
+            yield return (index - k + Users) % Users;
+        }
     }
 
     public string UserName(int index) => UserPrefix + (FirstUser + index).ToString(CultureInfo.InvariantCulture);

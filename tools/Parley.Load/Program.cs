@@ -14,6 +14,8 @@ var code = o.Scenario switch
 {
     "register" => await RegisterScenario.RunAsync(o, report, cts.Token),
     "storm" => await StormScenario.RunAsync(o, report, cts.Token),
+    "roster" => await RosterScenario.RunAsync(o, report, cts.Token),
+    "presence" => await PresenceScenario.RunAsync(o, report, cts.Token),
     _ => await ChatScenario.RunAsync(o, report, cts.Token),
 };
 report.Print();

@@ -19,7 +19,7 @@ internal sealed class SessionPool : IAsyncDisposable
     public int Opened => Connections.Length - Failures;
 
     /// <summary>Opens sessions <paramref name="from"/>..<paramref name="to"/> (exclusive); <paramref name="onOpened"/> starts each one's reader.</summary>
-    public async Task OpenAsync(LoadOptions o, int from, int to, Action<int, LoadConnection> onOpened, CancellationToken ct)
+    public async Task OpenAsync(LoadOptions o, int from, int to, Action<int, LoadConnection> onOpened, CancellationToken ct, bool fetchRoster = false)
     {
         var next = from - 1;
         var start = Stopwatch.GetTimestamp();
@@ -34,7 +34,7 @@ internal sealed class SessionPool : IAsyncDisposable
                     var t0 = Stopwatch.GetTimestamp();
                     try
                     {
-                        var c = await LoadConnection.OpenAsync(o, i, o.UserName(i), ct);
+                        var c = await LoadConnection.OpenAsync(o, i, o.UserName(i), fetchRoster, ct);
                         SetupMicros.Record((long)Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
                         Connections[i] = c;
                         Mechanism = c.Mechanism;

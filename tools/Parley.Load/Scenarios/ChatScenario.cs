@@ -12,7 +12,7 @@ internal static class ChatScenario
 
     public static async Task<int> RunAsync(LoadOptions o, Report report, CancellationToken ct)
     {
-        var traffic = new ChatTraffic(o);
+        var traffic = new MarkedTraffic(o);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var receivers = new Task?[o.Users];
         await using var pool = new SessionPool(o.Users);
@@ -23,24 +23,21 @@ internal static class ChatScenario
         if (online.Count < 2) { Console.Error.WriteLine("chat: fewer than two sessions"); return 1; }
         await Task.Delay(500, ct);   // let the presence flurry of login settle
 
-        // Pacers own disjoint sets of senders, so no two ever write to one connection at once.
-        var pacers = Math.Clamp((int)(o.Rate / 2000) + 1, 1, Math.Min(8, online.Count));
         var start = Stopwatch.GetTimestamp();
         var windowStart = start + (long)(o.Warmup.TotalSeconds * Stopwatch.Frequency);
         var windowEnd = windowStart + (long)(o.Duration.TotalSeconds * Stopwatch.Frequency);
         traffic.OpenWindow(windowStart, windowEnd);
-        var tasks = new Task[pacers];
-        for (var p = 0; p < pacers; p++)
+        var pacing = Pacer.RunAsync(pool, online, Pacer.For(o.Rate, online.Count), o.Rate, start, windowEnd, (random, from, writer) =>
         {
-            var mine = new List<int>();
-            for (var k = p; k < online.Count; k += pacers) mine.Add(online[k]);
-            tasks[p] = Task.Run(() => PaceAsync(traffic, pool, online, mine.ToArray(), o.Rate / pacers, start, windowEnd, ct), ct);
-        }
+            int to;
+            do to = online[random.Next(online.Count)]; while (to == from);
+            return traffic.Write(writer, to);
+        }, traffic, static _ => 1, ct);
 
         await Task.Delay(TimeSpan.FromTicks(Math.Max(0, (long)((windowStart - Stopwatch.GetTimestamp()) * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency))), ct);
         var serverBefore = ProcessSample.Read(o.Pid);
         var selfBefore = ProcessSample.Read(Environment.ProcessId);
-        await Task.WhenAll(tasks);
+        await pacing;
         var serverAfter = ProcessSample.Read(o.Pid);
         var selfAfter = ProcessSample.Read(Environment.ProcessId);
 
@@ -76,31 +73,5 @@ internal static class ChatScenario
             report.Add("load_cpu_us_per_msg", (la.Cpu - lb.Cpu).TotalMicroseconds / delivered);
         await stop.CancelAsync();
         return pool.Failures == 0 && delivered > 0 ? 0 : 1;
-    }
-
-    private static async Task PaceAsync(ChatTraffic traffic, SessionPool pool, List<int> online, int[] senders, double rate,
-        long start, long end, CancellationToken ct)
-    {
-        long sent = 0;
-        var random = new Random(senders[0]);
-        while (true)
-        {
-            var now = Stopwatch.GetTimestamp();
-            if (now >= end) return;
-            // Open loop: the number due by now, whatever was late before.
-            var due = (long)((now - start) / (double)Stopwatch.Frequency * rate);
-            for (; sent < due; sent++)
-            {
-                var from = senders[random.Next(senders.Length)];
-                int to;
-                do to = online[random.Next(online.Count)]; while (to == from);
-                var writer = pool.Connections[from]!.Writer;
-                var stamp = traffic.Write(writer, to);
-                if (traffic.InWindow(stamp)) Interlocked.Increment(ref traffic.SentInWindow);
-                var flush = writer.FlushAsync(ct);
-                if (!flush.IsCompletedSuccessfully) await flush;
-            }
-            await Task.Delay(1, ct);
-        }
     }
 }

@@ -64,5 +64,5 @@ internal static class StormScenario
         return pool.Failures == 0 ? 0 : 1;
     }
 
-    private static void Drain(LoadConnection c, CancellationToken ct) => _ = ChatTraffic.DrainAsync(c.Reader, ct);
+    private static void Drain(LoadConnection c, CancellationToken ct) => _ = MarkedTraffic.DrainAsync(c.Reader, ct);
 }

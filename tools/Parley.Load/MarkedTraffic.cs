@@ -7,29 +7,33 @@ using System.Text;
 namespace Parley.Load;
 
 /// <summary>
-/// The steady-state loop of the chat scenario, allocation-free per message. A message's body is a marker,
-/// <c>~</c> + the send time (16 hex digits of <see cref="Stopwatch"/> ticks) + the recipient's index (8 hex digits)
-/// + <c>~</c>; a receiver finds markers in the raw bytes instead of building an element tree per stanza, and checks
-/// the index so that a bounce returned to the sender is never counted as a delivery.
+/// The steady-state loop of the chat and presence scenarios, allocation-free per stanza. A chat message's body, or a
+/// presence's status, is a marker: <c>~</c> + the send time (16 hex digits of <see cref="Stopwatch"/> ticks) + an
+/// index (8 hex digits) + <c>~</c>. A receiver finds markers in the raw bytes instead of building an element tree per
+/// stanza. For chat the index is the recipient's, so that a bounce returned to the sender never counts as a delivery;
+/// for presence (a broadcast) it is the sender's, so that the echo of a user's own presence is not counted.
 /// </summary>
-internal sealed class ChatTraffic
+internal sealed class MarkedTraffic
 {
     private const int MarkerLength = 26;
     private static readonly StandardFormat Hex16 = new('X', 16);
     private static readonly StandardFormat Hex8 = new('X', 8);
 
     private readonly byte[][] _jids;
+    private readonly bool _broadcast;
     private long _windowStart = long.MaxValue;
     private long _windowEnd = long.MaxValue;
 
-    public ChatTraffic(LoadOptions o)
+    public MarkedTraffic(LoadOptions o, bool broadcast = false)
     {
+        _broadcast = broadcast;
         _jids = new byte[o.Users][];
         for (var i = 0; i < o.Users; i++) _jids[i] = Encoding.UTF8.GetBytes(o.UserName(i) + "@" + o.Domain);
     }
 
     public LatencyHistogram Latency { get; } = new();
     public long SentInWindow;
+    public long ExpectedInWindow;
     public long DeliveredInWindow;
     public long DeliveredTotal;
     public long Misdelivered;
@@ -56,6 +60,21 @@ internal sealed class ChatTraffic
         Utf8Formatter.TryFormat((uint)recipient, span[n..], out w, Hex8);
         n += w;
         n += Put(span[n..], "~</body></message>"u8);
+        writer.Advance(n);
+        return now;
+    }
+
+    /// <summary>Writes a presence change of <paramref name="sender"/>, stamped with the current time, in its status.</summary>
+    public static long WritePresence(PipeWriter writer, int sender, bool away)
+    {
+        var span = writer.GetSpan(128);
+        var n = Put(span, away ? "<presence><show>away</show><status>~"u8 : "<presence><status>~"u8);
+        var now = Stopwatch.GetTimestamp();
+        Utf8Formatter.TryFormat(now, span[n..], out var w, Hex16);
+        n += w;
+        Utf8Formatter.TryFormat((uint)sender, span[n..], out w, Hex8);
+        n += w;
+        n += Put(span[n..], "~</status></presence>"u8);
         writer.Advance(n);
         return now;
     }
@@ -111,7 +130,11 @@ internal sealed class ChatTraffic
                 && Utf8Parser.TryParse(marker.Slice(17, 8), out uint to, out var b, 'X') && b == 8)
             {
                 reader.Advance(MarkerLength);
-                if (to != (uint)self)
+                if (_broadcast)
+                {
+                    if (to == (uint)self) continue;
+                }
+                else if (to != (uint)self)
                 {
                     Interlocked.Increment(ref Misdelivered);
                     continue;
