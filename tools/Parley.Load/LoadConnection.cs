@@ -35,6 +35,9 @@ internal sealed class LoadConnection : IAsyncDisposable
     public PipeWriter Writer { get; private set; }
     public string Mechanism { get; private set; } = "";
 
+    /// <summary>With a roster fetched at login: the contacts whose subscription is already 'both'.</summary>
+    public HashSet<string> MutualContacts { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Connects and negotiates a bound, available session for <paramref name="user"/>.</summary>
     public static async Task<LoadConnection> OpenAsync(LoadOptions o, int index, string user, bool fetchRoster, CancellationToken ct)
     {
@@ -52,6 +55,9 @@ internal sealed class LoadConnection : IAsyncDisposable
                 Element reply;
                 do reply = await c.ReadElementAsync(ct); while (reply.GetAttribute("id") != "roster");
                 if (reply.GetAttribute("type") != "result") throw new LoadException("roster get failed");
+                if (reply.Child("query", Ns.Roster) is { } query)
+                    foreach (var item in query.Children)
+                        if (item.GetAttribute("subscription") == "both" && item.GetAttribute("jid") is { } jid) c.MutualContacts.Add(jid);
             }
             // RFC 6121 §4.2: initial presence.
             c.Writer.Write("<presence/>"u8);
