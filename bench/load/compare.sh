@@ -37,7 +37,7 @@ if [ $QUICK = 1 ]; then
   : "${SCENARIOS:=storm chat}" "${PRESENCE_USERS:=200}" "${PRESENCE_RATE:=100}"
 else
   : "${STORM_USERS:=2000}" "${CHAT_USERS:=1000}" "${RATES:=1000 2000 4000 8000}" "${DURATION:=15}" "${IDLE:=5}"
-  : "${SCENARIOS:=storm chat presence}" "${PRESENCE_USERS:=1000}" "${PRESENCE_RATE:=200}"
+  : "${SCENARIOS:=storm chat presence}" "${PRESENCE_USERS:=500}" "${PRESENCE_RATE:=200}"
 fi
 : "${CONTACTS:=50}"
 has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -272,7 +272,7 @@ run_server() {   # name
     log "$name: rosters $(value "$out" roster_subscriptions) of $(value "$out" roster_subscriptions_wanted) subscriptions in $(value "$out" roster_seconds) s"
     out=$SCRATCH/$name.presence
     "$LOAD" presence "${common[@]}" --users "$PRESENCE_USERS" --contacts "$CONTACTS" --rate "$PRESENCE_RATE" --duration "$DURATION" >"$out" 2>&1 || true
-    for f in presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza login_p50_ms login_p99_ms; do FIG[$name.$f]=$(value "$out" "$f"); done
+    for f in presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza presence_mutual_contacts_avg login_p50_ms login_p99_ms; do FIG[$name.$f]=$(value "$out" "$f"); done
     log "$name: presence $(value "$out" presence_delivered_per_s)/s delivered of $(value "$out" presence_expected) expected in the window, p99 $(value "$out" presence_p99_ms) ms, $(value "$out" presence_cpu_us_per_stanza) µs CPU/stanza, login p50 $(value "$out" login_p50_ms) ms (load avg $(value "$out" loadavg))"
   fi
 
@@ -293,7 +293,7 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | 
 echo "mode: $([ $QUICK = 1 ] && echo quick || echo full), $TLS, scenarios: $SCENARIOS; storm $STORM_USERS users, chat $CHAT_USERS users at $RATES msg/s offered for $DURATION s; presence $PRESENCE_USERS users x $CONTACTS contacts at $PRESENCE_RATE changes/s"
 printf '%-22s' figure; for s in "${RAN[@]}"; do printf '%14s' "$s"; done; echo
 for f in $FIGURES chat_p50_ms chat_p999_ms load_cpu_us_per_msg conn_server_cpu_ms conn_failures sasl_mechanism \
-    presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza login_p50_ms login_p99_ms; do
+    presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza presence_mutual_contacts_avg login_p50_ms login_p99_ms; do
   printf '%-22s' "$f"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.$f]:--}"; done; echo
 done
 printf '%-22s' "load avg (storm/chat)"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.storm_load]:--}/${FIG[$s.loadavg]:--}"; done; echo
