@@ -291,12 +291,14 @@ lower_is_better() { case $1 in chat_p99_ms|chat_cpu_us_per_msg|idle_session_kib)
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mode: $([ $QUICK = 1 ] && echo quick || echo full), $TLS, scenarios: $SCENARIOS; storm $STORM_USERS users, chat $CHAT_USERS users at $RATES msg/s offered for $DURATION s; presence $PRESENCE_USERS users x $CONTACTS contacts at $PRESENCE_RATE changes/s"
-printf '%-22s' figure; for s in "${RAN[@]}"; do printf '%14s' "$s"; done; echo
+printf '%-28s' figure; for s in "${RAN[@]}"; do printf '%14s' "$s"; done; echo
 for f in $FIGURES chat_p50_ms chat_p999_ms load_cpu_us_per_msg conn_server_cpu_ms conn_failures sasl_mechanism \
     presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza presence_mutual_contacts_avg login_p50_ms login_p99_ms; do
-  printf '%-22s' "$f"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.$f]:--}"; done; echo
+  row=""; for s in "${RAN[@]}"; do row+=${FIG[$s.$f]:-}; done
+  [ -z "$row" ] && continue   # a scenario that did not run
+  printf '%-28s' "$f"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.$f]:--}"; done; echo
 done
-printf '%-22s' "load avg (storm/chat)"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.storm_load]:--}/${FIG[$s.loadavg]:--}"; done; echo
+printf '%-28s' "load avg (storm/chat)"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.storm_load]:--}/${FIG[$s.loadavg]:--}"; done; echo
 echo
 for f in $FIGURES; do
   p=${FIG[parley.$f]:-}

@@ -44,4 +44,36 @@ public sealed class LoadGeneratorTests
         Assert.True(double.Parse(chat["chat_p99_ms"]!, CultureInfo.InvariantCulture) > 0);
         Assert.NotNull(chat["chat_cpu_us_per_msg"]);
     }
+
+    [Fact]
+    public async Task Ten_users_make_mutual_rosters_and_each_presence_change_reaches_every_contact()
+    {
+        await using var server = await TestServer.StartAsync(new()
+        {
+            ["Registration:Enabled"] = "true",
+            ["Registration:PerAddressPerHour"] = "1000",
+        });
+        var o = new LoadOptions
+        {
+            Server = new IPEndPoint(IPAddress.Loopback, server.StartTlsPort),
+            Domain = TestServer.Domain,
+            Users = 10,
+            Contacts = 4,
+            Rate = 50,
+            Warmup = TimeSpan.FromSeconds(0.2),
+            Duration = TimeSpan.FromSeconds(1),
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, await RegisterScenario.RunAsync(o, new Report(o), timeout.Token));
+
+        var roster = new Report(o);
+        Assert.Equal(0, await RosterScenario.RunAsync(o, roster, timeout.Token));
+        Assert.Equal("40", roster["roster_subscriptions"]);
+
+        var presence = new Report(o);
+        Assert.Equal(0, await PresenceScenario.RunAsync(o, presence, timeout.Token));
+        Assert.Equal("4", presence["presence_mutual_contacts_avg"]);
+        Assert.Equal(presence["presence_expected"], presence["presence_delivered"]);
+        Assert.True(long.Parse(presence["presence_delivered"]!, CultureInfo.InvariantCulture) >= 100);
+    }
 }
