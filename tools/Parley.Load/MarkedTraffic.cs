@@ -54,11 +54,7 @@ internal sealed class MarkedTraffic
         var n = Put(span, "<message type='chat' to='"u8);
         n += Put(span[n..], _jids[recipient]);
         n += Put(span[n..], "'><body>~"u8);
-        var now = Stopwatch.GetTimestamp();
-        Utf8Formatter.TryFormat(now, span[n..], out var w, Hex16);
-        n += w;
-        Utf8Formatter.TryFormat((uint)recipient, span[n..], out w, Hex8);
-        n += w;
+        var now = PutMarker(span, ref n, recipient);
         n += Put(span[n..], "~</body></message>"u8);
         writer.Advance(n);
         return now;
@@ -69,11 +65,7 @@ internal sealed class MarkedTraffic
     {
         var span = writer.GetSpan(128);
         var n = Put(span, away ? "<presence><show>away</show><status>~"u8 : "<presence><status>~"u8);
-        var now = Stopwatch.GetTimestamp();
-        Utf8Formatter.TryFormat(now, span[n..], out var w, Hex16);
-        n += w;
-        Utf8Formatter.TryFormat((uint)sender, span[n..], out w, Hex8);
-        n += w;
+        var now = PutMarker(span, ref n, sender);
         n += Put(span[n..], "~</status></presence>"u8);
         writer.Advance(n);
         return now;
@@ -150,6 +142,17 @@ internal sealed class MarkedTraffic
             }
         }
         return buffer.End;
+    }
+
+    // The marker's time and index (the '~' on each side are part of the fixed markup around it).
+    private static long PutMarker(Span<byte> span, ref int n, int index)
+    {
+        var now = Stopwatch.GetTimestamp();
+        Utf8Formatter.TryFormat(now, span[n..], out var w, Hex16);
+        n += w;
+        Utf8Formatter.TryFormat((uint)index, span[n..], out w, Hex8);
+        n += w;
+        return now;
     }
 
     private static int Put(Span<byte> destination, ReadOnlySpan<byte> bytes)

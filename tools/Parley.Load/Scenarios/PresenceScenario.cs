@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Parley.Load.Scenarios;
 
 /// <summary>
@@ -36,24 +34,12 @@ internal static class PresenceScenario
             }
         await Task.Delay(1000, ct);   // let the presence flurry of login settle
 
-        var start = Stopwatch.GetTimestamp();
-        var windowStart = start + (long)(o.Warmup.TotalSeconds * Stopwatch.Frequency);
-        var windowEnd = windowStart + (long)(o.Duration.TotalSeconds * Stopwatch.Frequency);
-        traffic.OpenWindow(windowStart, windowEnd);
         var away = new bool[o.Users];
-        var pacing = Pacer.RunAsync(pool, online, Pacer.For(o.Rate, online.Count), o.Rate, start, windowEnd, (_, from, writer) =>
+        var cost = await Pacer.MeasureAsync(o, pool, online, (_, from, writer) =>
         {
             away[from] = !away[from];
             return MarkedTraffic.WritePresence(writer, from, away[from]);
-        }, traffic, from => onlineContacts[from], ct);
-
-        await Task.Delay(TimeSpan.FromTicks(Math.Max(0, (long)((windowStart - Stopwatch.GetTimestamp()) * (double)TimeSpan.TicksPerSecond / Stopwatch.Frequency))), ct);
-        var serverBefore = ProcessSample.Read(o.Pid);
-        await pacing;
-        var serverAfter = ProcessSample.Read(o.Pid);
-        var drainStart = Stopwatch.GetTimestamp();
-        while (Interlocked.Read(ref traffic.DeliveredInWindow) < Interlocked.Read(ref traffic.ExpectedInWindow) && Stopwatch.GetElapsedTime(drainStart) < MaxDrain)
-            await Task.Delay(20, ct);
+        }, traffic, from => onlineContacts[from], MaxDrain, ct);
 
         var delivered = Interlocked.Read(ref traffic.DeliveredInWindow);
         var expected = Interlocked.Read(ref traffic.ExpectedInWindow);
@@ -70,8 +56,8 @@ internal static class PresenceScenario
         report.Add("presence_delivered", delivered);
         report.Add("presence_p50_ms", traffic.Latency.Percentile(0.50) / 1000.0);
         report.Add("presence_p99_ms", traffic.Latency.Percentile(0.99) / 1000.0);
-        if (serverBefore is { } sb && serverAfter is { } sa && delivered > 0)
-            report.Add("presence_cpu_us_per_stanza", (sa.Cpu - sb.Cpu).TotalMicroseconds / delivered);
+        if (cost.Server is { } server && delivered > 0)
+            report.Add("presence_cpu_us_per_stanza", server.TotalMicroseconds / delivered);
         await stop.CancelAsync();
         return pool.Failures == 0 && delivered > 0 ? 0 : 1;
     }
