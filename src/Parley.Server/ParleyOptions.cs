@@ -88,6 +88,15 @@ public sealed class ParleyOptions
     /// <summary>External components (XEP-0114) such as gateways, each on its own domain with its own secret.</summary>
     public ComponentsOptions Components { get; set; } = new();
 
+    /// <summary>The bare JIDs in <see cref="Admins"/> (entries that are not JIDs are left out; Validate names them).</summary>
+    public HashSet<Parley.Protocol.Jid> AdminJids()
+    {
+        var set = new HashSet<Parley.Protocol.Jid>();
+        foreach (var a in Admins)
+            if (Parley.Protocol.Jid.TryParse(a, out var jid)) set.Add(jid.Bare);
+        return set;
+    }
+
     /// <summary>Checks every value; returns the problems, each naming its configuration key.</summary>
     public IReadOnlyList<string> Validate()
     {

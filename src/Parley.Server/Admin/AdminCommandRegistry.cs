@@ -78,6 +78,14 @@ public sealed partial class AdminCommandRegistry(IServiceProvider services, ILog
         return null;
     }
 
+    /// <summary>The command at a REST or console path ("user/add"), or null.</summary>
+    public static AdminCommand? FindByPath(string? path)
+    {
+        foreach (var c in All)
+            if (c.Path == path) return c;
+        return null;
+    }
+
     /// <summary>
     /// Validates the arguments and runs the command; logs who ran which command (never the arguments).
     /// <paramref name="actor"/> says who: "cli", "xmpp admin@example.org", "api token ci", "web admin@example.org".

@@ -40,10 +40,7 @@ public static class AdminApiEndpoints
             await WriteAsync(http, StatusCodes.Status401Unauthorized, Refusal("unauthorized", "A valid bearer token is required (parley token create)")).ConfigureAwait(false);
             return;
         }
-        AdminCommand? command = null;
-        foreach (var c in AdminCommandRegistry.All)
-            if (c.Path == path) command = c;
-        if (command is null)
+        if (AdminCommandRegistry.FindByPath(path) is not { } command)
         {
             await WriteAsync(http, StatusCodes.Status404NotFound, Refusal("not-found", $"No command at {Root}/{path}; see {Root}/openapi.json")).ConfigureAwait(false);
             return;

@@ -160,12 +160,7 @@ public static partial class AdminConsoleEndpoints
         IsEssential = true,
     };
 
-    private static bool IsAdmin(ParleyOptions options, Jid account)
-    {
-        foreach (var a in options.Admins)
-            if (Jid.TryParse(a, out var jid) && jid.Bare == account.Bare) return true;
-        return false;
-    }
+    private static bool IsAdmin(ParleyOptions options, Jid account) => options.AdminJids().Contains(account.Bare);
 
     private static string Domain(HttpContext http) => http.RequestServices.GetRequiredService<IOptions<ParleyOptions>>().Value.Domain;
 
@@ -217,9 +212,7 @@ public static partial class AdminConsoleEndpoints
             await http.Response.WriteAsync("The form did not come from this console (CSRF check failed).\n", http.RequestAborted).ConfigureAwait(false);
             return;
         }
-        AdminCommand? command = null;
-        foreach (var c in AdminCommandRegistry.All)
-            if (c.Path == path) command = c;
+        var command = AdminCommandRegistry.FindByPath(path);
         var view = new AdminConsolePages.View(session.Admin.ToString(), session.Csrf, Domain(http), null);
         if (command is null)
         {

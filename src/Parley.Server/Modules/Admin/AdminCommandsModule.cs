@@ -21,7 +21,7 @@ public sealed class AdminCommandsModule(AdminCommandRegistry registry, Addresses
 {
     private const string AdminForm = "http://jabber.org/protocol/admin";
     private const string RegistryForm = "urn:parley:admin";
-    private readonly HashSet<Jid> _admins = ParseAdmins(options.Value.Admins);
+    private readonly HashSet<Jid> _admins = options.Value.AdminJids();
     private Entry[]? _commands;
 
     private sealed record Reply(StanzaError? Error, Element? Result, string Note);
@@ -253,14 +253,6 @@ public sealed class AdminCommandsModule(AdminCommandRegistry registry, Addresses
     };
 
     private static Reply Bad(string text) => new(StanzaError.BadRequest(text), null, "");
-
-    private static HashSet<Jid> ParseAdmins(List<string> admins)
-    {
-        var set = new HashSet<Jid>();
-        foreach (var a in admins)
-            if (Jid.TryParse(a, out var jid)) set.Add(jid.Bare);
-        return set;
-    }
 }
 
 /// <summary>XEP-0050: the &lt;command/&gt; payload (read as an element).</summary>

@@ -38,15 +38,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
     private bool _loaded;
 
     private readonly MucOptions _limits = options.Value.Muc;
-    private readonly HashSet<Jid> _admins = Admins(options.Value.Admins);
-
-    private static HashSet<Jid> Admins(List<string> list)
-    {
-        var set = new HashSet<Jid>();
-        foreach (var a in list)
-            if (Jid.TryParse(a, out var jid)) set.Add(jid.Bare);
-        return set;
-    }
+    private readonly HashSet<Jid> _admins = options.Value.AdminJids();
 
     private Router Router => _router ??= (Router)services.GetService(typeof(Router))!;
 
