@@ -64,6 +64,10 @@ public sealed class Accounts(IStorage storage, HookBus hooks, IOptions<ParleyOpt
                && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(derived.ServerKey, stored.ServerKey);
     }
 
+    /// <summary>How many accounts the domain has (counted by storage, not listed).</summary>
+    public Task<int> CountAsync(CancellationToken ct) =>
+        storage.Accounts.CountAsync(Jid.Create(null, options.Value.Domain).Domain, ct);
+
     /// <summary>Every account of the domain.</summary>
     public Task<IReadOnlyList<Jid>> ListAsync(CancellationToken ct) =>
         storage.Accounts.ListAsync(Jid.Create(null, options.Value.Domain).Domain, ct);

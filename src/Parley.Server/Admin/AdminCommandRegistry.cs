@@ -241,7 +241,7 @@ public sealed partial class AdminCommandRegistry(IServiceProvider services, ILog
     {
         var sessions = sp.GetRequiredService<SessionRegistry>();
         var online = sp.GetRequiredService<AdminOperations>().OnlineAccounts().Count;
-        var accounts = (await sp.GetRequiredService<Accounts>().ListAsync(ct).ConfigureAwait(false)).Count;
+        var accounts = await sp.GetRequiredService<Accounts>().CountAsync(ct).ConfigureAwait(false);
         var rooms = Muc(sp) is { } muc ? (await muc.ListRoomsAsync(ct).ConfigureAwait(false)).Count : 0;
         using var process = Process.GetCurrentProcess();
         var uptime = DateTime.Now - process.StartTime;

@@ -222,8 +222,8 @@ internal static class AdminConsolePages
 
     private static string Table(JsonArray rows, Func<JsonObject, string>? action)
     {
-        var sb = new StringBuilder("<table><tr>");
         if (rows.Count == 0) return "";
+        var sb = new StringBuilder("<table><tr>");
         foreach (var (key, _) in (JsonObject)rows[0]!) sb.Append("<th>").Append(E(key)).Append("</th>");
         if (action is not null) sb.Append("<th></th>");
         sb.Append("</tr>");
