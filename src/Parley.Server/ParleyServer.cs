@@ -228,12 +228,24 @@ public sealed class ParleyServer : IAsyncDisposable
     /// <summary>Opens storage, loads the certificate and starts listening.</summary>
     public async Task StartAsync(CancellationToken ct = default)
     {
+        // The certificate loads beside everything else: SslStreamCertificateContext builds its chain, which reads the
+        // system trust store (~150 ms), and the listeners need it only at the first TLS handshake. A bad certificate
+        // still fails the start, as the task is awaited before StartAsync returns.
+        var certificates = _app.Services.GetRequiredService<TlsCertificateProvider>();
+        var certificate = Task.Run(() => certificates.Certificate, ct);
         await _app.Services.GetRequiredService<IStorage>().InitializeAsync(ct).ConfigureAwait(false);
-        _ = _app.Services.GetRequiredService<TlsCertificateProvider>().Certificate;
         // The collector listens before anything is counted: a MeterListener sees only what comes after it.
         if (MetricsOn(Options)) _ = _app.Services.GetRequiredService<MetricsCollector>();
         _ = _app.Services.GetRequiredService<ModuleRegistry>();
-        await _app.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await _app.StartAsync(ct).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Observed on every path, so that a failed start never leaves the certificate's exception unobserved.
+            await certificate.ConfigureAwait(false);
+        }
         var o = Options;
         if (UploadOn(o) && o.Upload.PublicUrl is null)
             _app.Services.GetRequiredService<Modules.Upload.UploadStore>().BaseUrl = $"https://{o.Domain}:{Port("upload")}";

