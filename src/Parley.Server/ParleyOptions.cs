@@ -475,6 +475,13 @@ public sealed class TlsOptions
     /// set to true explicitly: plaintext is never offered to remote peers.
     /// </summary>
     public bool AllowPlaintextOnLoopback { get; set; }
+
+    /// <summary>
+    /// Whether OpenSSL may free a connection's record buffers (about 34 KB) while they are empty
+    /// (<c>SSL_MODE_RELEASE_BUFFERS</c>; Linux only, see <c>TlsIdleBuffers</c>). Idle sessions then hold far less
+    /// memory, at the cost of an allocation when traffic resumes.
+    /// </summary>
+    public bool ReleaseIdleBuffers { get; set; } = true;
 }
 
 /// <summary>Authentication policy.</summary>

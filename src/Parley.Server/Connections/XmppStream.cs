@@ -181,6 +181,7 @@ public sealed class XmppStream : IStreamContext
             await ssl.AuthenticateAsServerAsync(_s.Certificates.ServerOptions(alpn), timeout.Token).ConfigureAwait(false);
         }
         _ssl = ssl;
+        if (_s.Options.Tls.ReleaseIdleBuffers) TlsIdleBuffers.Apply(ssl);
         ChannelBinding = new ServerChannelBinding(_s.Certificates.TlsServerEndPoint, ssl);
         _input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
         _output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));

@@ -5,6 +5,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Parley.Protocol;
+using Parley.Server.Connections;
 
 namespace Parley.Server.Federation;
 
@@ -167,6 +168,7 @@ internal abstract class S2sStream
             await handshake(ssl).WaitAsync(timeout.Token).ConfigureAwait(false);
         }
         Ssl = ssl;
+        if (Pool.Options.Tls.ReleaseIdleBuffers) TlsIdleBuffers.Apply(ssl);
         _input = PipeReader.Create(ssl, new StreamPipeReaderOptions(leaveOpen: true));
         _output = PipeWriter.Create(ssl, new StreamPipeWriterOptions(leaveOpen: true));
         _framer.Reset();
