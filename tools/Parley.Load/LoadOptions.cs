@@ -101,6 +101,12 @@ internal sealed record LoadOptions
             }
         }
         if (o.Users < 2 && o.Scenario is "chat" or "roster" or "presence") { error = o.Scenario + " needs at least 2 users"; return false; }
+        // Every session is a descriptor here (and one in the server): fail at once rather than at session 20,000.
+        if (OpenFileLimit() is { } limit && o.Users + 64 > limit)
+        {
+            error = $"--users {o.Users} needs more open files than this process may have ({limit}); raise it with ulimit -n";
+            return false;
+        }
         options = o;
         return true;
     }
@@ -145,4 +151,23 @@ internal sealed record LoadOptions
     }
 
     private static TimeSpan Seconds(string value) => TimeSpan.FromSeconds(double.Parse(value, CultureInfo.InvariantCulture));
+
+    // The soft RLIMIT_NOFILE, from /proc/self/limits ("Max open files  <soft>  <hard>  files"); null if unknown.
+    private static long? OpenFileLimit()
+    {
+        const string Key = "Max open files";
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (!line.StartsWith(Key, StringComparison.Ordinal)) continue;
+                var fields = line[Key.Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                return fields.Length > 0 && long.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var soft) ? soft : null;
+            }
+        }
+        catch (IOException)
+        {
+        }
+        return null;
+    }
 }

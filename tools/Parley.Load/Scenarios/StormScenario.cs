@@ -13,6 +13,7 @@ namespace Parley.Load.Scenarios;
 internal static class StormScenario
 {
     private const int WarmupSessions = 20;
+    private static readonly int[] Checkpoints = [1_000, 10_000, 50_000, 100_000];
 
     public static async Task<int> RunAsync(LoadOptions o, Report report, CancellationToken ct)
     {
@@ -25,18 +26,41 @@ internal static class StormScenario
         var selfBefore = ProcessSample.Read(Environment.ProcessId);
         await using var pool = new SessionPool(o.Users);
         var half = o.Users / 2;
-        await pool.OpenAsync(o, 0, half, (_, c) => Drain(c, ct), ct);
-        var firstHalf = pool.Elapsed;
+        // The server's size is also read at 1k, 10k and 50k sessions on the way (after --idle each), so that one
+        // storm gives memory against session count.
+        var opened = 0;
+        var elapsed = TimeSpan.Zero;
+        foreach (var checkpoint in Checkpoints)
+        {
+            if (checkpoint >= half) break;
+            await pool.OpenAsync(o, opened, checkpoint, (_, c) => Drain(c, ct), ct);
+            elapsed += pool.Elapsed;
+            opened = checkpoint;
+            await Task.Delay(o.Idle, ct);
+            if (ProcessSample.Read(o.Pid) is { } at) report.Add($"server_rss_kib_at_{checkpoint}", at.RssKib);
+        }
+        await pool.OpenAsync(o, opened, half, (_, c) => Drain(c, ct), ct);
+        elapsed += pool.Elapsed;
         var halfCpu = ProcessSample.Read(o.Pid);
         await Task.Delay(o.Idle, ct);
         var atHalf = ProcessSample.Read(o.Pid);
         var failuresAtHalf = pool.Failures;
 
         var secondStart = ProcessSample.Read(o.Pid);
-        await pool.OpenAsync(o, half, o.Users, (_, c) => Drain(c, ct), ct);
+        opened = half;
+        foreach (var checkpoint in Checkpoints)
+        {
+            if (checkpoint <= half || checkpoint >= o.Users) continue;
+            await pool.OpenAsync(o, opened, checkpoint, (_, c) => Drain(c, ct), ct);
+            elapsed += pool.Elapsed;
+            opened = checkpoint;
+            await Task.Delay(o.Idle, ct);
+            if (ProcessSample.Read(o.Pid) is { } at) report.Add($"server_rss_kib_at_{checkpoint}", at.RssKib);
+        }
+        await pool.OpenAsync(o, opened, o.Users, (_, c) => Drain(c, ct), ct);
+        elapsed += pool.Elapsed;
         var setupDone = ProcessSample.Read(o.Pid);
         var selfAfter = ProcessSample.Read(Environment.ProcessId);
-        var elapsed = firstHalf + pool.Elapsed;
         Console.Error.WriteLine($"storm: {pool.Opened} sessions in {elapsed.TotalSeconds:0.00} s, {pool.Failures} failed; idle {o.Idle.TotalSeconds:0} s");
         await Task.Delay(o.Idle, ct);
         var after = ProcessSample.Read(o.Pid);
@@ -53,6 +77,7 @@ internal static class StormScenario
             report.Add("server_rss_before_kib", b.RssKib);
             report.Add("server_rss_half_kib", h.RssKib);
             report.Add("server_rss_after_kib", a.RssKib);
+            report.Add($"server_rss_kib_at_{pool.Opened}", a.RssKib);
             report.Add("idle_session_kib_from_start", (double)(a.RssKib - b.RssKib) / pool.Opened);
             if (secondHalf > 0) report.Add("idle_session_kib", (double)(a.RssKib - h.RssKib) / secondHalf);
             // CPU time per session set up holds better than the rate when the cores are shared.
