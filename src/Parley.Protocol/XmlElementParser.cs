@@ -65,7 +65,7 @@ internal sealed class XmlElementParser
     private const int NameCacheSlots = 64 * NameCacheWays;
     private readonly CachedName?[] _nameCache = new CachedName?[NameCacheSlots];
 
-    private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local)
+    private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local, bool transient = false)
     {
         public readonly ulong K0 = k0;
         public readonly ulong K1 = k1;
@@ -74,6 +74,10 @@ internal sealed class XmlElementParser
         public readonly string Local = local;
         public readonly bool IsDeclaration = prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns";
 
+        // Made for one attribute whose name could not be cached (too long, a full set, the end of the input near):
+        // not in the cache, so not the only entry for its name.
+        public readonly bool Transient = transient;
+
         // The expanded name last made from this element name, and the namespace it was made in.
         public string? Namespace;
         public QName? QName;
@@ -81,10 +85,11 @@ internal sealed class XmlElementParser
 
     private struct Attr
     {
-        public string Prefix;
-        public string Local;
+        public CachedName Name; // one reference per attribute to store, where prefix and local name were two
         public string? Value; // null when deferred: RawOffset and RawLength locate it in _rawBytes
-        public bool IsDeclaration;
+        public readonly string Prefix => Name.Prefix;
+        public readonly string Local => Name.Local;
+        public readonly bool IsDeclaration => Name.IsDeclaration;
         public int RawOffset;
         public int RawLength;
     }
@@ -711,31 +716,25 @@ internal sealed class XmlElementParser
             pos += close + 2;
 
             if (_attrCount == _maxAttributes) XmlThrow.PolicyViolation("Too many attributes");
-            string prefix, local;
-            if (attrCached is not null)
+            if (attrCached is null)
             {
-                prefix = attrCached.Prefix;
-                local = attrCached.Local;
+                SplitName(s.Slice(attrStart, attrLength), attrColon, out var prefix, out var local);
+                attrCached = RememberName(s, attrStart, attrLength, prefix, local) ?? new CachedName(0, 0, attrLength, prefix, local, transient: true);
             }
-            else
-            {
-                SplitName(s.Slice(attrStart, attrLength), attrColon, out prefix, out local);
-                attrCached = RememberName(s, attrStart, attrLength, prefix, local);
-            }
-            var isDeclaration = attrCached?.IsDeclaration ?? (prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns");
+            var isDeclaration = attrCached.IsDeclaration;
             if (isDeclaration) _declarationCount++;
             for (var j = 0; j < _attrCount; j++)
             {
-                // Names are interned, so a differing length or first character settles most pairs without a call.
-                var other = _attrs[j].Local;
-                if (other.Length == local.Length && other[0] == local[0] && other == local && _attrs[j].Prefix == prefix)
-                    XmlThrow.NotWellFormed("Duplicate attribute '" + local + "'");
+                // A cached name has one entry per raw name, so two attributes have the same name exactly when they
+                // have the same entry; only a name that could not be cached needs its strings compared.
+                var other = _attrs[j].Name;
+                if (ReferenceEquals(other, attrCached)
+                    || ((other.Transient || attrCached.Transient) && other.Local == attrCached.Local && other.Prefix == attrCached.Prefix))
+                    XmlThrow.NotWellFormed("Duplicate attribute '" + attrCached.Local + "'");
             }
             if (_attrCount == _attrs.Length) Array.Resize(ref _attrs, _attrs.Length * 2);
             ref var attr = ref _attrs[_attrCount++];
-            attr.Prefix = prefix;
-            attr.Local = local;
-            attr.IsDeclaration = isDeclaration;
+            attr.Name = attrCached;
             if (_deferValues && !isDeclaration && !raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii) < 0))
             {
                 attr.Value = null;
@@ -777,12 +776,19 @@ internal sealed class XmlElementParser
 
     // The cached name at start, found by its raw bytes, with its length; null on a miss or when fewer than 16 bytes
     // follow (then the caller scans the name the slow way). A name longer than 15 bytes is never cached.
+    // The name is taken to end at the first byte that may follow a name in a tag (white space, a control character,
+    // '=', '>' or '/'), which is cheaper to find than the first byte that is not a name byte. On a hit the two are
+    // the same: the bytes before it equal a cached name, which is made of name bytes only (it was validated when it
+    // was cached), and the byte that ends it is no name byte. Any other byte in the way makes a miss, and the slow
+    // path finds and judges it as before.
     private CachedName? FindName(ReadOnlySpan<byte> s, int start, out int length)
     {
         length = 0;
         if (s.Length - start < 16) return null;
         var v = Vector128.Create(s.Slice(start, 16));
-        var n = NameLength(v);
+        var ends = Vector128.LessThanOrEqual(v, Vector128.Create((byte)' ')) | Vector128.Equals(v, Vector128.Create((byte)'='))
+            | Vector128.Equals(v, Vector128.Create((byte)'>')) | Vector128.Equals(v, Vector128.Create((byte)'/'));
+        var n = BitOperations.TrailingZeroCount(ends.ExtractMostSignificantBits() | 0x10000);
         if (n is 0 or 16) return null;
         var slot = NameSlot(v, n, out var k0, out var k1);
         for (var way = 0; way < NameCacheWays; way++)
@@ -806,23 +812,12 @@ internal sealed class XmlElementParser
         var slot = NameSlot(v, length, out var k0, out var k1);
         for (var way = 0; way < NameCacheWays; way++)
         {
-            if (_nameCache[slot + way] is null) return _nameCache[slot + way] = new CachedName(k0, k1, length, prefix, local);
+            var entry = _nameCache[slot + way];
+            if (entry is null) return _nameCache[slot + way] = new CachedName(k0, k1, length, prefix, local);
+            if (entry.K0 == k0 && entry.K1 == k1 && entry.Length == length) return entry; // one entry per name
         }
         return null; // a full set: nothing is evicted, so names that recur are never pushed out by names that do not
 
-    }
-
-    // How many of the 16 bytes, from the first, are name bytes (the classes of XmlChars.NameClasses): ASCII letters,
-    // digits, '-', '.', ':', '_' and every non-ASCII byte.
-    private static int NameLength(Vector128<byte> v)
-    {
-        var letter = Vector128.LessThanOrEqual((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)('z' - 'a')));
-        var dashToNine = Vector128.LessThanOrEqual(v - Vector128.Create((byte)'-'), Vector128.Create((byte)('9' - '-'))) // - . / 0-9
-            & ~Vector128.Equals(v, Vector128.Create((byte)'/'));
-        var other = Vector128.Equals(v, Vector128.Create((byte)':')) | Vector128.Equals(v, Vector128.Create((byte)'_'))
-            | Vector128.GreaterThanOrEqual(v, Vector128.Create((byte)0x80));
-        var notName = ~(letter | dashToNine | other).ExtractMostSignificantBits() & 0xFFFF;
-        return BitOperations.TrailingZeroCount(notName | 0x10000);
     }
 
     // The name's first 1 to 15 bytes as two words (the rest zeroed), and the first slot of its set in the name cache.
