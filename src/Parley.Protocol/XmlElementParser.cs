@@ -743,14 +743,45 @@ internal sealed class XmlElementParser
             }
             else
             {
-                // A plain declaration is a namespace name as it stands, as DecodeAttribute finds (ASCII is valid UTF-8).
-                attr.Value = plain < 0 ? DecodeAttribute(raw, isDeclaration)
-                    : !isDeclaration ? DecodePlainAscii(raw)
-                    : raw.IsEmpty ? "" : _names.GetOrAdd(raw)!;
+                attr.Value = isDeclaration ? DecodeNamespace(raw)
+                    : plain < 0 ? DecodeAttribute(raw, isDeclaration: false)
+                    : DecodePlainAscii(raw);
                 attr.RawOffset = -1;
             }
         }
     }
+
+    // A namespace declaration's value: the same few namespaces are declared again and again (on every chat state,
+    // receipt, caps or archived message), so the string decoded from the same bytes last time is reused. Decoding
+    // depends on nothing but the bytes, so a hit gives what DecodeAttribute would; a miss decodes (and validates)
+    // them and takes the slot.
+    private string DecodeNamespace(ReadOnlySpan<byte> raw)
+    {
+        if (raw.IsEmpty) return "";
+        if (raw.Length > MaxCachedNamespace) return DecodeAttribute(raw, isDeclaration: true);
+        var h = (ulong)raw.Length * 0x9E3779B97F4A7C15UL;
+        if (raw.Length >= 8)
+        {
+            h ^= MemoryMarshal.Read<ulong>(raw) ^ (MemoryMarshal.Read<ulong>(raw[^8..]) * 0xC2B2AE3D27D4EB4FUL);
+        }
+        else
+        {
+            h ^= raw[0] | ((ulong)raw[^1] << 8);
+        }
+        var slot = (int)((h * 0x9E3779B97F4A7C15UL) >> (64 - 6)); // 64 slots
+        var entry = _namespaceCache[slot];
+        if (entry is not null && raw.SequenceEqual(entry.Bytes)) return entry.Uri;
+        var uri = DecodeAttribute(raw, isDeclaration: true);
+        _namespaceCache[slot] = new CachedNamespace(raw.ToArray(), uri);
+        return uri;
+    }
+
+    // Namespaces decoded from declarations, by their raw bytes: 64 slots of at most 128 bytes, a new one replaces
+    // the one in its slot (a peer that declares ever new namespaces only makes misses).
+    private const int MaxCachedNamespace = 128;
+    private readonly CachedNamespace?[] _namespaceCache = new CachedNamespace?[64];
+
+    private sealed record CachedNamespace(byte[] Bytes, string Uri);
 
     // Returns the length of the name at pos (and where its first colon is, or -1), or -1 when the input ends in it.
     private static int ScanName(ReadOnlySpan<byte> s, int pos, out int colon)
