@@ -854,19 +854,13 @@ internal sealed class XmlElementParser
     // The name's first 1 to 15 bytes as two words (the rest zeroed), and the first slot of its set in the name cache.
     private static int NameSlot(Vector128<byte> v, int length, out ulong k0, out ulong k1)
     {
-        var words = v.AsUInt64();
-        k0 = words.GetElement(0);
+        // Masked with a compare rather than a branch on the length: names shorter and longer than 8 bytes alternate
+        // in a tag, so such a branch is often mispredicted. The bytes past the name are zero and no name byte is, so
+        // the two words tell names of different lengths apart without the length.
+        var words = (v & Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)length))).AsUInt64();
+        k0 = words.ToScalar();
         k1 = words.GetElement(1);
-        if (length < 8)
-        {
-            k0 &= (1UL << (length * 8)) - 1;
-            k1 = 0;
-        }
-        else
-        {
-            k1 &= (1UL << ((length - 8) * 8)) - 1; // length - 8 is 0 to 7
-        }
-        var set = (int)(((k0 ^ (k1 * 0xC2B2AE3D27D4EB4FUL) ^ ((ulong)length << 58)) * 0x9E3779B97F4A7C15UL) >> 58); // 64 sets
+        var set = (int)(((k0 ^ BitOperations.RotateLeft(k1, 29)) * 0x9E3779B97F4A7C15UL) >> 58); // 64 sets
         return set * NameCacheWays;
     }
 
