@@ -47,13 +47,22 @@ internal sealed class XmlElementParser
     private long[] _nodeText = new long[32];
 
     // While parsing an element (not the stream header): plain ASCII attribute values are not decoded but copied here,
-    // with a span per attribute of each element that has one, and handed to the stanza as RawValues.
+    // and every element's attributes are written as ints to _rawSpans (RawValues says how), with the strings they need
+    // that the parser's name table does not hold in _rawRefs; all are handed to the stanza as RawValues, from which
+    // an element makes its attribute array when first asked. Index 0 of _rawSpans is never an element's.
     private bool _deferValues;
     private byte[] _rawBytes = [];
     private int _rawLength;
-    private int[] _rawSpans = [];
+    private int[] _rawSpans = new int[64];
     private int _rawSpanCount;
+    private object[] _rawRefs = new object[8];
+    private int _rawRefCount;
     private RawValues? _rawValues;
+
+    // The local names of the cached names, by CachedName.Id: shared by every stanza's RawValues. A slot is written
+    // once, before any attribute refers to it, and never changed, so stanzas parsed earlier read it safely.
+    private readonly string[] _nameTable = new string[NameCacheSlots];
+    private int _nameTableCount;
 
     // The scope's size before the element being parsed: restored when it ends, is refused or is abandoned.
     private int _baseMark;
@@ -65,8 +74,11 @@ internal sealed class XmlElementParser
     private const int NameCacheSlots = 64 * NameCacheWays;
     private readonly CachedName?[] _nameCache = new CachedName?[NameCacheSlots];
 
-    private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local, bool transient = false)
+    private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local, bool transient = false, int id = -1)
     {
+        // The local name's index in _nameTable, or -1 for a transient name.
+        public readonly int Id = id;
+
         public readonly ulong K0 = k0;
         public readonly ulong K1 = k1;
         public readonly int Length = length;
@@ -304,7 +316,8 @@ internal sealed class XmlElementParser
             Abandon();
             _baseMark = _nsCount;
             _rawLength = 0;
-            _rawSpanCount = 0;
+            _rawSpanCount = 1;
+            _rawRefCount = 0;
             _rawValues = null;
         }
         IsSuspended = false;
@@ -321,11 +334,11 @@ internal sealed class XmlElementParser
             if (_rawValues is not null)
             {
                 // One exact-size array: the bytes, then the spans.
-                var spans = MemoryMarshal.AsBytes(_rawSpans.AsSpan(0, _rawSpanCount * 2));
+                var spans = MemoryMarshal.AsBytes(_rawSpans.AsSpan(0, _rawSpanCount));
                 var bytes = new byte[_rawLength + spans.Length];
                 _rawBytes.AsSpan(0, _rawLength).CopyTo(bytes);
                 spans.CopyTo(bytes.AsSpan(_rawLength));
-                _rawValues.Fill(bytes, _rawLength);
+                _rawValues.Fill(bytes, _rawLength, _nameTable, _rawRefCount == 0 ? null : _rawRefs.AsSpan(0, _rawRefCount).ToArray());
             }
             return element;
         }
@@ -339,6 +352,8 @@ internal sealed class XmlElementParser
     {
         _deferValues = false;
         _rawValues = null;
+        if (_rawRefCount > 0) Array.Clear(_rawRefs, 0, _rawRefCount);
+        _rawRefCount = 0;
         if (_rawBytes.Length > 4096) _rawBytes = [];
         _nsCount = _baseMark;
         TrimChars();
@@ -532,40 +547,54 @@ internal sealed class XmlElementParser
         }
         var count = _attrCount - _declarationCount;
         if (count == 0) return new Element(name, null);
-        // Duplicates were refused while the tag was read, so the attributes go in as they are, in one exact-size array.
-        var attributes = new XAttribute[count];
+        // Duplicates were refused while the tag was read (expanded names below). The attributes are written as ints,
+        // no references (so no write barriers) and no array: the element makes its array when first asked.
         var namespaced = false;
-        var deferred = false;
-        var k = 0;
+        var need = _rawSpanCount + 1 + 4 * count;
+        if (need > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(need, _rawSpans.Length * 2));
+        var first = _rawSpanCount;
+        var table = _rawSpans;
+        table[first] = count;
+        var k = first + 1;
         for (var i = 0; i < _attrCount; i++)
         {
             ref var a = ref _attrs[i];
-            if (a.IsDeclaration) continue;
-            deferred |= a.Value is null;
-            if (a.Prefix.Length == 0)
+            var attrName = a.Name;
+            if (attrName.IsDeclaration) continue;
+            table[k] = attrName.Id >= 0 ? attrName.Id : ~AddRef(attrName.Local);
+            if (attrName.Prefix.Length == 0)
             {
-                attributes[k++] = new XAttribute(a.Local, a.Value!);
+                table[k + 1] = RawValues.NoNamespace;
             }
             else
             {
                 namespaced = true;
-                attributes[k++] = new XAttribute(a.Local, a.Value!, ResolveAttributePrefix(a.Prefix));
+                var attrNs = ResolveAttributePrefix(attrName.Prefix);
+                table[k + 1] = ReferenceEquals(attrNs, Ns.Xml) ? RawValues.XmlNamespace : RawValues.FirstNamespaceRef + AddRef(attrNs);
             }
+            if (a.Value is null)
+            {
+                table[k + 2] = a.RawOffset;
+                table[k + 3] = a.RawLength;
+            }
+            else
+            {
+                table[k + 2] = -1;
+                table[k + 3] = AddRef(a.Value);
+            }
+            k += 4;
         }
         if (namespaced) CheckExpandedDuplicates();
-        if (!deferred) return new Element(name, attributes);
-        // A span per attribute of this element, in the order of its array.
-        var first = _rawSpanCount;
-        if ((_rawSpanCount + count) * 2 > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(64, (_rawSpanCount + count) * 4));
-        for (var i = 0; i < _attrCount; i++)
-        {
-            ref var a = ref _attrs[i];
-            if (a.IsDeclaration) continue;
-            _rawSpans[2 * _rawSpanCount] = a.RawOffset;
-            _rawSpans[2 * _rawSpanCount + 1] = a.RawLength;
-            _rawSpanCount++;
-        }
-        return new Element(name, attributes, _rawValues ??= new RawValues(), first);
+        _rawSpanCount = k;
+        return new Element(name, _rawValues ??= new RawValues(), first);
+    }
+
+    // A string an attribute refers to that is not in the name table; returns its index in the stanza's references.
+    private int AddRef(string value)
+    {
+        if (_rawRefCount == _rawRefs.Length) Array.Resize(ref _rawRefs, _rawRefCount * 2);
+        _rawRefs[_rawRefCount] = value;
+        return _rawRefCount++;
     }
 
     // Copies a plain attribute value or text to the stanza's raw bytes; returns its offset there.
@@ -844,7 +873,11 @@ internal sealed class XmlElementParser
         for (var way = 0; way < NameCacheWays; way++)
         {
             var entry = _nameCache[slot + way];
-            if (entry is null) return _nameCache[slot + way] = new CachedName(k0, k1, length, prefix, local);
+            if (entry is null)
+            {
+                _nameTable[_nameTableCount] = local;
+                return _nameCache[slot + way] = new CachedName(k0, k1, length, prefix, local, id: _nameTableCount++);
+            }
             if (entry.K0 == k0 && entry.K1 == k1 && entry.Length == length) return entry; // one entry per name
         }
         return null; // a full set: nothing is evicted, so names that recur are never pushed out by names that do not
