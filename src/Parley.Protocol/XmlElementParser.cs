@@ -93,6 +93,13 @@ internal sealed class XmlElementParser
         // The expanded name last made from this element name, and the namespace it was made in.
         public string? Namespace;
         public QName? QName;
+
+        // The default namespace this element name last declared (an element is nearly always declared in the same
+        // one): its first 64 bytes, its length and the string decoded from them.
+        public Vector256<byte> DeclaredHead;
+        public Vector256<byte> DeclaredTail;
+        public int DeclaredLength;
+        public string? Declared;
     }
 
     private struct Attr
@@ -526,7 +533,7 @@ internal sealed class XmlElementParser
 
     private Element CreateElement(ReadOnlySpan<byte> s, int nameStart, int nameLength, int colon, CachedName? cached, int depth)
     {
-        ApplyDeclarations(depth);
+        if (_declarationCount != 0) ApplyDeclarations(depth);
         cached = SplitElementName(s, nameStart, nameLength, colon, cached, out var prefix, out var local);
         var ns = Lookup(prefix);
         if (ns is null) XmlThrow.BadNamespacePrefix("Undeclared prefix '" + prefix + "'");
@@ -772,12 +779,34 @@ internal sealed class XmlElementParser
             }
             else
             {
-                attr.Value = isDeclaration ? DecodeNamespace(raw)
+                attr.Value = isDeclaration
+                    ? attrCached.Prefix.Length == 0 ? DecodeDefaultNamespace(s, pos - close - 1, close, cached) : DecodeNamespace(raw)
                     : plain < 0 ? DecodeAttribute(raw, isDeclaration: false)
                     : DecodePlainAscii(raw);
                 attr.RawOffset = -1;
             }
         }
+    }
+
+    // The value of a default namespace declaration on an element: the one the same element name declared last time
+    // when the bytes are the same (a compare of at most two vectors), else as DecodeNamespace finds it.
+    private string DecodeDefaultNamespace(ReadOnlySpan<byte> s, int start, int length, CachedName? element)
+    {
+        if (element is null || length > 64 || s.Length - start < 64 || !Vector256.IsHardwareAccelerated) return DecodeNamespace(s.Slice(start, length));
+        var head = Vector256.Create(s.Slice(start, 32));
+        var tail = Vector256.Create(s.Slice(start + 32, 32));
+        if (element.Declared is not null && element.DeclaredLength == length)
+        {
+            var differ = (ulong)~Vector256.Equals(head, element.DeclaredHead).ExtractMostSignificantBits()
+                | ((ulong)~Vector256.Equals(tail, element.DeclaredTail).ExtractMostSignificantBits() << 32);
+            if ((differ & (ulong.MaxValue >> (64 - length))) == 0 || length == 0) return element.Declared;
+        }
+        var uri = DecodeNamespace(s.Slice(start, length));
+        element.DeclaredHead = head;
+        element.DeclaredTail = tail;
+        element.DeclaredLength = length;
+        element.Declared = uri;
+        return uri;
     }
 
     // A namespace declaration's value: the same few namespaces are declared again and again (on every chat state,
