@@ -11,9 +11,11 @@ namespace Parley.Protocol;
 /// attributes, its nodes): the attribute array always has exactly as many entries as there are attributes (it is
 /// replaced, never resized, when one is added or removed); the node array may have spare room after
 /// <see cref="Add"/>, which <see cref="Nodes"/> trims. The parser builds both at their exact size.
-/// A parsed element may leave the <see cref="XAttribute.Value"/> of plain ASCII attributes null, to be decoded from the
-/// stanza's bytes (<see cref="RawValues"/>) on first read; every member that reads or changes attributes goes
-/// through <see cref="ValueAt"/> or <see cref="MaterializeValues"/>, so nothing outside this class sees a null value.
+/// A parsed element makes its attribute array only when first asked (<see cref="AttributeArray"/>), from the ints the
+/// parser wrote for it in the stanza's <see cref="RawValues"/>, and leaves the <see cref="XAttribute.Value"/> of plain
+/// ASCII attributes null there, to be decoded from the stanza's bytes on first read; every member that reads or
+/// changes attributes goes through <see cref="AttributeArray"/> and <see cref="ValueAt"/> or
+/// <see cref="MaterializeValues"/>, so nothing outside this class sees a missing array or a null value.
 /// Likewise a parsed text node may be a <see cref="RawText"/> until read; every member that reads nodes as text goes
 /// through <see cref="NodeAt"/>, which replaces it with its string. A parsed element whose only node is such text
 /// (a body, a status, a roster group) has no node array at all until one is needed: the text's place in the raw bytes
@@ -22,8 +24,8 @@ namespace Parley.Protocol;
 /// </remarks>
 public sealed class Element
 {
-    private XAttribute[]? _attributes; // exact size
-    private RawValues? _rawValues; // where the null values of _attributes are, from _rawFirst on
+    private XAttribute[]? _attributes; // exact size; for a parsed element, made on first use (AttributeArray)
+    private RawValues? _rawValues; // with _rawFirst > 0: where the attributes and the null values of _attributes are
     private int _rawFirst;
     private object[]? _nodes;          // Element, string or RawText; the first _nodeCount are in use
     private int _nodeCount;
@@ -44,14 +46,23 @@ public sealed class Element
         _attributes = attributes;
     }
 
-    /// <summary>For the parser: as above, with the null values to be decoded from attribute
-    /// <paramref name="rawFirst"/> on of <paramref name="rawValues"/>.</summary>
-    internal Element(QName name, XAttribute[] attributes, RawValues rawValues, int rawFirst)
+    /// <summary>For the parser: an element whose attributes (already checked for duplicates) are at
+    /// <paramref name="rawFirst"/> (above 0) of <paramref name="rawValues"/>: its array is made on first use.</summary>
+    internal Element(QName name, RawValues rawValues, int rawFirst)
     {
         Name = name;
-        _attributes = attributes;
         _rawValues = rawValues;
         _rawFirst = rawFirst;
+    }
+
+    // The attribute array, made on first use for a parsed element (with every value decoded when all are about to be
+    // read). Published with one compare-exchange, so concurrent readers of a shared element all see the same array.
+    private XAttribute[]? AttributeArray => _attributes is not null || _rawFirst == 0 ? _attributes : MakeAttributes(decode: false);
+
+    private XAttribute[] MakeAttributes(bool decode)
+    {
+        Interlocked.CompareExchange(ref _attributes, _rawValues!.Attributes(_rawFirst, decode), null);
+        return _attributes;
     }
 
     /// <summary>For the parser: the element's nodes (no two strings adjacent), an exact-size array it now owns.</summary>
@@ -107,7 +118,7 @@ public sealed class Element
         get
         {
             MaterializeValues();
-            return _attributes ?? [];
+            return AttributeArray ?? [];
         }
     }
 
@@ -148,9 +159,10 @@ public sealed class Element
     /// <summary>The value of a namespaced attribute, or null.</summary>
     public string? GetAttribute(string name, string ns)
     {
-        if (_attributes is null) return null;
-        for (var i = 0; i < _attributes.Length; i++)
-            if (_attributes[i].Name == name && _attributes[i].Namespace == ns) return ValueAt(i);
+        var attributes = AttributeArray;
+        if (attributes is null) return null;
+        for (var i = 0; i < attributes.Length; i++)
+            if (attributes[i].Name == name && attributes[i].Namespace == ns) return ValueAt(i);
         return null;
     }
 
@@ -161,7 +173,7 @@ public sealed class Element
     public Element SetAttribute(string name, string ns, string? value)
     {
         MaterializeValues(); // indexes shift below; no value may still be waiting for its raw bytes
-        var attributes = _attributes ?? [];
+        var attributes = AttributeArray ?? [];
         for (var i = 0; i < attributes.Length; i++)
         {
             if (attributes[i].Name != name || attributes[i].Namespace != ns) continue;
@@ -306,7 +318,7 @@ public sealed class Element
     public Element Clone()
     {
         // The attribute array is copied, not shared: SetAttribute replaces a value in place. The raw values are
-        // immutable and line up with the copy, so they are shared.
+        // immutable and line up with the copy (or make its array when it is not made yet), so they are shared.
         var copy = new Element(Name, _attributes is null ? null : (XAttribute[])_attributes.Clone())
         {
             _rawValues = _rawValues,
@@ -333,17 +345,24 @@ public sealed class Element
     // null to an equal string whoever writes it, so concurrent readers of a shared element at worst decode it twice.
     private string ValueAt(int i)
     {
-        var a = _attributes![i];
+        var attributes = _attributes!;
+        var a = attributes[i];
         if (a.Value is not null) return a.Value;
-        var value = _rawValues!.DecodeAttribute(_rawFirst + i);
-        _attributes[i] = a with { Value = value };
+        var value = _rawValues!.DecodeAttribute(_rawFirst, i);
+        attributes[i] = a with { Value = value };
         return value;
     }
 
     private void MaterializeValues()
     {
-        if (_rawValues is null || _attributes is null) return;
-        for (var i = 0; i < _attributes.Length; i++) ValueAt(i);
+        if (_attributes is null && _rawFirst != 0)
+        {
+            MakeAttributes(decode: true);
+            return;
+        }
+        var attributes = _attributes;
+        if (attributes is null || _rawFirst == 0) return;
+        for (var i = 0; i < attributes.Length; i++) ValueAt(i);
     }
 
     private void Append(object node)

@@ -4,31 +4,72 @@ using System.Text;
 namespace Parley.Protocol;
 
 /// <summary>
-/// The plain attribute values and text of one parsed stanza, kept as bytes in one exact-size array and made into
-/// strings only when read. Plain means validated while parsing and needing no decoding beyond UTF-8: no reference,
-/// no white space to normalize, no line end to fold (and, for attribute values, ASCII only). Routing reads a few
-/// attributes of a stanza and forwards the rest, so most of these strings are never made.
+/// The attributes, plain attribute values and plain text of one parsed stanza, kept as bytes and ints in one
+/// exact-size array and made into an element's attribute array and strings only when read. Plain means validated
+/// while parsing and needing no decoding beyond UTF-8: no reference, no white space to normalize, no line end to fold
+/// (and, for attribute values, ASCII only). Routing reads a few attributes of a stanza and forwards the rest, so most
+/// of these arrays and strings are never made.
 /// The parser creates it empty, gives it to the stanza's elements, and fills it once the whole stanza has parsed;
 /// from then on it is immutable, so elements and their clones share it safely.
 /// </summary>
 internal sealed class RawValues
 {
-    // The values and text, then from _spans on, per attribute of each element that defers values (in document
-    // order), two ints: offset and length of its value; a value decoded while parsing has offset -1 and is never
-    // looked up here.
+    /// <summary>Namespace code of an unqualified attribute.</summary>
+    public const int NoNamespace = 0;
+
+    /// <summary>Namespace code of an attribute in the xml: namespace.</summary>
+    public const int XmlNamespace = 1;
+
+    /// <summary>Namespace codes from this one on are this plus an index in the references.</summary>
+    public const int FirstNamespaceRef = 2;
+
+    // The values and text, then from _spans on ints: per element with attributes (its "first" index), the count,
+    // then per attribute four ints: its local name (an index in _names, or the complement of an index in _refs), its
+    // namespace code, and its value's offset and length in the bytes (or -1 and an index in _refs when the parser
+    // decoded it).
     private byte[] _bytes = [];
     private int _spans;
+    private string[] _names = [];
+    private object[]? _refs;
 
-    public void Fill(byte[] bytes, int spans)
+    public void Fill(byte[] bytes, int spans, string[] names, object[]? refs)
     {
         _bytes = bytes;
         _spans = spans;
+        _names = names;
+        _refs = refs;
     }
 
-    public string DecodeAttribute(int attribute)
+    private ReadOnlySpan<int> Ints => MemoryMarshal.Cast<byte, int>(_bytes.AsSpan(_spans));
+
+    /// <summary>The attribute array of the element whose attributes start at <paramref name="first"/>; a value the
+    /// parser did not decode is decoded now when <paramref name="decode"/>, else left null for
+    /// <see cref="DecodeAttribute"/>.</summary>
+    public XAttribute[] Attributes(int first, bool decode)
     {
-        var span = _bytes.AsSpan(_spans + 8 * attribute, 8);
-        return XmlElementParser.DecodePlainAscii(_bytes.AsSpan(MemoryMarshal.Read<int>(span), MemoryMarshal.Read<int>(span[4..])));
+        var ints = Ints;
+        var attributes = new XAttribute[ints[first]];
+        var record = ints.Slice(first + 1, 4 * attributes.Length);
+        for (var i = 0; i < attributes.Length; i++)
+        {
+            var name = record[4 * i];
+            var ns = record[4 * i + 1];
+            attributes[i] = new XAttribute(
+                name >= 0 ? _names[name] : (string)_refs![~name],
+                record[4 * i + 2] < 0 ? (string)_refs![record[4 * i + 3]]
+                    : decode ? XmlElementParser.DecodePlainAscii(_bytes.AsSpan(record[4 * i + 2], record[4 * i + 3])) : null!,
+                ns == NoNamespace ? "" : ns == XmlNamespace ? Ns.Xml : (string)_refs![ns - FirstNamespaceRef]);
+        }
+        return attributes;
+    }
+
+    /// <summary>The value of attribute <paramref name="index"/> of the element whose attributes start at
+    /// <paramref name="first"/>, when the parser kept it as bytes.</summary>
+    public string DecodeAttribute(int first, int index)
+    {
+        var k = first + 1 + 4 * index;
+        var ints = Ints;
+        return XmlElementParser.DecodePlainAscii(_bytes.AsSpan(ints[k + 2], ints[k + 3]));
     }
 
     public string DecodeText(int offset, int length) => Encoding.UTF8.GetString(_bytes, offset, length);

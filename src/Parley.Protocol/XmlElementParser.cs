@@ -47,13 +47,22 @@ internal sealed class XmlElementParser
     private long[] _nodeText = new long[32];
 
     // While parsing an element (not the stream header): plain ASCII attribute values are not decoded but copied here,
-    // with a span per attribute of each element that has one, and handed to the stanza as RawValues.
+    // and every element's attributes are written as ints to _rawSpans (RawValues says how), with the strings they need
+    // that the parser's name table does not hold in _rawRefs; all are handed to the stanza as RawValues, from which
+    // an element makes its attribute array when first asked. Index 0 of _rawSpans is never an element's.
     private bool _deferValues;
     private byte[] _rawBytes = [];
     private int _rawLength;
-    private int[] _rawSpans = [];
+    private int[] _rawSpans = new int[64];
     private int _rawSpanCount;
+    private object[] _rawRefs = new object[8];
+    private int _rawRefCount;
     private RawValues? _rawValues;
+
+    // The local names of the cached names, by CachedName.Id: shared by every stanza's RawValues. A slot is written
+    // once, before any attribute refers to it, and never changed, so stanzas parsed earlier read it safely.
+    private readonly string[] _nameTable = new string[NameCacheSlots];
+    private int _nameTableCount;
 
     // The scope's size before the element being parsed: restored when it ends, is refused or is abandoned.
     private int _baseMark;
@@ -65,8 +74,11 @@ internal sealed class XmlElementParser
     private const int NameCacheSlots = 64 * NameCacheWays;
     private readonly CachedName?[] _nameCache = new CachedName?[NameCacheSlots];
 
-    private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local)
+    private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local, bool transient = false, int id = -1)
     {
+        // The local name's index in _nameTable, or -1 for a transient name.
+        public readonly int Id = id;
+
         public readonly ulong K0 = k0;
         public readonly ulong K1 = k1;
         public readonly int Length = length;
@@ -74,17 +86,29 @@ internal sealed class XmlElementParser
         public readonly string Local = local;
         public readonly bool IsDeclaration = prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns";
 
+        // Made for one attribute whose name could not be cached (too long, a full set, the end of the input near):
+        // not in the cache, so not the only entry for its name.
+        public readonly bool Transient = transient;
+
         // The expanded name last made from this element name, and the namespace it was made in.
         public string? Namespace;
         public QName? QName;
+
+        // The default namespace this element name last declared (an element is nearly always declared in the same
+        // one): its first 64 bytes, its length and the string decoded from them.
+        public Vector256<byte> DeclaredHead;
+        public Vector256<byte> DeclaredTail;
+        public int DeclaredLength;
+        public string? Declared;
     }
 
     private struct Attr
     {
-        public string Prefix;
-        public string Local;
+        public CachedName Name; // one reference per attribute to store, where prefix and local name were two
         public string? Value; // null when deferred: RawOffset and RawLength locate it in _rawBytes
-        public bool IsDeclaration;
+        public readonly string Prefix => Name.Prefix;
+        public readonly string Local => Name.Local;
+        public readonly bool IsDeclaration => Name.IsDeclaration;
         public int RawOffset;
         public int RawLength;
     }
@@ -299,7 +323,8 @@ internal sealed class XmlElementParser
             Abandon();
             _baseMark = _nsCount;
             _rawLength = 0;
-            _rawSpanCount = 0;
+            _rawSpanCount = 1;
+            _rawRefCount = 0;
             _rawValues = null;
         }
         IsSuspended = false;
@@ -316,11 +341,11 @@ internal sealed class XmlElementParser
             if (_rawValues is not null)
             {
                 // One exact-size array: the bytes, then the spans.
-                var spans = MemoryMarshal.AsBytes(_rawSpans.AsSpan(0, _rawSpanCount * 2));
+                var spans = MemoryMarshal.AsBytes(_rawSpans.AsSpan(0, _rawSpanCount));
                 var bytes = new byte[_rawLength + spans.Length];
                 _rawBytes.AsSpan(0, _rawLength).CopyTo(bytes);
                 spans.CopyTo(bytes.AsSpan(_rawLength));
-                _rawValues.Fill(bytes, _rawLength);
+                _rawValues.Fill(bytes, _rawLength, _nameTable, _rawRefCount == 0 ? null : _rawRefs.AsSpan(0, _rawRefCount).ToArray());
             }
             return element;
         }
@@ -334,6 +359,8 @@ internal sealed class XmlElementParser
     {
         _deferValues = false;
         _rawValues = null;
+        if (_rawRefCount > 0) Array.Clear(_rawRefs, 0, _rawRefCount);
+        _rawRefCount = 0;
         if (_rawBytes.Length > 4096) _rawBytes = [];
         _nsCount = _baseMark;
         TrimChars();
@@ -506,7 +533,7 @@ internal sealed class XmlElementParser
 
     private Element CreateElement(ReadOnlySpan<byte> s, int nameStart, int nameLength, int colon, CachedName? cached, int depth)
     {
-        ApplyDeclarations(depth);
+        if (_declarationCount != 0) ApplyDeclarations(depth);
         cached = SplitElementName(s, nameStart, nameLength, colon, cached, out var prefix, out var local);
         var ns = Lookup(prefix);
         if (ns is null) XmlThrow.BadNamespacePrefix("Undeclared prefix '" + prefix + "'");
@@ -527,40 +554,54 @@ internal sealed class XmlElementParser
         }
         var count = _attrCount - _declarationCount;
         if (count == 0) return new Element(name, null);
-        // Duplicates were refused while the tag was read, so the attributes go in as they are, in one exact-size array.
-        var attributes = new XAttribute[count];
+        // Duplicates were refused while the tag was read (expanded names below). The attributes are written as ints,
+        // no references (so no write barriers) and no array: the element makes its array when first asked.
         var namespaced = false;
-        var deferred = false;
-        var k = 0;
+        var need = _rawSpanCount + 1 + 4 * count;
+        if (need > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(need, _rawSpans.Length * 2));
+        var first = _rawSpanCount;
+        var table = _rawSpans;
+        table[first] = count;
+        var k = first + 1;
         for (var i = 0; i < _attrCount; i++)
         {
             ref var a = ref _attrs[i];
-            if (a.IsDeclaration) continue;
-            deferred |= a.Value is null;
-            if (a.Prefix.Length == 0)
+            var attrName = a.Name;
+            if (attrName.IsDeclaration) continue;
+            table[k] = attrName.Id >= 0 ? attrName.Id : ~AddRef(attrName.Local);
+            if (attrName.Prefix.Length == 0)
             {
-                attributes[k++] = new XAttribute(a.Local, a.Value!);
+                table[k + 1] = RawValues.NoNamespace;
             }
             else
             {
                 namespaced = true;
-                attributes[k++] = new XAttribute(a.Local, a.Value!, ResolveAttributePrefix(a.Prefix));
+                var attrNs = ResolveAttributePrefix(attrName.Prefix);
+                table[k + 1] = ReferenceEquals(attrNs, Ns.Xml) ? RawValues.XmlNamespace : RawValues.FirstNamespaceRef + AddRef(attrNs);
             }
+            if (a.Value is null)
+            {
+                table[k + 2] = a.RawOffset;
+                table[k + 3] = a.RawLength;
+            }
+            else
+            {
+                table[k + 2] = -1;
+                table[k + 3] = AddRef(a.Value);
+            }
+            k += 4;
         }
         if (namespaced) CheckExpandedDuplicates();
-        if (!deferred) return new Element(name, attributes);
-        // A span per attribute of this element, in the order of its array.
-        var first = _rawSpanCount;
-        if ((_rawSpanCount + count) * 2 > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(64, (_rawSpanCount + count) * 4));
-        for (var i = 0; i < _attrCount; i++)
-        {
-            ref var a = ref _attrs[i];
-            if (a.IsDeclaration) continue;
-            _rawSpans[2 * _rawSpanCount] = a.RawOffset;
-            _rawSpans[2 * _rawSpanCount + 1] = a.RawLength;
-            _rawSpanCount++;
-        }
-        return new Element(name, attributes, _rawValues ??= new RawValues(), first);
+        _rawSpanCount = k;
+        return new Element(name, _rawValues ??= new RawValues(), first);
+    }
+
+    // A string an attribute refers to that is not in the name table; returns its index in the stanza's references.
+    private int AddRef(string value)
+    {
+        if (_rawRefCount == _rawRefs.Length) Array.Resize(ref _rawRefs, _rawRefCount * 2);
+        _rawRefs[_rawRefCount] = value;
+        return _rawRefCount++;
     }
 
     // Copies a plain attribute value or text to the stanza's raw bytes; returns its offset there.
@@ -711,31 +752,25 @@ internal sealed class XmlElementParser
             pos += close + 2;
 
             if (_attrCount == _maxAttributes) XmlThrow.PolicyViolation("Too many attributes");
-            string prefix, local;
-            if (attrCached is not null)
+            if (attrCached is null)
             {
-                prefix = attrCached.Prefix;
-                local = attrCached.Local;
+                SplitName(s.Slice(attrStart, attrLength), attrColon, out var prefix, out var local);
+                attrCached = RememberName(s, attrStart, attrLength, prefix, local) ?? new CachedName(0, 0, attrLength, prefix, local, transient: true);
             }
-            else
-            {
-                SplitName(s.Slice(attrStart, attrLength), attrColon, out prefix, out local);
-                attrCached = RememberName(s, attrStart, attrLength, prefix, local);
-            }
-            var isDeclaration = attrCached?.IsDeclaration ?? (prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns");
+            var isDeclaration = attrCached.IsDeclaration;
             if (isDeclaration) _declarationCount++;
             for (var j = 0; j < _attrCount; j++)
             {
-                // Names are interned, so a differing length or first character settles most pairs without a call.
-                var other = _attrs[j].Local;
-                if (other.Length == local.Length && other[0] == local[0] && other == local && _attrs[j].Prefix == prefix)
-                    XmlThrow.NotWellFormed("Duplicate attribute '" + local + "'");
+                // A cached name has one entry per raw name, so two attributes have the same name exactly when they
+                // have the same entry; only a name that could not be cached needs its strings compared.
+                var other = _attrs[j].Name;
+                if (ReferenceEquals(other, attrCached)
+                    || ((other.Transient || attrCached.Transient) && other.Local == attrCached.Local && other.Prefix == attrCached.Prefix))
+                    XmlThrow.NotWellFormed("Duplicate attribute '" + attrCached.Local + "'");
             }
             if (_attrCount == _attrs.Length) Array.Resize(ref _attrs, _attrs.Length * 2);
             ref var attr = ref _attrs[_attrCount++];
-            attr.Prefix = prefix;
-            attr.Local = local;
-            attr.IsDeclaration = isDeclaration;
+            attr.Name = attrCached;
             if (_deferValues && !isDeclaration && !raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii) < 0))
             {
                 attr.Value = null;
@@ -744,14 +779,67 @@ internal sealed class XmlElementParser
             }
             else
             {
-                // A plain declaration is a namespace name as it stands, as DecodeAttribute finds (ASCII is valid UTF-8).
-                attr.Value = plain < 0 ? DecodeAttribute(raw, isDeclaration)
-                    : !isDeclaration ? DecodePlainAscii(raw)
-                    : raw.IsEmpty ? "" : _names.GetOrAdd(raw)!;
+                attr.Value = isDeclaration
+                    ? attrCached.Prefix.Length == 0 ? DecodeDefaultNamespace(s, pos - close - 1, close, cached) : DecodeNamespace(raw)
+                    : plain < 0 ? DecodeAttribute(raw, isDeclaration: false)
+                    : DecodePlainAscii(raw);
                 attr.RawOffset = -1;
             }
         }
     }
+
+    // The value of a default namespace declaration on an element: the one the same element name declared last time
+    // when the bytes are the same (a compare of at most two vectors), else as DecodeNamespace finds it.
+    private string DecodeDefaultNamespace(ReadOnlySpan<byte> s, int start, int length, CachedName? element)
+    {
+        if (element is null || length > 64 || s.Length - start < 64 || !Vector256.IsHardwareAccelerated) return DecodeNamespace(s.Slice(start, length));
+        var head = Vector256.Create(s.Slice(start, 32));
+        var tail = Vector256.Create(s.Slice(start + 32, 32));
+        if (element.Declared is not null && element.DeclaredLength == length)
+        {
+            var differ = (ulong)~Vector256.Equals(head, element.DeclaredHead).ExtractMostSignificantBits()
+                | ((ulong)~Vector256.Equals(tail, element.DeclaredTail).ExtractMostSignificantBits() << 32);
+            if ((differ & (ulong.MaxValue >> (64 - length))) == 0 || length == 0) return element.Declared;
+        }
+        var uri = DecodeNamespace(s.Slice(start, length));
+        element.DeclaredHead = head;
+        element.DeclaredTail = tail;
+        element.DeclaredLength = length;
+        element.Declared = uri;
+        return uri;
+    }
+
+    // A namespace declaration's value: the same few namespaces are declared again and again (on every chat state,
+    // receipt, caps or archived message), so the string decoded from the same bytes last time is reused. Decoding
+    // depends on nothing but the bytes, so a hit gives what DecodeAttribute would; a miss decodes (and validates)
+    // them and takes the slot.
+    private string DecodeNamespace(ReadOnlySpan<byte> raw)
+    {
+        if (raw.IsEmpty) return "";
+        if (raw.Length > MaxCachedNamespace) return DecodeAttribute(raw, isDeclaration: true);
+        var h = (ulong)raw.Length * 0x9E3779B97F4A7C15UL;
+        if (raw.Length >= 8)
+        {
+            h ^= MemoryMarshal.Read<ulong>(raw) ^ (MemoryMarshal.Read<ulong>(raw[^8..]) * 0xC2B2AE3D27D4EB4FUL);
+        }
+        else
+        {
+            h ^= raw[0] | ((ulong)raw[^1] << 8);
+        }
+        var slot = (int)((h * 0x9E3779B97F4A7C15UL) >> (64 - 6)); // 64 slots
+        var entry = _namespaceCache[slot];
+        if (entry is not null && raw.SequenceEqual(entry.Bytes)) return entry.Uri;
+        var uri = DecodeAttribute(raw, isDeclaration: true);
+        _namespaceCache[slot] = new CachedNamespace(raw.ToArray(), uri);
+        return uri;
+    }
+
+    // Namespaces decoded from declarations, by their raw bytes: 64 slots of at most 128 bytes, a new one replaces
+    // the one in its slot (a peer that declares ever new namespaces only makes misses).
+    private const int MaxCachedNamespace = 128;
+    private readonly CachedNamespace?[] _namespaceCache = new CachedNamespace?[64];
+
+    private sealed record CachedNamespace(byte[] Bytes, string Uri);
 
     // Returns the length of the name at pos (and where its first colon is, or -1), or -1 when the input ends in it.
     private static int ScanName(ReadOnlySpan<byte> s, int pos, out int colon)
@@ -777,12 +865,19 @@ internal sealed class XmlElementParser
 
     // The cached name at start, found by its raw bytes, with its length; null on a miss or when fewer than 16 bytes
     // follow (then the caller scans the name the slow way). A name longer than 15 bytes is never cached.
+    // The name is taken to end at the first byte that may follow a name in a tag (white space, a control character,
+    // '=', '>' or '/'), which is cheaper to find than the first byte that is not a name byte. On a hit the two are
+    // the same: the bytes before it equal a cached name, which is made of name bytes only (it was validated when it
+    // was cached), and the byte that ends it is no name byte. Any other byte in the way makes a miss, and the slow
+    // path finds and judges it as before.
     private CachedName? FindName(ReadOnlySpan<byte> s, int start, out int length)
     {
         length = 0;
         if (s.Length - start < 16) return null;
         var v = Vector128.Create(s.Slice(start, 16));
-        var n = NameLength(v);
+        var ends = Vector128.LessThanOrEqual(v, Vector128.Create((byte)' ')) | Vector128.Equals(v, Vector128.Create((byte)'='))
+            | Vector128.Equals(v, Vector128.Create((byte)'>')) | Vector128.Equals(v, Vector128.Create((byte)'/'));
+        var n = BitOperations.TrailingZeroCount(ends.ExtractMostSignificantBits() | 0x10000);
         if (n is 0 or 16) return null;
         var slot = NameSlot(v, n, out var k0, out var k1);
         for (var way = 0; way < NameCacheWays; way++)
@@ -806,41 +901,28 @@ internal sealed class XmlElementParser
         var slot = NameSlot(v, length, out var k0, out var k1);
         for (var way = 0; way < NameCacheWays; way++)
         {
-            if (_nameCache[slot + way] is null) return _nameCache[slot + way] = new CachedName(k0, k1, length, prefix, local);
+            var entry = _nameCache[slot + way];
+            if (entry is null)
+            {
+                _nameTable[_nameTableCount] = local;
+                return _nameCache[slot + way] = new CachedName(k0, k1, length, prefix, local, id: _nameTableCount++);
+            }
+            if (entry.K0 == k0 && entry.K1 == k1 && entry.Length == length) return entry; // one entry per name
         }
         return null; // a full set: nothing is evicted, so names that recur are never pushed out by names that do not
 
     }
 
-    // How many of the 16 bytes, from the first, are name bytes (the classes of XmlChars.NameClasses): ASCII letters,
-    // digits, '-', '.', ':', '_' and every non-ASCII byte.
-    private static int NameLength(Vector128<byte> v)
-    {
-        var letter = Vector128.LessThanOrEqual((v | Vector128.Create((byte)0x20)) - Vector128.Create((byte)'a'), Vector128.Create((byte)('z' - 'a')));
-        var dashToNine = Vector128.LessThanOrEqual(v - Vector128.Create((byte)'-'), Vector128.Create((byte)('9' - '-'))) // - . / 0-9
-            & ~Vector128.Equals(v, Vector128.Create((byte)'/'));
-        var other = Vector128.Equals(v, Vector128.Create((byte)':')) | Vector128.Equals(v, Vector128.Create((byte)'_'))
-            | Vector128.GreaterThanOrEqual(v, Vector128.Create((byte)0x80));
-        var notName = ~(letter | dashToNine | other).ExtractMostSignificantBits() & 0xFFFF;
-        return BitOperations.TrailingZeroCount(notName | 0x10000);
-    }
-
     // The name's first 1 to 15 bytes as two words (the rest zeroed), and the first slot of its set in the name cache.
     private static int NameSlot(Vector128<byte> v, int length, out ulong k0, out ulong k1)
     {
-        var words = v.AsUInt64();
-        k0 = words.GetElement(0);
+        // Masked with a compare rather than a branch on the length: names shorter and longer than 8 bytes alternate
+        // in a tag, so such a branch is often mispredicted. The bytes past the name are zero and no name byte is, so
+        // the two words tell names of different lengths apart without the length.
+        var words = (v & Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)length))).AsUInt64();
+        k0 = words.ToScalar();
         k1 = words.GetElement(1);
-        if (length < 8)
-        {
-            k0 &= (1UL << (length * 8)) - 1;
-            k1 = 0;
-        }
-        else
-        {
-            k1 &= (1UL << ((length - 8) * 8)) - 1; // length - 8 is 0 to 7
-        }
-        var set = (int)(((k0 ^ (k1 * 0xC2B2AE3D27D4EB4FUL) ^ ((ulong)length << 58)) * 0x9E3779B97F4A7C15UL) >> 58); // 64 sets
+        var set = (int)(((k0 ^ BitOperations.RotateLeft(k1, 29)) * 0x9E3779B97F4A7C15UL) >> 58); // 64 sets
         return set * NameCacheWays;
     }
 

@@ -112,6 +112,37 @@ public sealed class ElementTests
     }
 
     [Fact]
+    public void Attributes_of_every_kind_read_the_same_whichever_member_reads_them_first()
+    {
+        // A name too long for the name cache, a prefix declared on the element and one on its parent, an empty value,
+        // a decoded value, and the same names on a child: whether Attributes, GetAttribute or Clone comes first.
+        const string xml =
+            "<iq xmlns:p='urn:p' type='set' id='i'><query xmlns='urn:q' xmlns:r='urn:r' a-very-long-attribute-name='long' " +
+            "p:x='1' r:x='2' empty='' amp='&lt;&gt;' xml:lang='de'><item type='t' a-very-long-attribute-name='child'/></query></iq>";
+        string[] expected =
+        [
+            "a-very-long-attribute-name=long", "{urn:p}x=1", "{urn:r}x=2", "empty=", "amp=<>",
+            "{http://www.w3.org/XML/1998/namespace}lang=de",
+        ];
+        Assert.Equal(expected, Describe(ParseStanza(xml).FirstChild()!.Attributes));
+
+        var query = ParseStanza(xml).FirstChild()!;
+        Assert.Equal("long", query.GetAttribute("a-very-long-attribute-name"));
+        Assert.Equal("2", query.GetAttribute("x", "urn:r"));
+        Assert.Equal("", query.GetAttribute("empty"));
+        Assert.Equal(expected, Describe(query.Attributes));
+
+        var original = ParseStanza(xml);
+        var copy = original.Clone();
+        copy.FirstChild()!.SetAttribute("empty", "no longer");
+        Assert.Equal(expected, Describe(original.FirstChild()!.Attributes));
+        Assert.Equal("no longer", copy.FirstChild()!.GetAttribute("empty"));
+        Assert.Equal(["type=t", "a-very-long-attribute-name=child"], Describe(copy.FirstChild()!.FirstChild()!.Attributes));
+        Assert.Equal(["type=set", "id=i"], Describe(copy.Attributes));
+        Assert.Equal("set", original.GetAttribute("type"));
+    }
+
+    [Fact]
     public void An_element_built_in_code_grows_and_trims_its_nodes()
     {
         var e = new Element("query", "jabber:iq:roster");
