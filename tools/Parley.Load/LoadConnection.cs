@@ -79,7 +79,7 @@ internal sealed class LoadConnection : IAsyncDisposable
         var iq = new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("id", "reg")
             .Add(new Element("query", Ns.Register)
                 .Add(new Element("username", Ns.Register).AddText(user))
-                .Add(new Element("password", Ns.Register).AddText(o.Password)));
+                .Add(new Element("password", Ns.Register).AddText(o.PasswordFor(user))));
         await c.SendAsync(iq, ct);
         var reply = await c.ReadElementAsync(ct);
         if (reply.GetAttribute("type") == "result") return true;
@@ -142,12 +142,12 @@ internal sealed class LoadConnection : IAsyncDisposable
         Mechanism = Choose(o.Mechanism, offered) ?? throw new LoadException("no usable SASL mechanism among " + string.Join(' ', offered));
         if (Mechanism == "PLAIN")
         {
-            await SendAsync(Auth(Mechanism, SaslPlain.Create(null, user, o.Password)), ct);
+            await SendAsync(Auth(Mechanism, SaslPlain.Create(null, user, o.PasswordFor(user))), ct);
             Expect(await ReadElementAsync(ct), "success");
         }
         else
         {
-            var scram = new ScramClient(Mechanism == "SCRAM-SHA-256" ? ScramHash.Sha256 : ScramHash.Sha1, plus: false, user, o.Password,
+            var scram = new ScramClient(Mechanism == "SCRAM-SHA-256" ? ScramHash.Sha256 : ScramHash.Sha1, plus: false, user, o.PasswordFor(user),
                 channelBinding: null, bindingType: null, serverOffersPlus: false, offeredMechanisms: null);
             await SendAsync(Auth(Mechanism, scram.CreateClientFirst()), ct);
             var challenge = await ReadElementAsync(ct);

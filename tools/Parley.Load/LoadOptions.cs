@@ -13,6 +13,7 @@ internal sealed record LoadOptions
     public int FirstUser { get; init; }
     public string UserPrefix { get; init; } = "load";
     public string Password { get; init; } = "load-password";
+    public bool PasswordSuffix { get; init; }
     public bool Tls { get; init; } = true;
     public string Mechanism { get; init; } = "auto";
     public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(10);
@@ -43,6 +44,7 @@ internal sealed record LoadOptions
           --first-user i        first account index (default 0)
           --user-prefix p       account name prefix (default load)
           --password pw         every account's password (default load-password)
+          --password-suffix     the password is pw followed by the account's index (pw1 for load1: tsung's scheme)
           --tls starttls|plain  STARTTLS (default) or plain TCP (the server must allow it)
           --mechanism m         auto (SCRAM-SHA-256, then SCRAM-SHA-1, then PLAIN), scram-sha-256, scram-sha-1, plain
           --duration s          chat: measured seconds (default 10)
@@ -67,6 +69,7 @@ internal sealed record LoadOptions
         for (var i = 1; i < args.Length; i++)
         {
             var name = args[i];
+            if (name == "--password-suffix") { o = o with { PasswordSuffix = true }; continue; }
             if (i + 1 >= args.Length) { error = "missing value for " + name; return false; }
             var value = args[++i];
             try
@@ -129,6 +132,8 @@ internal sealed record LoadOptions
             yield return (index - k + Users) % Users;
         }
     }
+
+    public string PasswordFor(string user) => PasswordSuffix ? Password + user[UserPrefix.Length..] : Password;
 
     public string UserName(int index) => UserPrefix + (FirstUser + index).ToString(CultureInfo.InvariantCulture);
 
