@@ -4,7 +4,10 @@
 # turn by the same load generator (tools/Parley.Load). Loopback only; every loop is bounded.
 #
 #   bench/load/compare.sh [--quick] [--tls starttls|plain] [--servers "parley prosody ejabberd"]
-#                         [--scenarios "storm chat presence"] [--keep]
+#                         [--scenarios "storm chat presence"] [--keep] [--plots DIR]
+#
+# --plots DIR writes each server's chat steps to DIR/chat-<server>.dat and, with gnuplot installed, draws
+# DIR/chat-throughput.svg, chat-latency.svg and chat-cpu.svg (bench/load/plot.gp).
 #
 # Output: one table, then one line per figure: <figure> parley=<v> best_peer=<v> ratio=<v>
 # (ratio = parley / best peer; for chat_p99_ms, chat_cpu_us_per_msg and idle_session_kib lower is better).
@@ -16,6 +19,7 @@ TLS=starttls
 SERVERS="parley prosody ejabberd"
 KEEP=0
 SCENARIOS=""
+PLOTS=""
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1; shift ;;
@@ -23,11 +27,16 @@ while [ $# -gt 0 ]; do
     --servers) SERVERS=$2; shift 2 ;;
     --keep) KEEP=1; shift ;;
     --scenarios) SCENARIOS=$2; shift 2 ;;
-    *) echo "usage: $0 [--quick] [--tls starttls|plain] [--servers \"parley prosody ejabberd\"] [--scenarios \"storm chat presence\"] [--keep]" >&2; exit 2 ;;
+    --plots) PLOTS=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
+    *) echo "usage: $0 [--quick] [--tls starttls|plain] [--servers \"parley prosody ejabberd\"] [--scenarios \"storm chat presence\"] [--keep] [--plots DIR]" >&2; exit 2 ;;
   esac
 done
 
 DOMAIN=load.localhost
+# The same PBKDF2 iteration count on all three (ejabberd's is fixed at 4,096, the RFC 7677 minimum; Parley's and
+# prosody's defaults are 10,000): the generator derives every login's key, so unequal counts would charge one
+# server more client work than another in the setup rate.
+SCRAM_ITERATIONS=4096
 PORT=${LOAD_PORT:-15222}
 PASSWORD=load-password
 # Sizes can be overridden from the environment, e.g. STORM_USERS=10000 bench/load/compare.sh
@@ -41,6 +50,13 @@ else
 fi
 : "${CONTACTS:=50}" "${MAX_P99_MS:=1000}"
 has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+# Each storm session is a descriptor in the generator and one in the server: past the open-file limit (ulimit -n,
+# which only a privileged user can raise) the storm would fail part way, so it is capped, and says so.
+FD_LIMIT=$(ulimit -n)
+if [ "$FD_LIMIT" != unlimited ] && [ "$STORM_USERS" -gt $(( FD_LIMIT - 500 )) ]; then
+  echo "note: STORM_USERS=$STORM_USERS exceeds what the open-file limit ($FD_LIMIT, ulimit -n) allows; the storm uses $(( FD_LIMIT - 500 ))" >&2
+  STORM_USERS=$(( FD_LIMIT - 500 ))
+fi
 USERS=0
 has storm && USERS=$STORM_USERS
 has chat && [ "$CHAT_USERS" -gt "$USERS" ] && USERS=$CHAT_USERS
@@ -117,6 +133,7 @@ start_parley() {
   "WebSocket": { "Enabled": false },
   "WebClient": { "Enabled": false },
   "Registration": { "Enabled": true, "PerAddressPerHour": 1000000 },
+  "Auth": { "ScramIterations": $SCRAM_ITERATIONS },
   "Limits": { "MaxConnections": 200000 },
   "Logging": { "LogLevel": { "Default": "Warning" } }
 }
@@ -147,6 +164,7 @@ allow_registration = true
 min_seconds_between_registrations = 0
 registration_throttle_max = 1000000
 authentication = "internal_hashed"
+default_iteration_count = $SCRAM_ITERATIONS
 storage = "internal"
 network_backend = "epoll"
 tcp_backlog = 512
@@ -250,6 +268,13 @@ run_server() {   # name
   FIG[$name.storm_load]=$(value "$SCRATCH/$name.storm" loadavg)
   FIG[$name.conn_server_cpu_ms]=$(value "$SCRATCH/$name.storm" conn_server_cpu_ms)
   FIG[$name.sasl_mechanism]=$(value "$SCRATCH/$name.storm" sasl_mechanism)
+  FIG[$name.storm_sessions]=$(value "$SCRATCH/$name.storm" storm_sessions)
+  local n r
+  for n in 1000 10000 50000 after; do
+    r=$(value "$SCRATCH/$name.storm" "server_rss_kib_at_$n")
+    [ "$n" = after ] && r=$(value "$SCRATCH/$name.storm" server_rss_after_kib)
+    if [ -n "$r" ]; then FIG[$name.rss_mib_at_${n/after/all}]=$(( r / 1024 )); fi
+  done
   log "$name: storm ${FIG[$name.conn_setup_per_s]} conn/s, ${FIG[$name.idle_session_kib]} KiB/session, ${FIG[$name.conn_failures]} failed"
   fi
 
@@ -257,6 +282,7 @@ run_server() {   # name
   # server that queues still delivers everything, seconds late).
   best=""
   RATES_RUN=""; has chat && RATES_RUN=$RATES
+  [ -n "$PLOTS" ] && [ -n "$RATES_RUN" ] && : >"$PLOTS/chat-$name.dat"
   for rate in $RATES_RUN; do
     out=$SCRATCH/$name.chat.$rate
     "$LOAD" chat "${common[@]}" --users "$CHAT_USERS" --rate "$rate" --duration "$DURATION" >"$out" 2>&1 || true
@@ -264,6 +290,7 @@ run_server() {   # name
     local sent lost
     local p99
     sent=$(value "$out" chat_sent); lost=$(value "$out" chat_lost); p99=$(value "$out" chat_p99_ms)
+    [ -n "$PLOTS" ] && [ -n "$sent" ] && echo "$rate $(value "$out" chat_msgs_per_s) $(value "$out" chat_p50_ms) $p99 $(value "$out" chat_p999_ms) $(value "$out" chat_cpu_us_per_msg)" >>"$PLOTS/chat-$name.dat"
     if [ -n "$sent" ] && [ "$sent" != 0 ] && [ "$(echo "$lost * 100 < $sent && ${p99:-0} < $MAX_P99_MS" | bc)" = 1 ]; then best=$out; fi
   done
   if [ -n "$best" ]; then
@@ -297,6 +324,7 @@ echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | 
 echo "mode: $([ $QUICK = 1 ] && echo quick || echo full), $TLS, scenarios: $SCENARIOS; storm $STORM_USERS users, chat $CHAT_USERS users at $RATES msg/s offered for $DURATION s; presence $PRESENCE_USERS users x $CONTACTS contacts at $PRESENCE_RATE changes/s"
 printf '%-28s' figure; for s in "${RAN[@]}"; do printf '%14s' "$s"; done; echo
 for f in $FIGURES chat_p50_ms chat_p999_ms load_cpu_us_per_msg conn_server_cpu_ms conn_failures sasl_mechanism startup_s \
+    storm_sessions rss_mib_at_1000 rss_mib_at_10000 rss_mib_at_50000 rss_mib_at_all \
     presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza presence_mutual_contacts_avg login_p50_ms login_p99_ms; do
   row=""; for s in "${RAN[@]}"; do row+=${FIG[$s.$f]:-}; done
   [ -z "$row" ] && continue   # a scenario that did not run
@@ -323,3 +351,11 @@ for f in $FIGURES; do
   if [ -n "$p" ] && [ -n "$best" ] && [ "$(echo "$best != 0" | bc)" = 1 ]; then ratio=$(echo "scale=3; $p / $best" | bc); fi
   echo "$f parley=${p:--} best_peer=${best:--} ratio=$ratio"
 done
+if [ -n "$PLOTS" ] && [ ${#RAN[@]} -gt 0 ] && ls "$PLOTS"/chat-*.dat >/dev/null 2>&1; then
+  plotted=""; for s in "${RAN[@]}"; do [ -s "$PLOTS/chat-$s.dat" ] && plotted+="$s "; done
+  if command -v gnuplot >/dev/null && [ -n "$plotted" ]; then
+    gnuplot -e "dir='$PLOTS'; servers='${plotted% }'" "$ROOT/bench/load/plot.gp" && echo "plots: $PLOTS/chat-throughput.svg chat-latency.svg chat-cpu.svg" >&2
+  else
+    echo "plots: data in $PLOTS (apt-get install gnuplot-nox to draw them)" >&2
+  fi
+fi
