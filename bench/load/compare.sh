@@ -45,7 +45,7 @@ if [ $QUICK = 1 ]; then
   : "${STORM_USERS:=400}" "${CHAT_USERS:=100}" "${RATES:=2000}" "${DURATION:=4}" "${IDLE:=1.5}"
   : "${SCENARIOS:=storm chat}" "${PRESENCE_USERS:=200}" "${PRESENCE_RATE:=100}"
 else
-  : "${STORM_USERS:=2000}" "${CHAT_USERS:=1000}" "${RATES:=2000 4000 8000 16000}" "${DURATION:=15}" "${IDLE:=5}"
+  : "${STORM_USERS:=2000}" "${CHAT_USERS:=1000}" "${RATES:=2000 4000 8000 16000 24000}" "${DURATION:=15}" "${IDLE:=5}"
   : "${SCENARIOS:=storm chat presence}" "${PRESENCE_USERS:=500}" "${PRESENCE_RATE:=200}"
 fi
 : "${CONTACTS:=50}" "${MAX_P99_MS:=1000}"
@@ -131,7 +131,9 @@ start_parley() {
            "AllowPlaintextOnLoopback": $([ "$TLS" = plain ] && echo true || echo false) },
   "DisabledModules": [ "mam", "muc", "pubsub", "pep", "push", "upload", "extdisco" ],
   "WebSocket": { "Enabled": false },
+  "Bosh": { "Enabled": false },
   "WebClient": { "Enabled": false },
+  "S2s": { "Enabled": false },
   "Registration": { "Enabled": true, "PerAddressPerHour": 1000000 },
   "Auth": { "ScramIterations": $SCRAM_ITERATIONS },
   "Limits": { "MaxConnections": 200000 },
