@@ -38,35 +38,30 @@ internal static class StormScenario
         // storm gives memory against session count.
         var opened = 0;
         var elapsed = TimeSpan.Zero;
-        foreach (var checkpoint in Checkpoints)
+        async Task OpenUpToAsync(int target)
         {
-            if (checkpoint >= half) break;
-            await pool.OpenAsync(o, opened, checkpoint, (_, c) => Drain(c, ct), ct);
+            foreach (var checkpoint in Checkpoints)
+            {
+                if (checkpoint <= opened || checkpoint >= target) continue;
+                await pool.OpenAsync(o, opened, checkpoint, (_, c) => Drain(c, ct), ct);
+                elapsed += pool.Elapsed;
+                opened = checkpoint;
+                await Task.Delay(o.Idle, ct);
+                if (ProcessSample.Read(o.Pid) is { } at) report.Add($"server_rss_kib_at_{checkpoint}", at.RssKib);
+            }
+            await pool.OpenAsync(o, opened, target, (_, c) => Drain(c, ct), ct);
             elapsed += pool.Elapsed;
-            opened = checkpoint;
-            await Task.Delay(o.Idle, ct);
-            if (ProcessSample.Read(o.Pid) is { } at) report.Add($"server_rss_kib_at_{checkpoint}", at.RssKib);
+            opened = target;
         }
-        await pool.OpenAsync(o, opened, half, (_, c) => Drain(c, ct), ct);
-        elapsed += pool.Elapsed;
+
+        await OpenUpToAsync(half);
         var halfCpu = ProcessSample.Read(o.Pid);
         await Task.Delay(o.Idle, ct);
         var atHalf = ProcessSample.Read(o.Pid);
         var failuresAtHalf = pool.Failures;
 
         var secondStart = ProcessSample.Read(o.Pid);
-        opened = half;
-        foreach (var checkpoint in Checkpoints)
-        {
-            if (checkpoint <= half || checkpoint >= o.Users) continue;
-            await pool.OpenAsync(o, opened, checkpoint, (_, c) => Drain(c, ct), ct);
-            elapsed += pool.Elapsed;
-            opened = checkpoint;
-            await Task.Delay(o.Idle, ct);
-            if (ProcessSample.Read(o.Pid) is { } at) report.Add($"server_rss_kib_at_{checkpoint}", at.RssKib);
-        }
-        await pool.OpenAsync(o, opened, o.Users, (_, c) => Drain(c, ct), ct);
-        elapsed += pool.Elapsed;
+        await OpenUpToAsync(o.Users);
         var setupDone = ProcessSample.Read(o.Pid);
         var selfAfter = ProcessSample.Read(Environment.ProcessId);
         Console.Error.WriteLine($"storm: {pool.Opened} sessions in {elapsed.TotalSeconds:0.00} s, {pool.Failures} failed; idle {o.Idle.TotalSeconds:0} s");
