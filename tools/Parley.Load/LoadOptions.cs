@@ -27,6 +27,9 @@ internal sealed record LoadOptions
     public int Sources { get; init; } = 16;
     public string Label { get; init; } = "";
 
+    /// <summary>With --scram-cache: SaltedPassword kept between logins and runs (RFC 5802 §5.1).</summary>
+    public ScramKeyFile? ScramCache { get; init; }
+
     public const string Usage = """
         parley-load <scenario> [options]
 
@@ -57,6 +60,8 @@ internal sealed record LoadOptions
           --source-base a       first loopback source address (default 127.0.1.1)
           --sources n           source addresses used round robin (default 16), against ephemeral-port exhaustion
           --label l             a name printed with every result line
+          --scram-cache file    keep each account's SCRAM SaltedPassword in file (RFC 5802 §5.1) and log in with it
+                                when the server offers the same salt; register then also logs every account in once
         """;
 
     public static bool TryParse(string[] args, out LoadOptions options, out string? error)
@@ -94,6 +99,7 @@ internal sealed record LoadOptions
                     "--source-base" => o with { SourceBase = IPAddress.Parse(value) },
                     "--sources" => o with { Sources = Positive(value) },
                     "--label" => o with { Label = value },
+                    "--scram-cache" => o with { ScramCache = new ScramKeyFile(value) },
                     _ => throw new FormatException("unknown option"),
                 };
             }

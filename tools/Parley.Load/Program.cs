@@ -18,5 +18,6 @@ var code = o.Scenario switch
     "presence" => await PresenceScenario.RunAsync(o, report, cts.Token),
     _ => await ChatScenario.RunAsync(o, report, cts.Token),
 };
+o.ScramCache?.Save();
 report.Print();
 return code;

@@ -48,6 +48,12 @@ public sealed class ScramClient
     /// <summary>The channel-binding types the server advertised (XEP-0440), for XEP-0474 verification.</summary>
     public IReadOnlyList<string>? AdvertisedBindingTypes { get; init; }
 
+    /// <summary>
+    /// Where SaltedPassword is kept between logins (RFC 5802 §5.1), so that a login with the same salt and iteration
+    /// count skips the key derivation; null derives it every time.
+    /// </summary>
+    public IScramKeyCache? KeyCache { get; init; }
+
     /// <summary>The mechanism name, e.g. SCRAM-SHA-256-PLUS.</summary>
     public string MechanismName => SaslMechanisms.ScramName(_hash, _plus);
 
@@ -92,7 +98,9 @@ public sealed class ScramClient
         if (_plus) cbind = [.. cbind, .. _channelBinding!.GetBindingData(_bindingType!)!];
         var withoutProof = "c=" + Convert.ToBase64String(cbind) + ",r=" + nonce;
         var authMessage = Encoding.UTF8.GetBytes(_clientFirstBare + "," + text + "," + withoutProof);
-        var salted = Scram.SaltedPassword(_hash, _password, salt, iterations);
+        var cached = KeyCache?.Find(_hash, _username, salt, iterations);
+        var salted = cached is null ? Scram.SaltedPassword(_hash, _password, salt, iterations) : (byte[])cached.Clone();
+        if (cached is null) KeyCache?.Store(_hash, _username, salt, iterations, (byte[])salted.Clone());
         var clientKey = Scram.Hmac(_hash, salted, "Client Key"u8);
         var storedKey = Scram.H(_hash, clientKey);
         var signature = Scram.Hmac(_hash, storedKey, authMessage);

@@ -40,6 +40,54 @@ public sealed class ScramTests
         Assert.True(client.VerifyServerFinal(additional));
     }
 
+    private sealed class CountingCache : IScramKeyCache
+    {
+        public readonly Dictionary<string, byte[]> Entries = [];
+        public int Stores;
+        private static string Key(ScramHash hash, string username, ReadOnlySpan<byte> salt, int iterations) =>
+            $"{hash}|{username}|{Convert.ToBase64String(salt)}|{iterations}";
+        public byte[]? Find(ScramHash hash, string username, ReadOnlySpan<byte> salt, int iterations) =>
+            Entries.TryGetValue(Key(hash, username, salt, iterations), out var v) ? v : null;
+        public void Store(ScramHash hash, string username, ReadOnlySpan<byte> salt, int iterations, byte[] saltedPassword)
+        {
+            Stores++;
+            Entries[Key(hash, username, salt, iterations)] = saltedPassword;
+        }
+    }
+
+    private static SaslFailure? Login(ScramCredential credential, string password, IScramKeyCache cache)
+    {
+        var offered = new[] { "SCRAM-SHA-256" };
+        var client = new ScramClient(ScramHash.Sha256, false, "alice", password, null, null, false, offered) { KeyCache = cache };
+        var server = new ScramServer(ScramHash.Sha256, false, null, offered);
+        Assert.Null(server.ReadClientFirst(client.CreateClientFirst()));
+        Assert.True(client.TryCreateClientFinal(server.CreateServerFirst(credential), out var final, out var error), error);
+        var failure = server.ReadClientFinal(final, out var additional);
+        if (failure is null) Assert.True(client.VerifyServerFinal(additional));
+        return failure;
+    }
+
+    [Fact]
+    public void Rfc5802_5_1_a_cached_salted_password_serves_the_next_login_with_the_same_salt()
+    {
+        var cache = new CountingCache();
+        var credential = ScramCredential.Create(ScramHash.Sha256, "pw", 4096);
+        Assert.Null(Login(credential, "pw", cache));
+        Assert.Equal(1, cache.Stores);
+        Assert.Null(Login(credential, "pw", cache));
+        Assert.Equal(1, cache.Stores); // found, not derived again
+
+        // The cached value is what the proof is made from: a wrong one fails even with the right password.
+        var key = Assert.Single(cache.Entries).Key;
+        cache.Entries[key] = new byte[32];
+        Assert.Equal(SaslFailure.NotAuthorized, Login(credential, "pw", cache));
+
+        // A new salt (the password was changed) misses, and the key is derived again.
+        var changed = ScramCredential.Create(ScramHash.Sha256, "new", 4096);
+        Assert.Null(Login(changed, "new", cache));
+        Assert.Equal(2, cache.Stores);
+    }
+
     [Theory]
     [InlineData(ScramHash.Sha1)]
     [InlineData(ScramHash.Sha256)]

@@ -63,6 +63,42 @@ public sealed class LoadGeneratorTests
         Assert.True(long.Parse(presence["presence_delivered"]!, CultureInfo.InvariantCulture) >= 100);
     }
 
+    [Fact]
+    public async Task Rfc5802_5_1_registration_keeps_each_accounts_salted_password_and_the_storm_logs_in_with_it()
+    {
+        await using var server = await StartAsync();
+        var directory = Directory.CreateTempSubdirectory("parley-load-keys");
+        try
+        {
+            var file = Path.Combine(directory.FullName, "keys");
+            var o = Options(server) with { Users = 5, Idle = TimeSpan.FromSeconds(0.1), ScramCache = new ScramKeyFile(file) };
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            Assert.Equal(0, await RegisterScenario.RunAsync(o, new Report(o), timeout.Token));
+            o.ScramCache!.Save();
+            Assert.Equal(5, File.ReadAllLines(file).Length);
+            if (!OperatingSystem.IsWindows()) Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(file));
+
+            // A later run reads the keys back and logs in with them.
+            var reloaded = new ScramKeyFile(file);
+            Assert.Equal(5, reloaded.Count);
+            var storm = new Report(o);
+            Assert.Equal(0, await StormScenario.RunAsync(o with { Scenario = "storm", ScramCache = reloaded }, storm, timeout.Token));
+            Assert.Equal("0", storm["conn_failures"]);
+            Assert.Equal(5, reloaded.Count);
+
+            // The kept key is what each login's proof is made from: spoilt keys fail although the password is right.
+            var spoilt = File.ReadAllLines(file).Select(line => line[..(line.LastIndexOf('\t') + 1)] + Convert.ToBase64String(new byte[32]));
+            File.WriteAllLines(file, spoilt);
+            var failing = new Report(o);
+            await StormScenario.RunAsync(o with { Scenario = "storm", ScramCache = new ScramKeyFile(file) }, failing, timeout.Token);
+            Assert.Equal("5", failing["conn_failures"]);
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+    }
+
     // In-band registration on, as the load generator creates its accounts that way on every server.
     private static Task<TestServer> StartAsync() => TestServer.StartAsync(new()
     {
