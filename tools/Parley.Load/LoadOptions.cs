@@ -51,7 +51,8 @@ internal sealed record LoadOptions
           --tls starttls|plain  STARTTLS (default) or plain TCP (the server must allow it)
           --mechanism m         auto (SCRAM-SHA-256, then SCRAM-SHA-1, then PLAIN), scram-sha-256, scram-sha-1, plain
           --duration s          chat: measured seconds (default 10)
-          --warmup s            chat: seconds of traffic before measuring (default 1)
+          --warmup s            chat, presence: seconds of traffic before measuring (default 1), then more (at most
+                                20 s) while the server's CPU time per second still falls by over a tenth (tiered JIT)
           --idle s              storm: seconds to stay idle before reading the server's memory (default 3)
           --rate r              chat, presence: offered messages or presence changes per second, in total (default 1000)
           --contacts c          roster, presence: contacts per user, the neighbours i±1..i±c/2 (default 50)
