@@ -32,7 +32,15 @@ internal sealed class CliCommands(CliContext context, Option<string?> configOpti
             var server = ParleyServer.Create(configuration, logging => ConfigureLogging(logging, configuration));
             await using (server.ConfigureAwait(false))
             {
-                await server.StartAsync(ct).ConfigureAwait(false);
+                try
+                {
+                    await server.StartAsync(ct).ConfigureAwait(false);
+                }
+                catch (IOException e) when (e.InnerException is Microsoft.AspNetCore.Connections.AddressInUseException)
+                {
+                    // Another process holds a configured port: say which, and exit 1 like a failed check, not a crash.
+                    throw new CliException(e.Message + " Another server may be running; `parley check` lists the configured ports.", 1);
+                }
                 var o = server.Options;
                 var listening = new StringBuilder();
                 if (o.C2s.Enabled) listening.Append(" c2s STARTTLS port ").Append(server.Port("c2s"));

@@ -151,6 +151,19 @@ public sealed class CliTests : IDisposable
     }
 
     [Fact]
+    public async Task Serve_on_a_port_in_use_exits_1_with_the_address_instead_of_crashing()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var r = await RunAsync(null, "serve", "--data", _data, "--C2s:Address=127.0.0.1", $"--C2s:Port={port}", "--C2sDirectTls:Port=0",
+            "--Upload:Port=0", "--S2s:Enabled=false", "--AdminSocket:Enabled=false", "--Logging:LogLevel:Default=None");
+        Assert.Equal(1, r.Code);
+        Assert.Contains($"127.0.0.1:{port}", r.Err, StringComparison.Ordinal);
+        Assert.Contains("address already in use", r.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Check_reports_a_port_in_use()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
