@@ -247,6 +247,10 @@ run_server() {   # name
     ejabberd) command -v erl >/dev/null && [ -x /usr/sbin/ejabberdctl ] || { log "ejabberd is not installed (apt-get install -y ejabberd): skipped"; return 0; } ;;
     prosody) command -v prosody >/dev/null || { log "prosody is not installed: skipped"; return 0; } ;;
   esac
+  # A listener left from another run would be measured instead of this server.
+  if [ -n "$(listener_pid "$address" "$PORT")" ]; then
+    log "$name: something already listens on $address:$PORT (pid $(listener_pid "$address" "$PORT")); stop it first"; exit 1
+  fi
   log "$name: starting on $address:$PORT"
   local t0=$(date +%s.%N)
   "start_$name"

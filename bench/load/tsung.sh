@@ -58,6 +58,8 @@ cat >"$SCRATCH/parley.json" <<EOF
   "Logging": { "LogLevel": { "Default": "Warning" } }
 }
 EOF
+# A listener left from another run would be measured instead of this server.
+if [ -n "$(ss -ltnH "src $ADDRESS:$PORT" 2>/dev/null)" ]; then echo "something already listens on $ADDRESS:$PORT; stop it first" >&2; exit 1; fi
 "$ROOT/src/Parley.Cli/bin/Release/net10.0/parley" serve --config "$SCRATCH/parley.json" --data "$SCRATCH/data" >"$SCRATCH/parley.log" 2>&1 &
 SERVER_PID=$!
 for i in $(seq 1 300); do (exec 3<>"/dev/tcp/$ADDRESS/$PORT") 2>/dev/null && break; sleep 0.05; done
