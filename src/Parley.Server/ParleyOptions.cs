@@ -15,6 +15,9 @@ public sealed class ParleyOptions
     /// <summary>"sqlite" (default, in the data directory) or "memory" (tests; nothing survives a restart).</summary>
     public string Storage { get; set; } = "sqlite";
 
+    /// <summary>SQLite connections kept open with their prepared statements; more operations at once open and close their own.</summary>
+    public int SqliteConnections { get; set; } = Parley.Server.Storage.Sql.SqliteStorage.DefaultMaxConnections;
+
     /// <summary>Accounts (bare JIDs) that may run the administrative ad-hoc commands (XEP-0133).</summary>
     public List<string> Admins { get; set; } = [];
 
@@ -106,6 +109,7 @@ public sealed class ParleyOptions
         if (string.IsNullOrWhiteSpace(DataDirectory)) errors.Add("DataDirectory: must not be empty");
         if (BareJidMessages is not ("highest" or "all")) errors.Add($"BareJidMessages: must be 'highest' or 'all' (got '{BareJidMessages}')");
         if (Storage is not ("sqlite" or "memory")) errors.Add($"Storage: must be 'sqlite' or 'memory' (got '{Storage}')");
+        if (SqliteConnections is < 1 or > 256) errors.Add($"SqliteConnections: must be from 1 to 256 (got {SqliteConnections})");
         foreach (var admin in Admins)
             if (!Parley.Protocol.Jid.TryParse(admin, out var a) || !a.IsBare || a.Local is null) errors.Add($"Admins: '{admin}' is not a bare account JID");
         foreach (var name in DisabledModules)

@@ -8,6 +8,6 @@ internal static class StorageFactory
     public static IStorage Create(ParleyOptions options, IServiceProvider services) => options.Storage switch
     {
         "memory" => new Storage.Memory.MemoryStorage(),
-        _ => new Storage.Sql.SqliteStorage(options.DataDirectory),
+        _ => new Storage.Sql.SqliteStorage(options.DataDirectory, options.SqliteConnections),
     };
 }

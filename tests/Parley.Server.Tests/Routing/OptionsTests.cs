@@ -23,6 +23,7 @@ public sealed class OptionsTests
     [InlineData("Limits:MaxStanzaBytes", "100", "Limits:MaxStanzaBytes")]
     [InlineData("Auth:ScramIterations", "10", "Auth:ScramIterations")]
     [InlineData("Storage", "oracle", "Storage")]
+    [InlineData("SqliteConnections", "0", "SqliteConnections")]
     [InlineData("Limits:KeepaliveSeconds", "100000", "Limits:KeepaliveSeconds")]
     [InlineData("WebSocket:AllowedOrigins:0", "chat.example.org", "WebSocket:AllowedOrigins")]
     [InlineData("Bosh:AllowedOrigins:0", "https://chat.example.org/page", "Bosh:AllowedOrigins")]

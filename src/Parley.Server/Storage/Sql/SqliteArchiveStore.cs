@@ -1,5 +1,5 @@
+using System.Runtime.InteropServices;
 using System.Text;
-using Microsoft.Data.Sqlite;
 using Parley.Protocol;
 
 namespace Parley.Server.Storage.Sql;
@@ -20,18 +20,12 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
         await storage.WriteLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = """
+            using var session = storage.Rent();
+            var command = session.Command("""
                 INSERT INTO archive (account, id, ts, with_bare, with_resource, message)
                 VALUES ($a, $id, $ts, $wb, $wr, $m);
-                """;
-            command.Parameters.AddWithValue("$a", account.Bare.ToString());
-            command.Parameters.AddWithValue("$id", message.Id);
-            command.Parameters.AddWithValue("$ts", message.Timestamp.ToUnixTimeMilliseconds());
-            command.Parameters.AddWithValue("$wb", message.With.Bare.ToString());
-            command.Parameters.AddWithValue("$wr", message.With.Resource ?? "");
-            command.Parameters.AddWithValue("$m", ElementCodec.Encode(message.Message));
+                """, ("$a", account.Bare.ToString()), ("$id", message.Id), ("$ts", message.Timestamp.ToUnixTimeMilliseconds()),
+                ("$wb", message.With.Bare.ToString()), ("$wr", message.With.Resource ?? ""), ("$m", ElementCodec.Encode(message.Message)));
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
             var key = account.Bare.ToString();
             if (_totals.TryGetValue(key, out var total)) _totals.TryUpdate(key, total + 1, total);
@@ -44,7 +38,7 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
 
     public async Task<ArchivePage?> QueryAsync(Jid account, ArchiveQuery q, CancellationToken ct)
     {
-        await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
+        using var session = storage.Rent();
         var a = account.Bare.ToString();
         long? afterId = null, beforeId = null, pageAfter = null, pageBefore = null;
         foreach (var (id, set) in new (string?, Action<long>)[]
@@ -54,17 +48,17 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
                  })
         {
             if (id is null) continue;
-            var seq = await SeqAsync(connection, a, id, ct).ConfigureAwait(false);
+            var seq = await SeqAsync(session, a, id, ct).ConfigureAwait(false);
             if (seq is null) return null;
             set(seq.Value);
         }
         if (q.Ids is not null)
             foreach (var id in q.Ids)
-                if (await SeqAsync(connection, a, id, ct).ConfigureAwait(false) is null) return null;
+                if (await SeqAsync(session, a, id, ct).ConfigureAwait(false) is null) return null;
 
         // The result set: every filter of the form, none of the paging.
         var filter = new StringBuilder("account = $a");
-        var parameters = new List<(string, object)> { ("$a", a) };
+        var parameters = new List<(string, object?)> { ("$a", a) };
         if (q.With is { } with)
         {
             filter.Append(" AND with_bare = $wb");
@@ -110,7 +104,7 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
         int count;
         if (!unfiltered || !_totals.TryGetValue(a, out count))
         {
-            count = (int)(long)(await ScalarAsync(connection, "SELECT COUNT(*) FROM archive WHERE " + filter, parameters, ct).ConfigureAwait(false))!;
+            count = (int)(long)(await ScalarAsync(session, "SELECT COUNT(*) FROM archive WHERE " + filter, parameters, ct).ConfigureAwait(false))!;
             if (unfiltered) _totals[a] = count;
         }
         if (q.Max <= 0) return new ArchivePage([], count, count == 0, 0);
@@ -127,11 +121,11 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
             parameters.Add(("$pageBefore", pb));
         }
         var items = new List<(long Seq, ArchivedMessage Message)>(Math.Min(q.Max + 1, 1024));
-        await using (var command = connection.CreateCommand())
+        // The counts below ignore the parameters their text does not name ($limit, the page bounds).
+        parameters.Add(("$limit", q.Max + 1));
         {
-            command.CommandText = $"SELECT seq, id, ts, with_bare, with_resource, message FROM archive WHERE {window} ORDER BY seq {(q.FromEnd ? "DESC" : "ASC")} LIMIT $limit;";
-            foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-            command.Parameters.AddWithValue("$limit", q.Max + 1);
+            var command = session.Command($"SELECT seq, id, ts, with_bare, with_resource, message FROM archive WHERE {window} ORDER BY seq {(q.FromEnd ? "DESC" : "ASC")} LIMIT $limit;",
+                CollectionsMarshal.AsSpan(parameters));
             await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
             while (await reader.ReadAsync(ct).ConfigureAwait(false))
             {
@@ -151,13 +145,13 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
             if (q.FromEnd)
             {
                 parameters.Add(("$lastSeq", items[^1].Seq));
-                var after = (int)(long)(await ScalarAsync(connection, "SELECT COUNT(*) FROM archive WHERE " + filter + " AND seq > $lastSeq", parameters, ct).ConfigureAwait(false))!;
+                var after = (int)(long)(await ScalarAsync(session, "SELECT COUNT(*) FROM archive WHERE " + filter + " AND seq > $lastSeq", parameters, ct).ConfigureAwait(false))!;
                 firstIndex = count - after - items.Count;
             }
             else
             {
                 parameters.Add(("$firstSeq", items[0].Seq));
-                firstIndex = (int)(long)(await ScalarAsync(connection, "SELECT COUNT(*) FROM archive WHERE " + filter + " AND seq < $firstSeq", parameters, ct).ConfigureAwait(false))!;
+                firstIndex = (int)(long)(await ScalarAsync(session, "SELECT COUNT(*) FROM archive WHERE " + filter + " AND seq < $firstSeq", parameters, ct).ConfigureAwait(false))!;
             }
         }
         return new ArchivePage(items.ConvertAll(i => i.Message), count, complete, firstIndex);
@@ -175,12 +169,9 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
         await storage.WriteLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "UPDATE archive SET message = $m WHERE account = $a AND id = $id;";
-            command.Parameters.AddWithValue("$m", ElementCodec.Encode(message));
-            command.Parameters.AddWithValue("$a", account.Bare.ToString());
-            command.Parameters.AddWithValue("$id", id);
+            using var session = storage.Rent();
+            var command = session.Command("UPDATE archive SET message = $m WHERE account = $a AND id = $id;",
+                ("$m", ElementCodec.Encode(message)), ("$a", account.Bare.ToString()), ("$id", id));
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
         }
         finally
@@ -192,8 +183,8 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
     // A full scan of the smallest index: milliseconds per 100,000 rows, so callers cache it (metrics do).
     public async Task<long> CountAllAsync(CancellationToken ct)
     {
-        await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-        return (long)(await ScalarAsync(connection, "SELECT COUNT(*) FROM archive;", [], ct).ConfigureAwait(false))!;
+        using var session = storage.Rent();
+        return (long)(await ScalarAsync(session, "SELECT COUNT(*) FROM archive;", [], ct).ConfigureAwait(false))!;
     }
 
     public async Task DeleteAllAsync(Jid account, CancellationToken ct)
@@ -209,15 +200,13 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
         return removed;
     }
 
-    private async Task<int> WriteAsync(string sql, (string Name, object Value) parameter, CancellationToken ct)
+    private async Task<int> WriteAsync(string sql, (string Name, object? Value) parameter, CancellationToken ct)
     {
         await storage.WriteLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = sql;
-            command.Parameters.AddWithValue(parameter.Name, parameter.Value);
+            using var session = storage.Rent();
+            var command = session.Command(sql, parameter);
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         finally
@@ -226,20 +215,15 @@ internal sealed class SqliteArchiveStore(SqliteStorage storage) : IArchiveStore
         }
     }
 
-    private static async Task<long?> SeqAsync(SqliteConnection connection, string account, string id, CancellationToken ct)
+    private static async Task<long?> SeqAsync(SqliteSession session, string account, string id, CancellationToken ct)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq FROM archive WHERE account = $a AND id = $id;";
-        command.Parameters.AddWithValue("$a", account);
-        command.Parameters.AddWithValue("$id", id);
+        var command = session.Command("SELECT seq FROM archive WHERE account = $a AND id = $id;", ("$a", account), ("$id", id));
         return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) as long?;
     }
 
-    private static async Task<object?> ScalarAsync(SqliteConnection connection, string sql, List<(string, object)> parameters, CancellationToken ct)
+    private static async Task<object?> ScalarAsync(SqliteSession session, string sql, List<(string, object?)> parameters, CancellationToken ct)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        var command = session.Command(sql, CollectionsMarshal.AsSpan(parameters));
         return await command.ExecuteScalarAsync(ct).ConfigureAwait(false);
     }
 }

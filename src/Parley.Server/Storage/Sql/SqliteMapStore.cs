@@ -7,22 +7,16 @@ internal sealed class SqliteMapStore(SqliteStorage storage, string store) : IMap
 {
     public async Task<Element?> GetAsync(Jid account, string key, CancellationToken ct)
     {
-        await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT value FROM kv WHERE store = $s AND account = $a AND key = $k;";
-        command.Parameters.AddWithValue("$s", store);
-        command.Parameters.AddWithValue("$a", account.Bare.ToString());
-        command.Parameters.AddWithValue("$k", key);
+        using var session = storage.Rent();
+        var command = session.Command("SELECT value FROM kv WHERE store = $s AND account = $a AND key = $k;",
+            ("$s", store), ("$a", account.Bare.ToString()), ("$k", key));
         return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is string xml ? ElementCodec.Decode(xml) : null;
     }
 
     public async Task<IReadOnlyDictionary<string, Element>> GetAllAsync(Jid account, CancellationToken ct)
     {
-        await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT key, value FROM kv WHERE store = $s AND account = $a;";
-        command.Parameters.AddWithValue("$s", store);
-        command.Parameters.AddWithValue("$a", account.Bare.ToString());
+        using var session = storage.Rent();
+        var command = session.Command("SELECT key, value FROM kv WHERE store = $s AND account = $a;", ("$s", store), ("$a", account.Bare.ToString()));
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var result = new Dictionary<string, Element>(StringComparer.Ordinal);
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -35,15 +29,12 @@ internal sealed class SqliteMapStore(SqliteStorage storage, string store) : IMap
         await storage.WriteLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = value is null
-                ? "DELETE FROM kv WHERE store = $s AND account = $a AND key = $k;"
-                : "INSERT INTO kv (store, account, key, value) VALUES ($s, $a, $k, $v) ON CONFLICT (store, account, key) DO UPDATE SET value = excluded.value;";
-            command.Parameters.AddWithValue("$s", store);
-            command.Parameters.AddWithValue("$a", account.Bare.ToString());
-            command.Parameters.AddWithValue("$k", key);
-            if (value is not null) command.Parameters.AddWithValue("$v", ElementCodec.Encode(value));
+            using var session = storage.Rent();
+            var command = value is null
+                ? session.Command("DELETE FROM kv WHERE store = $s AND account = $a AND key = $k;",
+                    ("$s", store), ("$a", account.Bare.ToString()), ("$k", key))
+                : session.Command("INSERT INTO kv (store, account, key, value) VALUES ($s, $a, $k, $v) ON CONFLICT (store, account, key) DO UPDATE SET value = excluded.value;",
+                    ("$s", store), ("$a", account.Bare.ToString()), ("$k", key), ("$v", ElementCodec.Encode(value)));
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         finally
@@ -54,21 +45,16 @@ internal sealed class SqliteMapStore(SqliteStorage storage, string store) : IMap
 
     public async Task<int> CountAsync(Jid account, CancellationToken ct)
     {
-        await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM kv WHERE store = $s AND account = $a;";
-        command.Parameters.AddWithValue("$s", store);
-        command.Parameters.AddWithValue("$a", account.Bare.ToString());
+        using var session = storage.Rent();
+        var command = session.Command("SELECT COUNT(*) FROM kv WHERE store = $s AND account = $a;", ("$s", store), ("$a", account.Bare.ToString()));
         return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     // The primary key (store, account, key) makes this a scan of one store's index range.
     public async Task<long> CountAllAsync(CancellationToken ct)
     {
-        await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM kv WHERE store = $s;";
-        command.Parameters.AddWithValue("$s", store);
+        using var session = storage.Rent();
+        var command = session.Command("SELECT COUNT(*) FROM kv WHERE store = $s;", ("$s", store));
         return (long)(await command.ExecuteScalarAsync(ct).ConfigureAwait(false))!;
     }
 
@@ -77,11 +63,8 @@ internal sealed class SqliteMapStore(SqliteStorage storage, string store) : IMap
         await storage.WriteLock.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var connection = await storage.OpenAsync(ct).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM kv WHERE store = $s AND account = $a;";
-            command.Parameters.AddWithValue("$s", store);
-            command.Parameters.AddWithValue("$a", account.Bare.ToString());
+            using var session = storage.Rent();
+            var command = session.Command("DELETE FROM kv WHERE store = $s AND account = $a;", ("$s", store), ("$a", account.Bare.ToString()));
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
         finally

@@ -61,21 +61,31 @@ public sealed class SqliteStorage : IStorage, IAccountStore
         """,
     ];
 
-    private readonly string _connectionString;
+    /// <summary>Open connections kept with their prepared statements unless configured otherwise.</summary>
+    public const int DefaultMaxConnections = 8;
+
     private readonly SemaphoreSlim _writer = new(1, 1);
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SqliteMapStore> _maps = new(StringComparer.Ordinal);
+    private readonly SqlitePool _pool;
 
-    /// <summary>Uses parley.db in <paramref name="dataDirectory"/> (created if missing).</summary>
-    public SqliteStorage(string dataDirectory)
+    /// <summary>
+    /// Uses parley.db in <paramref name="dataDirectory"/> (created if missing), keeping up to
+    /// <paramref name="maxConnections"/> connections open with their prepared statements.
+    /// </summary>
+    public SqliteStorage(string dataDirectory, int maxConnections = DefaultMaxConnections)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxConnections, 1);
         DataDirectory = dataDirectory;
-        _connectionString = new SqliteConnectionStringBuilder
+        // SqlitePool keeps the connections (and, with them, the statements), so ADO.NET's pool is off: closing a
+        // session really closes its connection.
+        var connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(dataDirectory, "parley.db"),
-            Pooling = true,
+            Pooling = false,
             ForeignKeys = true,
             DefaultTimeout = 30,
         }.ToString();
+        _pool = new SqlitePool(connectionString, maxConnections);
     }
 
     /// <summary>The directory holding the database.</summary>
@@ -98,11 +108,15 @@ public sealed class SqliteStorage : IStorage, IAccountStore
     /// <summary>SQLite has one writer at a time; writes queue here instead of failing with SQLITE_BUSY.</summary>
     internal SemaphoreSlim WriteLock => _writer;
 
+    /// <summary>The open connections (for tests).</summary>
+    internal SqlitePool Pool => _pool;
+
     /// <inheritdoc />
     public async Task InitializeAsync(CancellationToken ct)
     {
         Directory.CreateDirectory(DataDirectory);
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
+        using var session = Rent();
+        var connection = session.Connection;
         await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", ct).ConfigureAwait(false);
         var version = Convert.ToInt32(await ScalarAsync(connection, "PRAGMA user_version;", ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
         if (version > Migrations.Length)
@@ -127,18 +141,12 @@ public sealed class SqliteStorage : IStorage, IAccountStore
         await _writer.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-            await using (var insert = connection.CreateCommand())
-            {
-                insert.Transaction = tx;
-                insert.CommandText = "INSERT INTO accounts (domain, local, created_at) VALUES ($d, $l, $c) ON CONFLICT DO NOTHING;";
-                insert.Parameters.AddWithValue("$d", jid.Domain);
-                insert.Parameters.AddWithValue("$l", jid.Local);
-                insert.Parameters.AddWithValue("$c", account.CreatedAt.ToUnixTimeMilliseconds());
-                if (await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0) return false;
-            }
-            await WriteCredentialsAsync(connection, tx, jid, account.Credentials, ct).ConfigureAwait(false);
+            using var session = Rent();
+            await using var tx = (SqliteTransaction)await session.Connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            var insert = session.Command("INSERT INTO accounts (domain, local, created_at) VALUES ($d, $l, $c) ON CONFLICT DO NOTHING;", tx,
+                ("$d", jid.Domain), ("$l", jid.Local), ("$c", account.CreatedAt.ToUnixTimeMilliseconds()));
+            if (await insert.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 0) return false;
+            await WriteCredentialsAsync(session, tx, jid, account.Credentials, ct).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }
@@ -153,15 +161,12 @@ public sealed class SqliteStorage : IStorage, IAccountStore
     {
         var jid = account.Bare;
         if (jid.Local is null) return null;
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
+        using var session = Rent();
+        var command = session.Command("""
             SELECT a.created_at, c.hash, c.salt, c.iterations, c.stored_key, c.server_key
             FROM accounts a LEFT JOIN credentials c ON c.domain = a.domain AND c.local = a.local
             WHERE a.domain = $d AND a.local = $l;
-            """;
-        command.Parameters.AddWithValue("$d", jid.Domain);
-        command.Parameters.AddWithValue("$l", jid.Local);
+            """, ("$d", jid.Domain), ("$l", jid.Local));
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         long? created = null;
         var credentials = new List<ScramCredential>(3);
@@ -181,25 +186,13 @@ public sealed class SqliteStorage : IStorage, IAccountStore
         await _writer.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-            await using var tx = (SqliteTransaction)await connection.BeginTransactionAsync(ct).ConfigureAwait(false);
-            await using (var exists = connection.CreateCommand())
-            {
-                exists.Transaction = tx;
-                exists.CommandText = "SELECT 1 FROM accounts WHERE domain = $d AND local = $l;";
-                exists.Parameters.AddWithValue("$d", jid.Domain);
-                exists.Parameters.AddWithValue("$l", jid.Local);
-                if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null) return false;
-            }
-            await using (var delete = connection.CreateCommand())
-            {
-                delete.Transaction = tx;
-                delete.CommandText = "DELETE FROM credentials WHERE domain = $d AND local = $l;";
-                delete.Parameters.AddWithValue("$d", jid.Domain);
-                delete.Parameters.AddWithValue("$l", jid.Local);
-                await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            }
-            await WriteCredentialsAsync(connection, tx, jid, credentials, ct).ConfigureAwait(false);
+            using var session = Rent();
+            await using var tx = (SqliteTransaction)await session.Connection.BeginTransactionAsync(ct).ConfigureAwait(false);
+            var exists = session.Command("SELECT 1 FROM accounts WHERE domain = $d AND local = $l;", tx, ("$d", jid.Domain), ("$l", jid.Local));
+            if (await exists.ExecuteScalarAsync(ct).ConfigureAwait(false) is null) return false;
+            var delete = session.Command("DELETE FROM credentials WHERE domain = $d AND local = $l;", tx, ("$d", jid.Domain), ("$l", jid.Local));
+            await delete.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
+            await WriteCredentialsAsync(session, tx, jid, credentials, ct).ConfigureAwait(false);
             await tx.CommitAsync(ct).ConfigureAwait(false);
             return true;
         }
@@ -216,11 +209,8 @@ public sealed class SqliteStorage : IStorage, IAccountStore
         await _writer.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-            await using var command = connection.CreateCommand();
-            command.CommandText = "DELETE FROM accounts WHERE domain = $d AND local = $l;";
-            command.Parameters.AddWithValue("$d", jid.Domain);
-            command.Parameters.AddWithValue("$l", (object?)jid.Local ?? DBNull.Value);
+            using var session = Rent();
+            var command = session.Command("DELETE FROM accounts WHERE domain = $d AND local = $l;", ("$d", jid.Domain), ("$l", jid.Local));
             return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) > 0;
         }
         finally
@@ -232,10 +222,8 @@ public sealed class SqliteStorage : IStorage, IAccountStore
     /// <inheritdoc />
     public async Task<IReadOnlyList<Jid>> ListAsync(string domain, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT local FROM accounts WHERE domain = $d ORDER BY local;";
-        command.Parameters.AddWithValue("$d", domain);
+        using var session = Rent();
+        var command = session.Command("SELECT local FROM accounts WHERE domain = $d ORDER BY local;", ("$d", domain));
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         var list = new List<Jid>();
         while (await reader.ReadAsync(ct).ConfigureAwait(false))
@@ -246,46 +234,31 @@ public sealed class SqliteStorage : IStorage, IAccountStore
     /// <inheritdoc />
     public async Task<int> CountAsync(string domain, CancellationToken ct)
     {
-        await using var connection = await OpenAsync(ct).ConfigureAwait(false);
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COUNT(*) FROM accounts WHERE domain = $d;";
-        command.Parameters.AddWithValue("$d", domain);
+        using var session = Rent();
+        var command = session.Command("SELECT COUNT(*) FROM accounts WHERE domain = $d;", ("$d", domain));
         return Convert.ToInt32(await command.ExecuteScalarAsync(ct).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <inheritdoc />
     public ValueTask DisposeAsync()
     {
-        SqliteConnection.ClearAllPools();
+        _pool.Dispose();
         _writer.Dispose();
         return ValueTask.CompletedTask;
     }
 
-    internal async Task<SqliteConnection> OpenAsync(CancellationToken ct)
-    {
-        var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync(ct).ConfigureAwait(false);
-        await ExecuteAsync(connection, "PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", ct).ConfigureAwait(false);
-        return connection;
-    }
+    /// <summary>A connection with its prepared statements for one operation; dispose it to hand it back.</summary>
+    internal SqliteSession Rent() => _pool.Rent();
 
-    private static async Task WriteCredentialsAsync(SqliteConnection connection, SqliteTransaction tx, Jid jid, IReadOnlyList<ScramCredential> credentials, CancellationToken ct)
+    private static async Task WriteCredentialsAsync(SqliteSession session, SqliteTransaction tx, Jid jid, IReadOnlyList<ScramCredential> credentials, CancellationToken ct)
     {
         foreach (var c in credentials)
         {
-            await using var command = connection.CreateCommand();
-            command.Transaction = tx;
-            command.CommandText = """
+            var command = session.Command("""
                 INSERT INTO credentials (domain, local, hash, salt, iterations, stored_key, server_key)
                 VALUES ($d, $l, $h, $s, $i, $sk, $vk);
-                """;
-            command.Parameters.AddWithValue("$d", jid.Domain);
-            command.Parameters.AddWithValue("$l", jid.Local);
-            command.Parameters.AddWithValue("$h", c.Hash.ToString());
-            command.Parameters.AddWithValue("$s", c.Salt);
-            command.Parameters.AddWithValue("$i", c.Iterations);
-            command.Parameters.AddWithValue("$sk", c.StoredKey);
-            command.Parameters.AddWithValue("$vk", c.ServerKey);
+                """, tx, ("$d", jid.Domain), ("$l", jid.Local), ("$h", c.Hash.ToString()), ("$s", c.Salt), ("$i", c.Iterations),
+                ("$sk", c.StoredKey), ("$vk", c.ServerKey));
             await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
         }
     }
