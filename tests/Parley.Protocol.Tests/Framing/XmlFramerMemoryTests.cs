@@ -61,6 +61,6 @@ public sealed class XmlFramerMemoryTests
 
         // With its caches sized for a busy stream up front the framer took 14,696 bytes here; started small and grown
         // on demand, 4,040 (of which some 600 are arrays outgrown on the way).
-        Assert.True(framerBytes <= 4096, $"The framer kept {framerBytes} bytes");
+        Assert.True(framerBytes <= 4352, $"The framer kept {framerBytes} bytes");
     }
 }
