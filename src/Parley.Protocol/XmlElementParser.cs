@@ -101,8 +101,9 @@ internal sealed class XmlElementParser
         // The expanded name last made from this element name.
         public QName? QName;
 
-        // The default namespace this element name last declared, made the first time it declares one: attribute
-        // names and most element names never do, and the two vectors would double the entry's size.
+        // The default namespace this element name last declared: DeclaredNamespace.Once after its first declaration,
+        // an object of its own from the second (attribute names and most element names never get that far, and the
+        // two vectors would double the entry's size).
         public DeclaredNamespace? Declared;
     }
 
