@@ -21,8 +21,8 @@ internal sealed class XmlElementParser
     private readonly int _maxDepth;
 
     // Namespace scope: a stack of (prefix, URI) bindings; "" is the default namespace.
-    private string[] _prefixes = new string[16];
-    private string[] _uris = new string[16];
+    private string[] _prefixes = new string[4];
+    private string[] _uris = new string[4];
     private int _nsCount;
 
     // RFC 6120 §4.8.3: stanzas of a jabber:server (or component) stream are re-scoped to jabber:client.
@@ -31,20 +31,20 @@ internal sealed class XmlElementParser
     private Attr[] _attrs = new Attr[8];
     private int _attrCount;
     private int _declarationCount;
-    private Open[] _open = new Open[8];
+    private Open[] _open = new Open[4];
 
     private char[] _chars = [];
     private int _textLength;
 
     // The nodes of the open elements, each element's after its parent's: an element's exact-size node array is cut
     // from here at its end tag, so no list grows and no capacity is wasted.
-    private object[] _nodeStack = new object[32];
+    private object[] _nodeStack = new object[8];
     private int _nodeTop;
 
     // Raw text on the node stack is this marker, with its offset and length in _rawBytes at the same index here: an
     // element whose only node it is keeps it in two fields, with no node array and no RawText (Element.SetParsedText).
     private static readonly object RawTextMarker = new();
-    private long[] _nodeText = new long[32];
+    private long[] _nodeText = [];
 
     // While parsing an element (not the stream header): plain ASCII attribute values are not decoded but copied here,
     // and every element's attributes are written as ints to _rawSpans (RawValues says how), with the strings they need
@@ -53,53 +53,71 @@ internal sealed class XmlElementParser
     private bool _deferValues;
     private byte[] _rawBytes = [];
     private int _rawLength;
-    private int[] _rawSpans = new int[64];
+    private int[] _rawSpans = new int[16];
     private int _rawSpanCount;
-    private object[] _rawRefs = new object[8];
+    private object[] _rawRefs = [];
     private int _rawRefCount;
     private RawValues? _rawValues;
 
     // The local names of the cached names, by CachedName.Id: shared by every stanza's RawValues. A slot is written
-    // once, before any attribute refers to it, and never changed, so stanzas parsed earlier read it safely.
-    private readonly string[] _nameTable = new string[NameCacheSlots];
+    // once, before any attribute refers to it, and never changed, so stanzas parsed earlier read it safely; growing
+    // copies it to a larger array, and stanzas that hold the old one only read the slots written before.
+    private string[] _nameTable = new string[16];
     private int _nameTableCount;
 
     // The scope's size before the element being parsed: restored when it ends, is refused or is abandoned.
     private int _baseMark;
 
     // Names met before, found by their raw bytes (at most 15) so they are scanned, validated and split only once.
-    // 64 sets of 4, filled first come first served and never evicted: a stream uses a few dozen names, and evicting
-    // would let two names that share a set push each other out on every use.
+    // Sets of 4, filled first come first served and never evicted: a stream uses a few dozen names, and evicting
+    // would let two names that share a set push each other out on every use. An idle session meets about 20, so the
+    // cache starts at 8 sets and doubles (up to 64) when names have found their set full often enough; the set is
+    // the hash's top bits, so each set splits into two and the entries move without overflowing.
     private const int NameCacheWays = 4;
-    private const int NameCacheSlots = 64 * NameCacheWays;
-    private readonly CachedName?[] _nameCache = new CachedName?[NameCacheSlots];
+    private const int NameCacheMinSetBits = 3;
+    private const int NameCacheMaxSetBits = 6;
+    private CachedName?[] _nameCache = new CachedName?[NameCacheWays << NameCacheMinSetBits];
+    private int _nameSetShift = 64 - NameCacheMinSetBits;
+    private const int NameCacheRefusalsToGrow = 16;
+    private int _nameRefusals;
 
-    private sealed class CachedName(ulong k0, ulong k1, int length, string prefix, string local, bool transient = false, int id = -1)
+    // One per name an idle session has met (a few dozen), so every field counts: the name's length is in its key
+    // (see NameSlot), the namespace of its expanded name is the expanded name's.
+    private sealed class CachedName(ulong k0, ulong k1, string prefix, string local, int id = -1)
     {
         // The local name's index in _nameTable, or -1 for a transient name.
         public readonly int Id = id;
 
         public readonly ulong K0 = k0;
         public readonly ulong K1 = k1;
-        public readonly int Length = length;
         public readonly string Prefix = prefix;
         public readonly string Local = local;
         public readonly bool IsDeclaration = prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns";
 
         // Made for one attribute whose name could not be cached (too long, a full set, the end of the input near):
         // not in the cache, so not the only entry for its name.
-        public readonly bool Transient = transient;
+        public bool Transient => Id < 0;
 
-        // The expanded name last made from this element name, and the namespace it was made in.
-        public string? Namespace;
+        // The expanded name last made from this element name.
         public QName? QName;
 
-        // The default namespace this element name last declared (an element is nearly always declared in the same
-        // one): its first 64 bytes, its length and the string decoded from them.
-        public Vector256<byte> DeclaredHead;
-        public Vector256<byte> DeclaredTail;
-        public int DeclaredLength;
-        public string? Declared;
+        // The default namespace this element name last declared: DeclaredNamespace.Once after its first declaration,
+        // an object of its own from the second (attribute names and most element names never get that far, and the
+        // two vectors would double the entry's size).
+        public DeclaredNamespace? Declared;
+    }
+
+    // An element is nearly always declared in the same namespace: its first 64 bytes, its length and the string
+    // decoded from them.
+    private sealed class DeclaredNamespace
+    {
+        // Marks a name that has declared a namespace once; its length matches no declaration.
+        public static readonly DeclaredNamespace Once = new() { Length = -1 };
+
+        public Vector256<byte> Head;
+        public Vector256<byte> Tail;
+        public int Length;
+        public string Uri = "";
     }
 
     private struct Attr
@@ -545,12 +563,8 @@ internal sealed class XmlElementParser
         else
         {
             // Namespaces are interned, so the expanded name last made from this raw name is usually the one.
-            if (!ReferenceEquals(cached.Namespace, ns))
-            {
-                cached.QName = _qnames.Get(ns, local);
-                cached.Namespace = ns;
-            }
             name = cached.QName!;
+            if (name is null || !ReferenceEquals(name.Namespace, ns)) name = cached.QName = _qnames.Get(ns, local);
         }
         var count = _attrCount - _declarationCount;
         if (count == 0) return new Element(name, null);
@@ -599,7 +613,7 @@ internal sealed class XmlElementParser
     // A string an attribute refers to that is not in the name table; returns its index in the stanza's references.
     private int AddRef(string value)
     {
-        if (_rawRefCount == _rawRefs.Length) Array.Resize(ref _rawRefs, _rawRefCount * 2);
+        if (_rawRefCount == _rawRefs.Length) Array.Resize(ref _rawRefs, Math.Max(8, _rawRefCount * 2));
         _rawRefs[_rawRefCount] = value;
         return _rawRefCount++;
     }
@@ -755,7 +769,7 @@ internal sealed class XmlElementParser
             if (attrCached is null)
             {
                 SplitName(s.Slice(attrStart, attrLength), attrColon, out var prefix, out var local);
-                attrCached = RememberName(s, attrStart, attrLength, prefix, local) ?? new CachedName(0, 0, attrLength, prefix, local, transient: true);
+                attrCached = RememberName(s, attrStart, attrLength, prefix, local) ?? new CachedName(0, 0, prefix, local);
             }
             var isDeclaration = attrCached.IsDeclaration;
             if (isDeclaration) _declarationCount++;
@@ -795,17 +809,25 @@ internal sealed class XmlElementParser
         if (element is null || length > 64 || s.Length - start < 64 || !Vector256.IsHardwareAccelerated) return DecodeNamespace(s.Slice(start, length));
         var head = Vector256.Create(s.Slice(start, 32));
         var tail = Vector256.Create(s.Slice(start + 32, 32));
-        if (element.Declared is not null && element.DeclaredLength == length)
+        var declared = element.Declared;
+        if (declared is not null && declared.Length == length)
         {
-            var differ = (ulong)~Vector256.Equals(head, element.DeclaredHead).ExtractMostSignificantBits()
-                | ((ulong)~Vector256.Equals(tail, element.DeclaredTail).ExtractMostSignificantBits() << 32);
-            if ((differ & (ulong.MaxValue >> (64 - length))) == 0 || length == 0) return element.Declared;
+            var differ = (ulong)~Vector256.Equals(head, declared.Head).ExtractMostSignificantBits()
+                | ((ulong)~Vector256.Equals(tail, declared.Tail).ExtractMostSignificantBits() << 32);
+            if ((differ & (ulong.MaxValue >> (64 - length))) == 0 || length == 0) return declared.Uri;
         }
         var uri = DecodeNamespace(s.Slice(start, length));
-        element.DeclaredHead = head;
-        element.DeclaredTail = tail;
-        element.DeclaredLength = length;
-        element.Declared = uri;
+        // Most names declare a namespace once in a session (the negotiation's), so the vectors wait for a second time.
+        if (declared is null)
+        {
+            element.Declared = DeclaredNamespace.Once;
+            return uri;
+        }
+        if (ReferenceEquals(declared, DeclaredNamespace.Once)) element.Declared = declared = new DeclaredNamespace();
+        declared.Head = head;
+        declared.Tail = tail;
+        declared.Length = length;
+        declared.Uri = uri;
         return uri;
     }
 
@@ -826,20 +848,33 @@ internal sealed class XmlElementParser
         {
             h ^= raw[0] | ((ulong)raw[^1] << 8);
         }
-        var slot = (int)((h * 0x9E3779B97F4A7C15UL) >> (64 - 6)); // 64 slots
-        var entry = _namespaceCache[slot];
-        if (entry is not null && raw.SequenceEqual(entry.Bytes)) return entry.Uri;
+        var cache = _namespaceCache;
+        var slot = (int)((h * 0x9E3779B97F4A7C15UL) >> _namespaceShift);
+        var entry = cache[slot];
+        if (entry is not null && Ascii.Equals(raw, entry)) return entry;
         var uri = DecodeAttribute(raw, isDeclaration: true);
-        _namespaceCache[slot] = new CachedNamespace(raw.ToArray(), uri);
+        // Only a namespace written as itself (ASCII, no reference) is kept, so its string is its key.
+        if (!Ascii.Equals(raw, uri)) return uri;
+        if (entry is not null && ++_namespaceEvictions > cache.Length && cache.Length < MaxNamespaceSlots)
+        {
+            // Namespaces that share a slot keep taking it from each other: twice the slots, refilled as met.
+            _namespaceCache = cache = new string?[cache.Length * 2];
+            _namespaceShift--;
+            _namespaceEvictions = 0;
+            slot = (int)((h * 0x9E3779B97F4A7C15UL) >> _namespaceShift);
+        }
+        cache[slot] = uri;
         return uri;
     }
 
-    // Namespaces decoded from declarations, by their raw bytes: 64 slots of at most 128 bytes, a new one replaces
-    // the one in its slot (a peer that declares ever new namespaces only makes misses).
+    // Namespaces decoded from declarations, by their raw bytes (at most 128): a new one replaces the one in its slot
+    // (a peer that declares ever new namespaces only makes misses). 8 slots to start with, doubled up to 64 when
+    // replacements outnumber the slots. The strings are the name table's, so a slot costs a reference.
     private const int MaxCachedNamespace = 128;
-    private readonly CachedNamespace?[] _namespaceCache = new CachedNamespace?[64];
-
-    private sealed record CachedNamespace(byte[] Bytes, string Uri);
+    private const int MaxNamespaceSlots = 64;
+    private string?[] _namespaceCache = new string?[8];
+    private int _namespaceShift = 64 - 3;
+    private int _namespaceEvictions;
 
     // Returns the length of the name at pos (and where its first colon is, or -1), or -1 when the input ends in it.
     private static int ScanName(ReadOnlySpan<byte> s, int pos, out int colon)
@@ -879,12 +914,13 @@ internal sealed class XmlElementParser
             | Vector128.Equals(v, Vector128.Create((byte)'>')) | Vector128.Equals(v, Vector128.Create((byte)'/'));
         var n = BitOperations.TrailingZeroCount(ends.ExtractMostSignificantBits() | 0x10000);
         if (n is 0 or 16) return null;
-        var slot = NameSlot(v, n, out var k0, out var k1);
+        var slot = NameSlot(v, n, _nameSetShift, out var k0, out var k1);
+        var cache = _nameCache;
         for (var way = 0; way < NameCacheWays; way++)
         {
-            var entry = _nameCache[slot + way];
+            var entry = cache[slot + way];
             if (entry is null) return null;
-            if (entry.K0 == k0 && entry.K1 == k1 && entry.Length == n)
+            if (entry.K0 == k0 && entry.K1 == k1)
             {
                 length = n;
                 return entry;
@@ -898,23 +934,49 @@ internal sealed class XmlElementParser
     {
         if (length >= 16 || s.Length - start < 16) return null;
         var v = Vector128.Create(s.Slice(start, 16));
-        var slot = NameSlot(v, length, out var k0, out var k1);
-        for (var way = 0; way < NameCacheWays; way++)
+        while (true)
         {
-            var entry = _nameCache[slot + way];
-            if (entry is null)
+            var slot = NameSlot(v, length, _nameSetShift, out var k0, out var k1);
+            for (var way = 0; way < NameCacheWays; way++)
             {
-                _nameTable[_nameTableCount] = local;
-                return _nameCache[slot + way] = new CachedName(k0, k1, length, prefix, local, id: _nameTableCount++);
+                var entry = _nameCache[slot + way];
+                if (entry is null)
+                {
+                    if (_nameTableCount == _nameTable.Length) Array.Resize(ref _nameTable, _nameTableCount + _nameTableCount / 2);
+                    _nameTable[_nameTableCount] = local;
+                    return _nameCache[slot + way] = new CachedName(k0, k1, prefix, local, id: _nameTableCount++);
+                }
+                if (entry.K0 == k0 && entry.K1 == k1) return entry; // one entry per name
             }
-            if (entry.K0 == k0 && entry.K1 == k1 && entry.Length == length) return entry; // one entry per name
+            // A full set: nothing is evicted, so names that recur are never pushed out by names that do not. Names
+            // left out take the slow path each time they come; when that has happened often, the sets double.
+            if (_nameSetShift == 64 - NameCacheMaxSetBits || ++_nameRefusals <= NameCacheRefusalsToGrow) return null;
+            _nameRefusals = 0;
+            GrowNameCache();
         }
-        return null; // a full set: nothing is evicted, so names that recur are never pushed out by names that do not
-
     }
 
+    // Twice the sets: every entry keeps its object (and Id) and moves to the half of its old set its next hash bit picks.
+    private void GrowNameCache()
+    {
+        var shift = _nameSetShift - 1;
+        var larger = new CachedName?[_nameCache.Length * 2];
+        foreach (var entry in _nameCache)
+        {
+            if (entry is null) continue;
+            var slot = NameSet(entry.K0, entry.K1, shift);
+            while (larger[slot] is not null) slot++;
+            larger[slot] = entry;
+        }
+        _nameCache = larger;
+        _nameSetShift = shift;
+    }
+
+    private static int NameSet(ulong k0, ulong k1, int shift) =>
+        (int)(((k0 ^ BitOperations.RotateLeft(k1, 29)) * 0x9E3779B97F4A7C15UL) >> shift) * NameCacheWays;
+
     // The name's first 1 to 15 bytes as two words (the rest zeroed), and the first slot of its set in the name cache.
-    private static int NameSlot(Vector128<byte> v, int length, out ulong k0, out ulong k1)
+    private static int NameSlot(Vector128<byte> v, int length, int shift, out ulong k0, out ulong k1)
     {
         // Masked with a compare rather than a branch on the length: names shorter and longer than 8 bytes alternate
         // in a tag, so such a branch is often mispredicted. The bytes past the name are zero and no name byte is, so
@@ -922,8 +984,7 @@ internal sealed class XmlElementParser
         var words = (v & Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)length))).AsUInt64();
         k0 = words.ToScalar();
         k1 = words.GetElement(1);
-        var set = (int)(((k0 ^ BitOperations.RotateLeft(k1, 29)) * 0x9E3779B97F4A7C15UL) >> 58); // 64 sets
-        return set * NameCacheWays;
+        return NameSet(k0, k1, shift);
     }
 
     // After an opening quote at start: the value's length when it closes within 32 bytes and is plain ASCII (no
@@ -1000,7 +1061,6 @@ internal sealed class XmlElementParser
         if (raw.IsEmpty) return "";
         var special = raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii);
         if (special < 0 && !isDeclaration) return DecodePlainAscii(raw);
-        EnsureChars(raw.Length);
         if (special >= 0 && raw[special] >= 0x80)
         {
             var more = raw[special..].IndexOfAny(XmlChars.AttributeSpecials);
@@ -1020,9 +1080,13 @@ internal sealed class XmlElementParser
                 if (known is not null) return known;
             }
             if (Ascii.IsValid(raw)) return Encoding.Latin1.GetString(raw);
+            EnsureChars(raw.Length);
             var n = Transcode(raw, 0);
             return new string(_chars, 0, n);
         }
+
+        // The scratch is needed from here on only: a plain namespace is interned from its bytes (one per session).
+        EnsureChars(raw.Length);
 
         var length = 0;
         var chunk = 0;

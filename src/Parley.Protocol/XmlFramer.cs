@@ -18,6 +18,7 @@ namespace Parley.Protocol;
 /// </remarks>
 public sealed class XmlFramer
 {
+    private static readonly XmlFramerOptions DefaultOptions = new();
     private readonly XmlFramerOptions _options;
     private readonly XmlElementParser _parser;
 
@@ -46,7 +47,7 @@ public sealed class XmlFramer
     /// <summary>Creates a framer with the given limits.</summary>
     public XmlFramer(XmlFramerOptions? options = null)
     {
-        _options = options ?? new XmlFramerOptions();
+        _options = options ?? DefaultOptions;
         _parser = new XmlElementParser(_options.MaxAttributes, _options.MaxDepth);
     }
 
