@@ -28,9 +28,15 @@ internal sealed class XmlQNameCache
         var name = new QName(ns, localName);
         if (_count < MaxEntries)
         {
-            if ((_count + 1) * 8 > slots.Length * 7 && slots.Length < MaxSlots) Grow();
-            else slots[i] = name;
-            if (slots != _slots) Insert(_slots, name);
+            if ((_count + 1) * 8 > slots.Length * 7 && slots.Length < MaxSlots)
+            {
+                Grow();
+                Insert(_slots, name);
+            }
+            else
+            {
+                slots[i] = name;
+            }
             _count++;
         }
         return name;
