@@ -89,8 +89,9 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
             }
             else if (state == Parley.Client.Model.ConnectionState.Connected && _state == "reconnecting")
             {
-                SetState("online");
+                // The line first, then the prompt: whoever sees "[online]" finds the line above it.
                 terminal.Line(client.Resumptions > 0 ? "[green]back online[/]: the session was resumed, nothing was lost" : "[green]back online[/] in a new session");
+                SetState("online");
             }
         };
         _muc = muc;
@@ -107,8 +108,9 @@ internal sealed class ChatSession(XmppClientOptions options, ChatTerminal termin
             // A server without carbons: only this client's side of the conversations shows.
         }
         await client.SendPresenceAsync(_show, _status, ct: ct).ConfigureAwait(false);
-        SetState("online");
+        // The line first, then the prompt: whoever sees "[online]" finds the line above it.
         terminal.Line($"[green]online[/] as {Esc(client.BoundJid)} ({client.TlsProtocol}); {client.Roster.Items.Count} contact(s): /roster lists them");
+        SetState("online");
         foreach (var (room, nick) in _rooms)
         {
             try

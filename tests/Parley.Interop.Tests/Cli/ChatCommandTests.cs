@@ -27,6 +27,7 @@ public sealed class ChatCommandTests(InteropServer server) : IClassFixture<Inter
             await RunTmuxAsync(socket, ["new-session", "-d", "-s", session, "-x", "100", "-y", "30", "-e", "PARLEY_PASSWORD=" + InteropServer.Password,
                 Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet", dll, "chat", "--jid", "frank@localhost", .. CliPeer.Server(server)]);
 
+            // The status line is printed before the prompt turns to [online]; the screen shows both.
             var screen = await ScreenContainingAsync(socket, session, "[online]", clock);
             Assert.Contains("online as frank@localhost/", screen, StringComparison.Ordinal);
 
