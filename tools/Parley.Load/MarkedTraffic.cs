@@ -38,7 +38,10 @@ internal sealed class MarkedTraffic
     public long DeliveredTotal;
     public long Misdelivered;
 
-    /// <summary>Messages sent from now until <paramref name="end"/> (Stopwatch ticks) are the measured ones.</summary>
+    /// <summary>
+    /// Messages stamped from <paramref name="start"/> until <paramref name="end"/> (Stopwatch ticks) are the measured
+    /// ones; open the window before its start, so that senders and receivers judge every stamp alike.
+    /// </summary>
     public void OpenWindow(long start, long end)
     {
         Volatile.Write(ref _windowEnd, end);

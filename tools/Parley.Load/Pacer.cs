@@ -60,10 +60,17 @@ internal static class Pacer
             if (lastSecond is { } previous && second >= previous * 0.9) break;
             lastSecond = second;
         }
-        var windowStart = Stopwatch.GetTimestamp();
+        // The window opens a little in the future, so that it is published before any message it counts is stamped:
+        // a sender and a receiver then judge every stamp against the same window (one opened "now" let a message
+        // stamped between reading the clock and publishing count as delivered but not as sent).
+        var windowStart = Stopwatch.GetTimestamp() + Stopwatch.Frequency / 10;
         var windowEnd = windowStart + (long)(o.Duration.TotalSeconds * Stopwatch.Frequency);
         traffic.OpenWindow(windowStart, windowEnd);
+        if (Stopwatch.GetTimestamp() >= windowStart)
+            Console.Error.WriteLine("note: this process stalled for 100 ms while opening the window; sent and delivered counts may differ by a message");
         Volatile.Write(ref end.Value, windowEnd);
+        var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), windowStart);
+        if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
         var serverBefore = ProcessSample.Read(o.Pid);
         var selfBefore = ProcessSample.Read(Environment.ProcessId);
         await pacing;
