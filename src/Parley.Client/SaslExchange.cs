@@ -67,13 +67,7 @@ internal sealed class SaslExchange
             string? type = null;
             if (plus)
             {
-                if (binding is null) continue;
-                foreach (var preferred in options.ChannelBindingPreference)
-                {
-                    var serverSupports = bindingTypes is null ? preferred == ChannelBinding.TlsServerEndPoint : bindingTypes.Contains(preferred);
-                    if (serverSupports && binding.GetBindingData(preferred) is not null) { type = preferred; break; }
-                }
-                if (type is null) continue;
+                if (binding is null || (type = BindingFor(options.ChannelBindingPreference, bindingTypes, binding)) is null) continue;
             }
             var scram = new ScramClient(hash, plus, options.Jid.Local!, options.Password, binding, type, serverPlus, [.. offered])
             {
@@ -81,6 +75,23 @@ internal sealed class SaslExchange
             };
             return new SaslExchange(mechanism, scram.CreateClientFirst(), type, scram, null);
         }
+        return null;
+    }
+
+    // The channel-binding type for a -PLUS mechanism: the most preferred one the server lists (XEP-0440) and this
+    // connection has. A server that lists none (ejabberd 23.01, SASL1) is undefined by XEP-0440 §3 rule 4, which lets
+    // the client try any type: the default of RFC 5802 §6 and RFC 5929, tls-unique, first (the type such servers
+    // implement), then tls-server-end-point, the one XEP-0440 rule 1 makes every server's.
+    private static string? BindingFor(IReadOnlyList<string> preference, List<string>? listed, ClientChannelBinding binding)
+    {
+        if (listed is not null)
+        {
+            foreach (var preferred in preference)
+                if (listed.Contains(preferred) && binding.GetBindingData(preferred) is not null) return preferred;
+            return null;
+        }
+        if (preference.Contains(ChannelBinding.TlsUnique) && binding.GetBindingData(ChannelBinding.TlsUnique) is not null) return ChannelBinding.TlsUnique;
+        if (preference.Contains(ChannelBinding.TlsServerEndPoint) && binding.GetBindingData(ChannelBinding.TlsServerEndPoint) is not null) return ChannelBinding.TlsServerEndPoint;
         return null;
     }
 

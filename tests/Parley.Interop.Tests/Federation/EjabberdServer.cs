@@ -146,9 +146,6 @@ internal sealed class EjabberdServer : IAsyncDisposable
         Host = "127.0.0.1",
         Port = C2sPort,
         CertificateValidation = (_, c, _, _) => c is not null && c.GetRawCertData().AsSpan().SequenceEqual(_certificate),
-        // ejabberd 23.01 advertises no XEP-0440 channel-binding types and rejects the tls-server-end-point binding the
-        // client then assumes ("Invalid channel binding"): plain SCRAM over TLS.
-        Mechanisms = ["SCRAM-SHA-256", "SCRAM-SHA-1"],
         ConnectTimeout = TimeSpan.FromSeconds(10),
         IqTimeout = TimeSpan.FromSeconds(20),
     };
