@@ -4,7 +4,7 @@
 # turn by the same load generator (tools/Parley.Load). Loopback only; every loop is bounded.
 #
 #   bench/load/compare.sh [--quick] [--tls starttls|plain] [--servers "parley prosody ejabberd"]
-#                         [--scenarios "storm chat presence"] [--keep] [--plots DIR]
+#                         [--scenarios "storm chat presence muc"] [--keep] [--plots DIR]
 #
 # --plots DIR writes each server's chat steps to DIR/chat-<server>.dat and, with gnuplot installed, draws
 # DIR/chat-throughput.svg, chat-latency.svg and chat-cpu.svg (bench/load/plot.gp).
@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     --keep) KEEP=1; shift ;;
     --scenarios) SCENARIOS=$2; shift 2 ;;
     --plots) PLOTS=$(mkdir -p "$2" && cd "$2" && pwd); shift 2 ;;
-    *) echo "usage: $0 [--quick] [--tls starttls|plain] [--servers \"parley prosody ejabberd\"] [--scenarios \"storm chat presence\"] [--keep] [--plots DIR]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--tls starttls|plain] [--servers \"parley prosody ejabberd\"] [--scenarios \"storm chat presence muc\"] [--keep] [--plots DIR]" >&2; exit 2 ;;
   esac
 done
 
@@ -41,12 +41,16 @@ PORT=${LOAD_PORT:-15222}
 PASSWORD=load-password
 # Sizes can be overridden from the environment, e.g. STORM_USERS=10000 bench/load/compare.sh
 # Presence: PRESENCE_USERS with CONTACTS contacts each (subscriptions 'both'), PRESENCE_RATE changes a second.
+# MUC: MUC_USERS in rooms of each of MUC_SIZES occupants; each step offers MUC_FANOUTS deliveries a second in total
+# (groupchat messages a second = fan-out / (size - 1)), and the best step is reported as for chat.
 if [ $QUICK = 1 ]; then
   : "${STORM_USERS:=400}" "${CHAT_USERS:=100}" "${RATES:=2000}" "${DURATION:=4}" "${IDLE:=1.5}"
   : "${SCENARIOS:=storm chat}" "${PRESENCE_USERS:=200}" "${PRESENCE_RATE:=100}"
+  : "${MUC_USERS:=200}" "${MUC_SIZES:=20}" "${MUC_FANOUTS:=4000}"
 else
   : "${STORM_USERS:=2000}" "${CHAT_USERS:=1000}" "${RATES:=2000 4000 8000 16000 24000}" "${DURATION:=15}" "${IDLE:=5}"
-  : "${SCENARIOS:=storm chat presence}" "${PRESENCE_USERS:=500}" "${PRESENCE_RATE:=200}"
+  : "${SCENARIOS:=storm chat presence muc}" "${PRESENCE_USERS:=500}" "${PRESENCE_RATE:=200}"
+  : "${MUC_USERS:=1000}" "${MUC_SIZES:=20 200}" "${MUC_FANOUTS:=5000 10000 20000 40000}"
 fi
 : "${CONTACTS:=50}" "${MAX_P99_MS:=1000}"
 has() { case " $SCENARIOS " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -61,6 +65,7 @@ USERS=0
 has storm && USERS=$STORM_USERS
 has chat && [ "$CHAT_USERS" -gt "$USERS" ] && USERS=$CHAT_USERS
 has presence && [ "$PRESENCE_USERS" -gt "$USERS" ] && USERS=$PRESENCE_USERS
+has muc && [ "$MUC_USERS" -gt "$USERS" ] && USERS=$MUC_USERS
 declare -A ADDRESS=([parley]=127.0.0.2 [prosody]=127.0.0.3 [ejabberd]=127.0.0.4)
 
 SCRATCH=$(mktemp -d /tmp/parley-compare.XXXXXX)
@@ -116,7 +121,8 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 
 cat "$SCRATCH/tls/$DOMAIN.crt" "$SCRATCH/tls/$DOMAIN.key" >"$SCRATCH/tls/$DOMAIN.pem"
 chmod 644 "$SCRATCH/tls/"*
 
-# --- Parley: the modules a peer has no equivalent of on the chat path (MAM, MUC, PubSub/PEP, push, upload) are off.
+# --- Parley: the modules a peer has no equivalent of here (MAM, PubSub/PEP, push, upload) are off. MUC is on for all
+# three, with no archive (MAM is off), 20 messages of history and no flood limit (the peers have none by default).
 start_parley() {
   local dir=$SCRATCH/parley
   mkdir -p "$dir/data"
@@ -129,7 +135,8 @@ start_parley() {
   "C2sDirectTls": { "Enabled": false },
   "Tls": { "CertificatePath": "$SCRATCH/tls/$DOMAIN.crt", "KeyPath": "$SCRATCH/tls/$DOMAIN.key",
            "AllowPlaintextOnLoopback": $([ "$TLS" = plain ] && echo true || echo false) },
-  "DisabledModules": [ "mam", "muc", "pubsub", "pep", "push", "upload", "extdisco" ],
+  "DisabledModules": [ "mam", "pubsub", "pep", "push", "upload", "extdisco" ],
+  "Muc": { "MessagesPerMinute": 100000000 },
   "WebSocket": { "Enabled": false },
   "Bosh": { "Enabled": false },
   "WebClient": { "Enabled": false },
@@ -172,6 +179,7 @@ network_backend = "epoll"
 tcp_backlog = 512
 ssl = { certificate = "$SCRATCH/tls/$DOMAIN.crt"; key = "$SCRATCH/tls/$DOMAIN.key" }
 VirtualHost "$DOMAIN"
+Component "conference.$DOMAIN" "muc"
 EOF
   prosody --config "$dir/prosody.cfg.lua" >"$dir/out.log" 2>&1 &
   LAUNCHED+=($!)
@@ -234,6 +242,7 @@ modules:
   mod_stream_mgmt: {}
   mod_client_state: {}
   mod_offline: {}
+  mod_muc: { host: "conference.@HOST@", max_users: 1000, history_size: 20, default_room_options: { mam: false } }
 EOF
   ( cd "$dir" && HOME=$dir ERL_EPMD_PORT=14369 exec "$dir/ejabberdctl" --config-dir "$dir/etc" --spool "$dir/spool" \
       --logs "$dir/log" --node "ejabberdload@localhost" foreground ) >"$dir/out.log" 2>&1 &
@@ -318,6 +327,25 @@ run_server() {   # name
     log "$name: presence $(value "$out" presence_delivered_per_s)/s delivered of $(value "$out" presence_expected) expected in the window, p99 $(value "$out" presence_p99_ms) ms, $(value "$out" presence_cpu_us_per_stanza) µs CPU/stanza, login p50 $(value "$out" login_p50_ms) ms (load avg $(value "$out" loadavg))"
   fi
 
+  if has muc; then
+    local size fanout
+    for size in $MUC_SIZES; do
+      best=""
+      for fanout in $MUC_FANOUTS; do
+        rate=$(echo "scale=2; $fanout / ($size - 1)" | bc)
+        out=$SCRATCH/$name.muc.$size.$fanout
+        "$LOAD" muc "${common[@]}" --users "$MUC_USERS" --room-size "$size" --rate "$rate" --duration "$DURATION" >"$out" 2>&1 || true
+        log "$name: muc rooms of $size, offered $fanout deliveries/s ($rate msg/s): delivered $(value "$out" muc_fanout_per_s)/s p99 $(value "$out" muc_p99_ms) ms, $(value "$out" muc_cpu_us_per_delivery) µs CPU/delivery, $(value "$out" muc_occupants) occupants, $(value "$out" muc_join_failures) joins failed (load avg $(value "$out" loadavg))"
+        local expected lost
+        expected=$(value "$out" muc_expected); lost=$(value "$out" muc_lost); p99=$(value "$out" muc_p99_ms)
+        if [ -n "$expected" ] && [ "$expected" != 0 ] && [ "$(echo "$lost * 100 < $expected && ${p99:-0} < $MAX_P99_MS" | bc)" = 1 ]; then best=$out; fi
+      done
+      if [ -n "$best" ]; then
+        for f in fanout_per_s p99_ms cpu_us_per_delivery join_p50_ms; do FIG[$name.muc${size}_$f]=$(value "$best" "muc_$f"); done
+      fi
+    done
+  fi
+
   stop_pid "$pid"
   [ "$name" = ejabberd ] && stop_epmd
   RAN+=("$name")
@@ -332,11 +360,12 @@ lower_is_better() { case $1 in chat_p99_ms|chat_cpu_us_per_msg|idle_session_kib)
 
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "mode: $([ $QUICK = 1 ] && echo quick || echo full), $TLS, scenarios: $SCENARIOS; storm $STORM_USERS users, chat $CHAT_USERS users at $RATES msg/s offered for $DURATION s; presence $PRESENCE_USERS users x $CONTACTS contacts at $PRESENCE_RATE changes/s"
+echo "mode: $([ $QUICK = 1 ] && echo quick || echo full), $TLS, scenarios: $SCENARIOS; storm $STORM_USERS users, chat $CHAT_USERS users at $RATES msg/s offered for $DURATION s; presence $PRESENCE_USERS users x $CONTACTS contacts at $PRESENCE_RATE changes/s; muc $MUC_USERS users in rooms of $MUC_SIZES at $MUC_FANOUTS deliveries/s offered"
 printf '%-28s' figure; for s in "${RAN[@]}"; do printf '%14s' "$s"; done; echo
 for f in $FIGURES chat_p50_ms chat_p999_ms load_cpu_us_per_msg conn_server_cpu_ms conn_load_cpu_ms conn_failures sasl_mechanism startup_s \
     storm_sessions rss_mib_at_1000 rss_mib_at_10000 rss_mib_at_50000 rss_mib_at_all \
-    presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza presence_mutual_contacts_avg login_p50_ms login_p99_ms; do
+    presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza presence_mutual_contacts_avg login_p50_ms login_p99_ms \
+    $(for size in ${MUC_SIZES:-}; do echo "muc${size}_fanout_per_s muc${size}_p99_ms muc${size}_cpu_us_per_delivery muc${size}_join_p50_ms"; done); do
   row=""; for s in "${RAN[@]}"; do row+=${FIG[$s.$f]:-}; done
   [ -z "$row" ] && continue   # a scenario that did not run
   printf '%-28s' "$f"; for s in "${RAN[@]}"; do printf '%14s' "${FIG[$s.$f]:--}"; done; echo

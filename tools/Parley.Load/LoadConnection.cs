@@ -72,6 +72,48 @@ internal sealed class LoadConnection : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Enters a multi-user chat room as <paramref name="nick"/> with no history (XEP-0045 §7.2.1, §7.2.14) and waits
+    /// for the room's self-presence (status 110). A room this entry created (status 201, §10.1.1) is locked until its
+    /// owner configures it: it is then made an instant room (§10.1.2) with room for <paramref name="maxUsers"/>.
+    /// </summary>
+    public async Task JoinRoomAsync(string room, string nick, int maxUsers, CancellationToken ct)
+    {
+        var occupant = room + "/" + nick;
+        await SendAsync(new Element("presence", Ns.Client).SetAttribute("to", occupant)
+            .Add(new Element("x", Ns.Muc).Add(new Element("history", Ns.Muc).SetAttribute("maxstanzas", "0"))), ct);
+        Element? x;
+        while (true)
+        {
+            var reply = await ReadElementAsync(ct);
+            if (reply.LocalName != "presence" || !string.Equals(reply.GetAttribute("from"), occupant, StringComparison.OrdinalIgnoreCase)) continue;
+            if (reply.GetAttribute("type") == "error")
+                throw new LoadException($"cannot enter {room}: {reply.Child("error", Ns.Client)?.FirstChild()?.LocalName ?? "error"}");
+            x = reply.Child("x", Ns.MucUser);
+            if (x is not null && HasStatus(x, "110")) break;
+        }
+        if (!HasStatus(x, "201")) return;
+        var form = new Element("x", Ns.DataForms).SetAttribute("type", "submit")
+            .Add(Field("FORM_TYPE", "http://jabber.org/protocol/muc#roomconfig"))
+            .Add(Field("muc#roomconfig_maxusers", maxUsers.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await SendAsync(new Element("iq", Ns.Client).SetAttribute("type", "set").SetAttribute("id", "config").SetAttribute("to", room)
+            .Add(new Element("query", Ns.MucOwner).Add(form)), ct);
+        Element result;
+        do result = await ReadElementAsync(ct); while (result.LocalName != "iq" || result.GetAttribute("id") != "config");
+        if (result.GetAttribute("type") != "result")
+            throw new LoadException($"cannot configure {room}: {result.Child("error", Ns.Client)?.FirstChild()?.LocalName ?? "error"}");
+
+        static bool HasStatus(Element x, string code)
+        {
+            foreach (var status in x.Children)
+                if (status.LocalName == "status" && status.GetAttribute("code") == code) return true;
+            return false;
+        }
+
+        static Element Field(string var, string value) =>
+            new Element("field", Ns.DataForms).SetAttribute("var", var).Add(new Element("value", Ns.DataForms).AddText(value));
+    }
+
     /// <summary>Connects and registers <paramref name="user"/> in band (XEP-0077 §3.1); true when created or already there.</summary>
     public static async Task<bool> RegisterAsync(LoadOptions o, int index, string user, CancellationToken ct)
     {

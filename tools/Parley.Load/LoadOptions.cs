@@ -21,6 +21,8 @@ internal sealed record LoadOptions
     public TimeSpan Idle { get; init; } = TimeSpan.FromSeconds(3);
     public double Rate { get; init; } = 1000;
     public int Contacts { get; init; } = 50;
+    public int RoomSize { get; init; } = 20;
+    public string? MucService { get; init; }
     public int Concurrency { get; init; } = 64;
     public int? Pid { get; init; }
     public IPAddress SourceBase { get; init; } = IPAddress.Parse("127.0.1.1");
@@ -39,6 +41,8 @@ internal sealed record LoadOptions
           chat       N clients online; one-to-one chat messages to random online users at --rate per second
           roster     N clients online subscribe to each other (both ways) until each has --contacts contacts
           presence   N clients fetch their roster and come online; presence changes at --rate per second
+          muc        N clients enter rooms of --room-size occupants (XEP-0045); groupchat messages at --rate per
+                     second in total, each reflected to every occupant of its room
 
         options:
           --server host:port    the server (default 127.0.0.1:5222)
@@ -51,11 +55,13 @@ internal sealed record LoadOptions
           --tls starttls|plain  STARTTLS (default) or plain TCP (the server must allow it)
           --mechanism m         auto (SCRAM-SHA-256, then SCRAM-SHA-1, then PLAIN), scram-sha-256, scram-sha-1, plain
           --duration s          chat: measured seconds (default 10)
-          --warmup s            chat, presence: seconds of traffic before measuring (default 1), then more (at most
+          --warmup s            chat, presence, muc: seconds of traffic before measuring (default 1), then more (at most
                                 20 s) while the server's CPU time per second still falls by over a tenth (tiered JIT)
           --idle s              storm: seconds to stay idle before reading the server's memory (default 3)
-          --rate r              chat, presence: offered messages or presence changes per second, in total (default 1000)
+          --rate r              chat, presence, muc: offered messages or presence changes per second, in total (default 1000)
           --contacts c          roster, presence: contacts per user, the neighbours i±1..i±c/2 (default 50)
+          --room-size n         muc: occupants per room (default 20); users i*n..i*n+n-1 share room i
+          --muc-service d       muc: the rooms' service (default conference.<domain>)
           --concurrency c       connections negotiating at once (default 64)
           --pid p               the server's process id, for CPU time and resident memory from /proc
           --source-base a       first loopback source address (default 127.0.1.1)
@@ -71,7 +77,7 @@ internal sealed record LoadOptions
         error = null;
         if (args.Length == 0 || args[0] is "-h" or "--help") { error = Usage; return false; }
         var o = new LoadOptions { Scenario = args[0] };
-        if (o.Scenario is not ("register" or "storm" or "chat" or "roster" or "presence")) { error = "unknown scenario: " + o.Scenario; return false; }
+        if (o.Scenario is not ("register" or "storm" or "chat" or "roster" or "presence" or "muc")) { error = "unknown scenario: " + o.Scenario; return false; }
         for (var i = 1; i < args.Length; i++)
         {
             var name = args[i];
@@ -95,6 +101,8 @@ internal sealed record LoadOptions
                     "--idle" => o with { Idle = Seconds(value) },
                     "--rate" => o with { Rate = double.Parse(value, CultureInfo.InvariantCulture) },
                     "--contacts" => o with { Contacts = Positive(value) },
+                    "--room-size" => o with { RoomSize = Positive(value) },
+                    "--muc-service" => o with { MucService = value },
                     "--concurrency" => o with { Concurrency = Positive(value) },
                     "--pid" => o with { Pid = Positive(value) },
                     "--source-base" => o with { SourceBase = IPAddress.Parse(value) },
@@ -110,7 +118,8 @@ internal sealed record LoadOptions
                 return false;
             }
         }
-        if (o.Users < 2 && o.Scenario is "chat" or "roster" or "presence") { error = o.Scenario + " needs at least 2 users"; return false; }
+        if (o.Users < 2 && o.Scenario is "chat" or "roster" or "presence" or "muc") { error = o.Scenario + " needs at least 2 users"; return false; }
+        if (o.Scenario == "muc" && o.RoomSize < 2) { error = "--room-size must be at least 2"; return false; }
         // Every session is a descriptor here (and one in the server): fail at once rather than at session 20,000.
         if (OpenFileLimit() is { } limit && o.Users + 64 > limit)
         {

@@ -11,7 +11,8 @@ namespace Parley.Load;
 /// presence's status, is a marker: <c>~</c> + the send time (16 hex digits of <see cref="Stopwatch"/> ticks) + an
 /// index (8 hex digits) + <c>~</c>. A receiver finds markers in the raw bytes instead of building an element tree per
 /// stanza. For chat the index is the recipient's, so that a bounce returned to the sender never counts as a delivery;
-/// for presence (a broadcast) it is the sender's, so that the echo of a user's own presence is not counted.
+/// for presence and groupchat (broadcasts) it is the sender's, so that the echo of a user's own presence or message
+/// is not counted.
 /// </summary>
 internal sealed class MarkedTraffic
 {
@@ -58,6 +59,19 @@ internal sealed class MarkedTraffic
         n += Put(span[n..], _jids[recipient]);
         n += Put(span[n..], "'><body>~"u8);
         var now = PutMarker(span, ref n, recipient);
+        n += Put(span[n..], "~</body></message>"u8);
+        writer.Advance(n);
+        return now;
+    }
+
+    /// <summary>Writes one groupchat message of <paramref name="sender"/> to the room <paramref name="room"/> (a bare JID), stamped with the current time.</summary>
+    public static long WriteGroupchat(PipeWriter writer, byte[] room, int sender)
+    {
+        var span = writer.GetSpan(128 + room.Length);
+        var n = Put(span, "<message type='groupchat' to='"u8);
+        n += Put(span[n..], room);
+        n += Put(span[n..], "'><body>~"u8);
+        var now = PutMarker(span, ref n, sender);
         n += Put(span[n..], "~</body></message>"u8);
         writer.Advance(n);
         return now;

@@ -16,6 +16,7 @@ var code = o.Scenario switch
     "storm" => await StormScenario.RunAsync(o, report, cts.Token),
     "roster" => await RosterScenario.RunAsync(o, report, cts.Token),
     "presence" => await PresenceScenario.RunAsync(o, report, cts.Token),
+    "muc" => await MucScenario.RunAsync(o, report, cts.Token),
     _ => await ChatScenario.RunAsync(o, report, cts.Token),
 };
 o.ScramCache?.Save();

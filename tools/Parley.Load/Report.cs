@@ -25,6 +25,31 @@ internal sealed class Report(LoadOptions o)
 
     public void Add(string name, string value) => _figures.Add((name, value));
 
+    /// <summary>Adds <paramref name="prefix"/>_p50_ms, _p99_ms, _p999_ms and _max_ms from a histogram of microseconds.</summary>
+    public void AddLatency(string prefix, LatencyHistogram latency)
+    {
+        Add(prefix + "_p50_ms", latency.Percentile(0.50) / 1000.0);
+        Add(prefix + "_p99_ms", latency.Percentile(0.99) / 1000.0);
+        Add(prefix + "_p999_ms", latency.Percentile(0.999) / 1000.0);
+        Add(prefix + "_max_ms", latency.Percentile(1.0) / 1000.0);
+    }
+
+    /// <summary>
+    /// Adds the server's CPU time per delivered stanza as <paramref name="serverFigure"/> (with its CPU share and
+    /// resident memory) and the generator's as <paramref name="selfFigure"/>, over a window of <paramref name="seconds"/>.
+    /// </summary>
+    public void AddCost(WindowCost cost, long delivered, double seconds, string serverFigure, string selfFigure)
+    {
+        if (delivered <= 0) return;
+        if (cost.Server is { } server)
+        {
+            Add(serverFigure, server.TotalMicroseconds / delivered);
+            Add("server_cpu_percent", server.TotalSeconds / seconds * 100);
+            Add("server_rss_kib", cost.ServerRssKib ?? 0);
+        }
+        if (cost.Self is { } self) Add(selfFigure, self.TotalMicroseconds / delivered);
+    }
+
     public void Print()
     {
         Add("loadavg", ProcessSample.LoadAverage());

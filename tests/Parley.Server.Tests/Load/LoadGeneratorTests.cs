@@ -64,6 +64,34 @@ public sealed class LoadGeneratorTests
     }
 
     [Fact]
+    public async Task Twenty_users_enter_two_rooms_of_ten_and_each_groupchat_message_reaches_the_other_nine()
+    {
+        await using var server = await StartAsync();
+        var o = Options(server) with
+        {
+            Users = 20,
+            RoomSize = 10,
+            Rate = 40,
+            Duration = TimeSpan.FromSeconds(1),
+            Pid = Environment.ProcessId,
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        Assert.Equal(0, await RegisterScenario.RunAsync(o, new Report(o), timeout.Token));
+
+        var muc = new Report(o with { Scenario = "muc" });
+        Assert.Equal(0, await MucScenario.RunAsync(o with { Scenario = "muc" }, muc, timeout.Token));
+        Assert.Equal("2", muc["muc_rooms"]);
+        Assert.Equal("20", muc["muc_occupants"]);
+        Assert.Equal("0", muc["muc_join_failures"]);
+        // XEP-0045 §7.4: every occupant but the sender counts; the sender's own reflection does not.
+        var sent = long.Parse(muc["muc_sent"]!, CultureInfo.InvariantCulture);
+        Assert.True(sent >= 20, $"sent {sent}");
+        Assert.Equal((sent * 9).ToString(CultureInfo.InvariantCulture), muc["muc_expected"]);
+        Assert.Equal(muc["muc_expected"], muc["muc_delivered"]);
+        Assert.NotNull(muc["muc_cpu_us_per_delivery"]);
+    }
+
+    [Fact]
     public async Task Rfc5802_5_1_registration_keeps_each_accounts_salted_password_and_the_storm_logs_in_with_it()
     {
         await using var server = await StartAsync();
@@ -104,6 +132,7 @@ public sealed class LoadGeneratorTests
     {
         ["Registration:Enabled"] = "true",
         ["Registration:PerAddressPerHour"] = "1000",
+        ["Muc:MessagesPerMinute"] = "100000",
     });
 
     private static LoadOptions Options(TestServer server) => new()

@@ -40,18 +40,8 @@ internal static class ChatScenario
         report.Add("chat_delivered", delivered);
         report.Add("chat_lost", sent - delivered);
         report.Add("chat_misdelivered", Interlocked.Read(ref traffic.Misdelivered));
-        report.Add("chat_p50_ms", traffic.Latency.Percentile(0.50) / 1000.0);
-        report.Add("chat_p99_ms", traffic.Latency.Percentile(0.99) / 1000.0);
-        report.Add("chat_p999_ms", traffic.Latency.Percentile(0.999) / 1000.0);
-        report.Add("chat_max_ms", traffic.Latency.Percentile(1.0) / 1000.0);
-        if (cost.Server is { } server && delivered > 0)
-        {
-            report.Add("chat_cpu_us_per_msg", server.TotalMicroseconds / delivered);
-            report.Add("server_cpu_percent", server.TotalSeconds / seconds * 100);
-            report.Add("server_rss_kib", cost.ServerRssKib ?? 0);
-        }
-        if (cost.Self is { } self && delivered > 0)
-            report.Add("load_cpu_us_per_msg", self.TotalMicroseconds / delivered);
+        report.AddLatency("chat", traffic.Latency);
+        report.AddCost(cost, delivered, seconds, "chat_cpu_us_per_msg", "load_cpu_us_per_msg");
         await stop.CancelAsync();
         return pool.Failures == 0 && delivered > 0 ? 0 : 1;
     }
