@@ -136,7 +136,7 @@ start_parley() {
   "Tls": { "CertificatePath": "$SCRATCH/tls/$DOMAIN.crt", "KeyPath": "$SCRATCH/tls/$DOMAIN.key",
            "AllowPlaintextOnLoopback": $([ "$TLS" = plain ] && echo true || echo false) },
   "DisabledModules": [ "mam", "pubsub", "pep", "push", "upload", "extdisco" ],
-  "Muc": { "MessagesPerMinute": 100000000 },
+  "Muc": { "MessagesPerMinute": 100000000, "ArchiveByDefault": false },
   "WebSocket": { "Enabled": false },
   "Bosh": { "Enabled": false },
   "WebClient": { "Enabled": false },

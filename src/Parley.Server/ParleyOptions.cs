@@ -231,6 +231,9 @@ public sealed class MucOptions
 
     /// <summary>Groupchat messages one occupant may send per minute (policy-violation beyond).</summary>
     public int MessagesPerMinute { get; set; } = 120;
+
+    /// <summary>Whether a new room keeps an archive (XEP-0313 on the room, muc#roomconfig_enablelogging) until its owner says otherwise.</summary>
+    public bool ArchiveByDefault { get; set; } = true;
 }
 
 /// <summary>XEP-0357: push notifications go through the app vendor's servers, so by default they say only that a message came.</summary>

@@ -104,6 +104,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 Public = isPublic,
                 MembersOnly = membersOnly,
                 MaxUsers = Math.Min(100, _limits.MaxOccupantsPerRoom),
+                Logging = _limits.ArchiveByDefault,
             };
             if (owner is { } o) created.Affiliations[o.Bare] = "owner";
             _rooms[created.Jid] = created;
@@ -281,7 +282,7 @@ public sealed class MucModule(IStorage storage, ComponentRegistry components, Ad
                 await ErrorAsync(stanza, StanzaError.ResourceConstraint("You own as many rooms as this service allows"), ct).ConfigureAwait(false);
                 return;
             }
-            room = new MucRoom(roomJid) { Locked = true, MaxUsers = Math.Min(100, _limits.MaxOccupantsPerRoom) };
+            room = new MucRoom(roomJid) { Locked = true, MaxUsers = Math.Min(100, _limits.MaxOccupantsPerRoom), Logging = _limits.ArchiveByDefault };
             room.Affiliations[from.Bare] = "owner";
             _rooms[roomJid] = room;
             created = true;

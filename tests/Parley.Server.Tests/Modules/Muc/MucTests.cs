@@ -176,6 +176,29 @@ public sealed class MucTests
     }
 
     [Fact]
+    public async Task Muc_ArchiveByDefault_false_makes_rooms_without_an_archive_until_the_owner_turns_logging_on()
+    {
+        await using var server = await TestServer.StartAsync(new() { ["Muc:ArchiveByDefault"] = "false" });
+        await using var alice = await server.LoginAsync("alice");
+        await alice.SendAsync(Join("Alice"));
+        var created = (await ReceivedAsync(alice)).Single(e => e.LocalName == "presence");
+        // §10.2.1 status 170 (the room is logged) is missing.
+        Assert.Equal(["110", "201"], Codes(created));
+        var form = await alice.RequestAsync(Get(Room, new Element("query", Owner)));
+        Assert.Equal("0", LoggingField(form));
+
+        Assert.Equal("result", (await alice.RequestAsync(OwnerIq(Form(("muc#roomconfig_enablelogging", "1"))))).GetAttribute("type"));
+        Assert.Equal("1", LoggingField(await alice.RequestAsync(Get(Room, new Element("query", Owner)))));
+
+        static string? LoggingField(Element reply)
+        {
+            foreach (var field in reply.Child("query", Owner)!.Child("x", Ns.DataForms)!.Children)
+                if (field.GetAttribute("var") == "muc#roomconfig_enablelogging") return field.ChildText("value", Ns.DataForms);
+            return null;
+        }
+    }
+
+    [Fact]
     public async Task Xep0045_7_8_2_mediated_invitations_and_declines_10_2_1_config_change_and_the_limits()
     {
         await using var server = await TestServer.StartAsync(new() { ["Muc:MessagesPerMinute"] = "3", ["Muc:MaxRoomsPerAccount"] = "1" });
