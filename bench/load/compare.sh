@@ -6,11 +6,13 @@
 #   bench/load/compare.sh [--quick] [--tls starttls|plain] [--servers "parley prosody ejabberd"]
 #                         [--scenarios "storm chat presence muc"] [--keep] [--plots DIR]
 #
-# --plots DIR writes each server's chat steps to DIR/chat-<server>.dat and, with gnuplot installed, draws
-# DIR/chat-throughput.svg, chat-latency.svg and chat-cpu.svg (bench/load/plot.gp).
+# --plots DIR writes each server's chat steps to DIR/chat-<server>.dat (and muc steps to DIR/muc<size>-<server>.dat)
+# and, with gnuplot installed, draws DIR/<kind>-throughput.svg, <kind>-latency.svg and <kind>-cpu.svg for each kind
+# (bench/load/plot.gp).
 #
 # Output: one table, then one line per figure: <figure> parley=<v> best_peer=<v> ratio=<v>
-# (ratio = parley / best peer; for chat_p99_ms, chat_cpu_us_per_msg and idle_session_kib lower is better).
+# (ratio = parley / best peer; for chat_p99_ms, chat_cpu_us_per_msg and idle_session_kib lower is better). With the
+# muc scenario, muc<size>_fanout_per_s, muc<size>_p99_ms and muc<size>_cpu_us_per_delivery lines follow.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -331,6 +333,7 @@ run_server() {   # name
     local size fanout
     for size in $MUC_SIZES; do
       best=""
+      [ -n "$PLOTS" ] && : >"$PLOTS/muc$size-$name.dat"
       for fanout in $MUC_FANOUTS; do
         rate=$(echo "scale=2; $fanout / ($size - 1)" | bc)
         out=$SCRATCH/$name.muc.$size.$fanout
@@ -338,6 +341,7 @@ run_server() {   # name
         log "$name: muc rooms of $size, offered $fanout deliveries/s ($rate msg/s): delivered $(value "$out" muc_fanout_per_s)/s p99 $(value "$out" muc_p99_ms) ms, $(value "$out" muc_cpu_us_per_delivery) µs CPU/delivery, $(value "$out" muc_occupants) occupants, $(value "$out" muc_join_failures) joins failed (load avg $(value "$out" loadavg))"
         local expected lost
         expected=$(value "$out" muc_expected); lost=$(value "$out" muc_lost); p99=$(value "$out" muc_p99_ms)
+        [ -n "$PLOTS" ] && [ -n "$expected" ] && echo "$fanout $(value "$out" muc_fanout_per_s) $(value "$out" muc_p50_ms) $p99 $(value "$out" muc_p999_ms) $(value "$out" muc_cpu_us_per_delivery)" >>"$PLOTS/muc$size-$name.dat"
         if [ -n "$expected" ] && [ "$expected" != 0 ] && [ "$(echo "$lost * 100 < $expected && ${p99:-0} < $MAX_P99_MS" | bc)" = 1 ]; then best=$out; fi
       done
       if [ -n "$best" ]; then
@@ -355,14 +359,17 @@ value() { { grep -h "^$2=" "$1" 2>/dev/null || true; } | tail -1 | cut -d= -f2; 
 RAN=()
 for s in $SERVERS; do run_server "$s"; done
 
-FIGURES="chat_msgs_per_s chat_p99_ms chat_cpu_us_per_msg idle_session_kib conn_setup_per_s"
-lower_is_better() { case $1 in chat_p99_ms|chat_cpu_us_per_msg|idle_session_kib) return 0 ;; *) return 1 ;; esac; }
+BASE_FIGURES="chat_msgs_per_s chat_p99_ms chat_cpu_us_per_msg idle_session_kib conn_setup_per_s"
+FIGURES=$BASE_FIGURES
+# With muc, its figures per room size follow the five: fan-out, p99 and CPU per delivery.
+has muc && for size in $MUC_SIZES; do FIGURES+=" muc${size}_fanout_per_s muc${size}_p99_ms muc${size}_cpu_us_per_delivery"; done
+lower_is_better() { case $1 in *_p99_ms|*_cpu_us_*|idle_session_kib) return 0 ;; *) return 1 ;; esac; }
 
 echo
 echo "machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "mode: $([ $QUICK = 1 ] && echo quick || echo full), $TLS, scenarios: $SCENARIOS; storm $STORM_USERS users, chat $CHAT_USERS users at $RATES msg/s offered for $DURATION s; presence $PRESENCE_USERS users x $CONTACTS contacts at $PRESENCE_RATE changes/s; muc $MUC_USERS users in rooms of $MUC_SIZES at $MUC_FANOUTS deliveries/s offered"
 printf '%-28s' figure; for s in "${RAN[@]}"; do printf '%14s' "$s"; done; echo
-for f in $FIGURES chat_p50_ms chat_p999_ms load_cpu_us_per_msg conn_server_cpu_ms conn_load_cpu_ms conn_failures sasl_mechanism startup_s \
+for f in $BASE_FIGURES chat_p50_ms chat_p999_ms load_cpu_us_per_msg conn_server_cpu_ms conn_load_cpu_ms conn_failures sasl_mechanism startup_s \
     storm_sessions rss_mib_at_1000 rss_mib_at_10000 rss_mib_at_50000 rss_mib_at_all \
     presence_delivered_per_s presence_p99_ms presence_cpu_us_per_stanza presence_mutual_contacts_avg login_p50_ms login_p99_ms \
     $(for size in ${MUC_SIZES:-}; do echo "muc${size}_fanout_per_s muc${size}_p99_ms muc${size}_cpu_us_per_delivery muc${size}_join_p50_ms"; done); do
@@ -391,11 +398,15 @@ for f in $FIGURES; do
   if [ -n "$p" ] && [ -n "$best" ] && [ "$(echo "$best != 0" | bc)" = 1 ]; then ratio=$(echo "scale=3; $p / $best" | bc); fi
   echo "$f parley=${p:--} best_peer=${best:--} ratio=$ratio"
 done
-if [ -n "$PLOTS" ] && [ ${#RAN[@]} -gt 0 ] && ls "$PLOTS"/chat-*.dat >/dev/null 2>&1; then
-  plotted=""; for s in "${RAN[@]}"; do [ -s "$PLOTS/chat-$s.dat" ] && plotted+="$s "; done
-  if command -v gnuplot >/dev/null && [ -n "$plotted" ]; then
-    gnuplot -e "dir='$PLOTS'; servers='${plotted% }'" "$ROOT/bench/load/plot.gp" && echo "plots: $PLOTS/chat-throughput.svg chat-latency.svg chat-cpu.svg" >&2
+# One set of plots per kind of traffic that ran: chat, and muc<size> for each room size.
+KINDS=""; has chat && KINDS="chat"; has muc && for size in $MUC_SIZES; do KINDS+=" muc$size"; done
+for kind in $KINDS; do
+  [ -n "$PLOTS" ] && [ ${#RAN[@]} -gt 0 ] || break
+  plotted=""; for s in "${RAN[@]}"; do [ -s "$PLOTS/$kind-$s.dat" ] && plotted+="$s "; done
+  [ -z "$plotted" ] && continue
+  if command -v gnuplot >/dev/null; then
+    gnuplot -e "dir='$PLOTS'; kind='$kind'; servers='${plotted% }'" "$ROOT/bench/load/plot.gp" && echo "plots: $PLOTS/$kind-throughput.svg $kind-latency.svg $kind-cpu.svg" >&2
   else
     echo "plots: data in $PLOTS (apt-get install gnuplot-nox to draw them)" >&2
   fi
-fi
+done
