@@ -150,6 +150,50 @@ public sealed class Element
         return text;
     }
 
+    /// <summary>For the writer: how many attributes there are, without making a parsed element's array.</summary>
+    internal int WriterAttributeCount => _attributes?.Length ?? (_rawFirst == 0 ? 0 : _rawValues!.AttributeCount(_rawFirst));
+
+    /// <summary>For the writer: attribute <paramref name="index"/> (below <see cref="WriterAttributeCount"/>), its value
+    /// when it is a string, else null with <paramref name="raw"/> its plain ASCII bytes as parsed (see
+    /// <see cref="RawValues"/>). Nothing is made or decoded, so an element that is only written stays as parsed.</summary>
+    internal void WriterAttribute(int index, out string name, out string ns, out string? value, out ReadOnlySpan<byte> raw)
+    {
+        var attributes = _attributes;
+        if (attributes is null)
+        {
+            _rawValues!.Attribute(_rawFirst, index, out name, out ns, out value, out raw);
+            return;
+        }
+        var a = attributes[index];
+        name = a.Name;
+        ns = a.Namespace;
+        value = a.Value;
+        // A null value in a made array is still the raw bytes at the same index (SetAttribute decodes all first).
+        raw = value is null ? _rawValues!.AttributeBytes(_rawFirst, index) : default;
+    }
+
+    /// <summary>For the writer: node <paramref name="index"/> (below <see cref="NodeCount"/>), an element or a string,
+    /// or null when it is plain text not yet read, whose UTF-8 bytes as parsed are then in <paramref name="raw"/>:
+    /// they need no escaping (no '&amp;', '&lt;', '&gt;' or CR, nothing that is not an XML character). Nothing is
+    /// decoded.</summary>
+    internal object? WriterNode(int index, out ReadOnlySpan<byte> raw)
+    {
+        var nodes = _nodes;
+        if (nodes is null)
+        {
+            raw = _rawValues!.Bytes(_textOffset, _textLength); // the only node: raw text (SetParsedText)
+            return null;
+        }
+        var node = nodes[index];
+        if (node is RawText text)
+        {
+            raw = text.Bytes;
+            return null;
+        }
+        raw = default;
+        return node;
+    }
+
     /// <summary>Whether the element has any child element or text.</summary>
     public bool IsEmpty => _nodeCount == 0;
 

@@ -121,19 +121,21 @@ public static class ElementWriter
             defaultNs = ns;
         }
 
-        var attributes = element.Attributes;
-        for (var i = 0; i < attributes.Count; i++)
+        // A parsed element is written from what the parser kept: no attribute array made, no value or text decoded
+        // only to be encoded again (WriterAttribute, WriterNode).
+        var count = element.WriterAttributeCount;
+        for (var i = 0; i < count; i++)
         {
-            var a = attributes[i];
-            if (a.Namespace.Length == 0)
+            element.WriterAttribute(i, out var name, out var attributeNs, out var value, out var raw);
+            if (attributeNs.Length == 0)
             {
                 output.Write(" "u8);
             }
-            else if (a.Namespace == Ns.Xml)
+            else if (attributeNs == Ns.Xml)
             {
                 output.Write(" xml:"u8);
             }
-            else if (a.Namespace == Ns.Xmlns)
+            else if (attributeNs == Ns.Xmlns)
             {
                 continue; // declarations are the writer's business
             }
@@ -143,7 +145,8 @@ public static class ElementWriter
                 var first = i;
                 for (var j = 0; j < i; j++)
                 {
-                    if (attributes[j].Namespace != a.Namespace) continue;
+                    element.WriterAttribute(j, out _, out var otherNs, out _, out _);
+                    if (otherNs != attributeNs) continue;
                     first = j;
                     break;
                 }
@@ -152,15 +155,16 @@ public static class ElementWriter
                     output.Write(" xmlns:ns"u8);
                     WriteNumber(output, i);
                     output.Write("="u8);
-                    WriteAttributeValue(output, a.Namespace);
+                    WriteAttributeValue(output, attributeNs);
                 }
                 output.Write(" ns"u8);
                 WriteNumber(output, first);
                 output.Write(":"u8);
             }
-            WriteUtf8(output, a.Name);
+            WriteUtf8(output, name);
             output.Write("="u8);
-            WriteAttributeValue(output, a.Value);
+            if (value is not null) WriteAttributeValue(output, value);
+            else WriteRawAttributeValue(output, raw);
         }
 
         if (element.IsEmpty)
@@ -171,9 +175,10 @@ public static class ElementWriter
         output.Write(">"u8);
         for (var i = 0; i < element.NodeCount; i++)
         {
-            var node = element.NodeAt(i);
+            var node = element.WriterNode(i, out var raw);
             if (node is Element child) WriteElement(output, child, defaultNs, streamPrefixDeclared);
-            else WriteEscaped(output, (string)node, TextSpecials);
+            else if (node is string text) WriteEscaped(output, text, TextSpecials);
+            else output.Write(raw); // plain text as parsed: nothing in it to escape
         }
         output.Write(isStream ? "</stream:"u8 : dialbackPrefix ? "</db:"u8 : "</"u8);
         WriteUtf8(output, element.LocalName);
@@ -193,6 +198,25 @@ public static class ElementWriter
         WriteEscaped(output, value, AttributeSpecials);
         output.Write("'"u8);
     }
+
+    // A plain ASCII value as parsed (no reference, white space or control character, no '<' or '&'): its bytes,
+    // unless it holds a quote or '>', which WriteAttributeValue escapes (rare: then decoded and written as a string,
+    // so the output is the same either way).
+    private static void WriteRawAttributeValue(IBufferWriter<byte> output, ReadOnlySpan<byte> raw)
+    {
+        if (raw.IndexOfAny(QuotesAndGreaterThan) >= 0)
+        {
+            WriteAttributeValue(output, Encoding.ASCII.GetString(raw));
+            return;
+        }
+        var span = output.GetSpan(raw.Length + 2);
+        span[0] = (byte)'\'';
+        raw.CopyTo(span[1..]);
+        span[raw.Length + 1] = (byte)'\'';
+        output.Advance(raw.Length + 2);
+    }
+
+    private static readonly SearchValues<byte> QuotesAndGreaterThan = SearchValues.Create("'\">"u8);
 
     private static void WriteNumber(IBufferWriter<byte> output, int value)
     {

@@ -65,14 +65,44 @@ internal sealed class RawValues
 
     /// <summary>The value of attribute <paramref name="index"/> of the element whose attributes start at
     /// <paramref name="first"/>, when the parser kept it as bytes.</summary>
-    public string DecodeAttribute(int first, int index)
+    public string DecodeAttribute(int first, int index) => XmlElementParser.DecodePlainAscii(AttributeBytes(first, index));
+
+    /// <summary>The bytes of attribute <paramref name="index"/> of the element whose attributes start at
+    /// <paramref name="first"/>, when the parser kept its value as bytes.</summary>
+    public ReadOnlySpan<byte> AttributeBytes(int first, int index)
     {
         var k = first + 1 + 4 * index;
         var ints = Ints;
-        return XmlElementParser.DecodePlainAscii(_bytes.AsSpan(ints[k + 2], ints[k + 3]));
+        return _bytes.AsSpan(ints[k + 2], ints[k + 3]);
     }
 
     public string DecodeText(int offset, int length) => Encoding.UTF8.GetString(_bytes, offset, length);
+
+    /// <summary>Plain text or a plain attribute value as the parser found it (see the class remarks).</summary>
+    public ReadOnlySpan<byte> Bytes(int offset, int length) => _bytes.AsSpan(offset, length);
+
+    /// <summary>How many attributes the element whose attributes start at <paramref name="first"/> has.</summary>
+    public int AttributeCount(int first) => Ints[first];
+
+    /// <summary>Attribute <paramref name="index"/> of the element whose attributes start at <paramref name="first"/>,
+    /// without making the element's array: its name and namespace, and its value when the parser decoded it (else
+    /// null, and <paramref name="raw"/> holds its plain ASCII bytes).</summary>
+    public void Attribute(int first, int index, out string name, out string ns, out string? value, out ReadOnlySpan<byte> raw)
+    {
+        var record = Ints.Slice(first + 1 + 4 * index, 4);
+        name = record[0] >= 0 ? _names[record[0]] : (string)_refs![~record[0]];
+        ns = record[1] == NoNamespace ? "" : record[1] == XmlNamespace ? Ns.Xml : (string)_refs![record[1] - FirstNamespaceRef];
+        if (record[2] < 0)
+        {
+            value = (string)_refs![record[3]];
+            raw = default;
+        }
+        else
+        {
+            value = null;
+            raw = _bytes.AsSpan(record[2], record[3]);
+        }
+    }
 }
 
 /// <summary>A text node of a parsed element not yet made into a string: <see cref="Element"/> replaces it with its
@@ -80,4 +110,7 @@ internal sealed class RawValues
 internal sealed class RawText(RawValues source, int offset, int length)
 {
     public string Decode() => source.DecodeText(offset, length);
+
+    /// <summary>The text's UTF-8 bytes, as the parser found them.</summary>
+    public ReadOnlySpan<byte> Bytes => source.Bytes(offset, length);
 }

@@ -159,6 +159,66 @@ public sealed class ElementTests
         Assert.Empty(new Element("empty", "urn:e").Attributes);
     }
 
+    // Plain values and text the writer copies as parsed, values with a quote or '>' it must escape, decoded values,
+    // a namespaced attribute, mixed content and a body that is the element's only node.
+    private const string Mixed =
+        "<message to='romeo@example.net/orchard' from='juliet@example.com/balcony' type='chat' id='m-1' xml:lang='en' " +
+        "q=\"it's\" g='a&gt;b' h='x>y' x='a&amp;b' n='Grüße' w='a\tb' xmlns:e='urn:e' e:k='v' long='" + Long + "'>" +
+        "<body>Grüße, Ελληνικά 😀 — plain text that is longer than thirty-two bytes</body>" +
+        "<p>one <b>two</b> three &amp; four</p><active xmlns='http://jabber.org/protocol/chatstates'/></message>";
+
+    private static string Written(Element e)
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>();
+        ElementWriter.Write(output, e, Ns.Client);
+        return System.Text.Encoding.UTF8.GetString(output.WrittenSpan);
+    }
+
+    private static void ReadEverything(Element e)
+    {
+        _ = e.Attributes;
+        foreach (var node in e.Nodes)
+            if (node is Element child) ReadEverything(child);
+    }
+
+    [Fact]
+    public void A_parsed_element_written_unread_gives_the_same_bytes_as_when_read_in_full_or_changed()
+    {
+        var unread = Written(ParseStanza(Mixed));
+        var read = ParseStanza(Mixed);
+        ReadEverything(read);
+        Assert.Equal(Written(read), unread);
+        Assert.Contains("q='it&apos;s'", unread);
+        Assert.Contains("g='a&gt;b' h='x&gt;y' x='a&amp;b'", unread);
+        Assert.Contains("<p>one <b>two</b> three &amp; four</p>", unread);
+
+        // Only the routing attributes read, as a router does, then one changed: the rest is still written as parsed.
+        var routed = ParseStanza(Mixed);
+        Assert.Equal("chat", routed.GetAttribute("type"));
+        Assert.Equal(unread, Written(routed));
+        routed.SetAttribute("from", "juliet@example.com/tomb");
+        Assert.Equal(unread.Replace("juliet@example.com/balcony", "juliet@example.com/tomb"), Written(routed));
+        var copy = ParseStanza(Mixed).Clone();
+        Assert.Equal(unread, Written(copy));
+    }
+
+    [Fact]
+    public void Writing_a_parsed_stanza_makes_no_strings_or_arrays_of_its_plain_values()
+    {
+        var output = new System.Buffers.ArrayBufferWriter<byte>(4096);
+        const string Chat = "<message to='romeo@example.net/orchard' from='juliet@example.com/balcony' type='chat' id='m-1'>" +
+            "<body>Grüße aus München, plain and long enough to be kept as bytes</body>" +
+            "<origin-id xmlns='urn:xmpp:sid:0' id='a1b2c3d4'/><active xmlns='http://jabber.org/protocol/chatstates'/></message>";
+        ElementWriter.Write(output, ParseStanza(Chat), Ns.Client); // the writer's code and statics ready
+        var stanza = ParseStanza(Chat);
+        output.ResetWrittenCount();
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        ElementWriter.Write(output, stanza, Ns.Client);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, allocated);
+        Assert.Equal(Chat.Replace(" xmlns='jabber:client'", ""), System.Text.Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
     private static List<string> Describe(IReadOnlyList<XAttribute> attributes) =>
         attributes.Select(a => (a.Namespace.Length == 0 ? "" : "{" + a.Namespace + "}") + a.Name + "=" + a.Value).ToList();
 
