@@ -30,11 +30,20 @@ public readonly record struct Jid
     public string? Resource { get; }
 
     private Jid(string? local, string domain, string? resource)
+        : this(local, domain, resource, local is null
+            ? resource is null ? domain : string.Concat(domain, "/", resource)
+            : resource is null ? string.Concat(local, "@", domain) : string.Concat([local, "@", domain, "/", resource]))
+    {
+    }
+
+    // text is the JID's normalized string form, made by the caller (the parsed text itself when parsing changed no
+    // part: no string is built for it).
+    private Jid(string? local, string domain, string? resource, string text)
     {
         Local = local;
         Domain = domain;
         Resource = resource;
-        _text = (local is null ? "" : local + "@") + domain + (resource is null ? "" : "/" + resource);
+        _text = text;
     }
 
     /// <summary>Parses and normalizes a JID string; false when it is not a valid JID.</summary>
@@ -45,12 +54,16 @@ public readonly record struct Jid
         // RFC 7622 §3.1: the resourcepart is everything after the first '/'; the localpart is everything before
         // the first '@' of what remains.
         var slash = text.IndexOf('/', StringComparison.Ordinal);
-        var head = slash < 0 ? text : text[..slash];
+        var headLength = slash < 0 ? text.Length : slash;
         var resource = slash < 0 ? null : text[(slash + 1)..];
-        var at = head.IndexOf('@', StringComparison.Ordinal);
-        var local = at < 0 ? null : head[..at];
-        var domain = at < 0 ? head : head[(at + 1)..];
-        return TryCreate(local, domain, resource, out jid);
+        var at = text.AsSpan(0, headLength).IndexOf('@');
+        var local = at < 0 ? null : text[..at];
+        var domain = at < 0 ? slash < 0 ? text : text[..slash] : text[(at + 1)..headLength];
+        if (!TryPrepareParts(ref local, ref domain, ref resource, out var unchanged)) return false;
+        // Already in normal form (the common case: servers and clients send what they were given): the text is the
+        // JID's string as it stands.
+        jid = unchanged ? new Jid(local, domain, resource, text) : new Jid(local, domain, resource);
+        return true;
     }
 
     /// <summary>Parses and normalizes a JID string; throws <see cref="FormatException"/> when invalid.</summary>
@@ -60,10 +73,24 @@ public readonly record struct Jid
     public static bool TryCreate(string? local, string domain, string? resource, out Jid jid)
     {
         jid = default;
-        if (local is not null && (!Precis.TryPrepareUsernameCaseMapped(local, out local) || !FitsPart(local))) return false;
-        if (resource is not null && (!Precis.TryPrepareOpaqueString(resource, out resource) || !FitsPart(resource))) return false;
+        if (!TryPrepareParts(ref local, ref domain, ref resource, out _)) return false;
+        jid = new Jid(local, domain, resource);
+        return true;
+    }
+
+    // Prepares and validates each part in place; unchanged says whether every part came back as the same string.
+    private static bool TryPrepareParts(ref string? local, ref string domain, ref string? resource, out bool unchanged)
+    {
+        unchanged = false;
+        var l = local;
+        var r = resource;
+        if (l is not null && (!Precis.TryPrepareUsernameCaseMapped(l, out l) || !FitsPart(l))) return false;
+        if (r is not null && (!Precis.TryPrepareOpaqueString(r, out r) || !FitsPart(r))) return false;
         if (!TryPrepareDomain(domain, out var d)) return false;
-        jid = new Jid(local, d, resource);
+        unchanged = ReferenceEquals(l, local) && ReferenceEquals(r, resource) && ReferenceEquals(d, domain);
+        local = l;
+        domain = d;
+        resource = r;
         return true;
     }
 
@@ -72,7 +99,7 @@ public readonly record struct Jid
         TryCreate(local, domain, resource, out var jid) ? jid : throw new FormatException("Not a valid JID");
 
     /// <summary>This JID without its resource.</summary>
-    public Jid Bare => Resource is null ? this : new(Local, Domain, null);
+    public Jid Bare => Resource is null ? this : new(Local, Domain, null, _text![..(_text!.Length - Resource.Length - 1)]);
 
     /// <summary>Whether there is no resourcepart.</summary>
     public bool IsBare => Resource is null;

@@ -125,4 +125,22 @@ public sealed class JidTests
         Assert.Equal(Jid.Create("juliet", "example.com", "x"), Jid.Parse("juliet@example.com/x"));
         Assert.Throws<FormatException>(() => Jid.Parse("@"));
     }
+
+    [Theory]
+    [InlineData("juliet@example.com/balcony", "juliet@example.com/balcony", "juliet@example.com")] // already normal
+    [InlineData("Juliet@example.com/balcony", "juliet@example.com/balcony", "juliet@example.com")] // localpart mapped
+    [InlineData("juliet@Example.COM./balcony", "juliet@example.com/balcony", "juliet@example.com")] // domain mapped
+    [InlineData("juliet@example.com/a@b/c", "juliet@example.com/a@b/c", "juliet@example.com")] // '@' and '/' in the resource
+    [InlineData("example.com/r", "example.com/r", "example.com")]
+    [InlineData("juliet@[::1]/r", "juliet@[::1]/r", "juliet@[::1]")]
+    [InlineData("example.com", "example.com", "example.com")]
+    public void A_parsed_jid_reads_as_its_normal_form_and_its_bare_form_whether_or_not_parsing_changed_it(string text, string normal, string bare)
+    {
+        var jid = Jid.Parse(text);
+        Assert.Equal(normal, jid.ToString());
+        Assert.Equal(bare, jid.Bare.ToString());
+        Assert.Equal(Jid.Create(jid.Local, jid.Domain, jid.Resource), jid);
+        Assert.Equal(Jid.Create(jid.Local, jid.Domain), jid.Bare);
+        Assert.Equal(Jid.Parse(normal).GetHashCode(), jid.GetHashCode());
+    }
 }
