@@ -101,6 +101,10 @@ public readonly record struct Jid
     /// <summary>This JID without its resource.</summary>
     public Jid Bare => Resource is null ? this : new(Local, Domain, null, _text![..(_text!.Length - Resource.Length - 1)]);
 
+    /// <summary>Whether <paramref name="other"/> has the same bare JID (localpart and domainpart), as
+    /// <c>Bare == other.Bare</c> says, without making either bare form.</summary>
+    public bool BareEquals(Jid other) => string.Equals(Local, other.Local, StringComparison.Ordinal) && string.Equals(Domain, other.Domain, StringComparison.Ordinal);
+
     /// <summary>Whether there is no resourcepart.</summary>
     public bool IsBare => Resource is null;
 

@@ -142,5 +142,9 @@ public sealed class JidTests
         Assert.Equal(Jid.Create(jid.Local, jid.Domain, jid.Resource), jid);
         Assert.Equal(Jid.Create(jid.Local, jid.Domain), jid.Bare);
         Assert.Equal(Jid.Parse(normal).GetHashCode(), jid.GetHashCode());
+        Assert.True(jid.BareEquals(Jid.Parse(bare + "/other")));
+        Assert.True(jid.BareEquals(jid.Bare));
+        Assert.False(jid.BareEquals(Jid.Parse("romeo@" + jid.Domain)));
+        Assert.False(jid.BareEquals(Jid.Parse(jid.Local is null ? "x@" + jid.Domain : jid.Local + "@example.org")));
     }
 }

@@ -150,7 +150,7 @@ public sealed class BlockingModule(Blocklists blocklists, RosterStore roster, Se
         if (stanza.From is not { } from) return;
         var to = stanza.To ?? from.Bare;
         // §3.3: the blocking user sends to someone it blocks.
-        if (addresses.IsLocal(from) && from.Local is not null && to.Bare != from.Bare && await blocklists.BlocksAsync(from.Bare, to, ct).ConfigureAwait(false))
+        if (addresses.IsLocal(from) && from.Local is not null && !to.BareEquals(from) && await blocklists.BlocksAsync(from.Bare, to, ct).ConfigureAwait(false))
         {
             if (stanza.Kind != StanzaKind.Presence)
                 Router.Bounce(stanza, StanzaError.NotAcceptable() with { ApplicationCondition = new Element("blocked", Ns.BlockingErrors) }, routing.Origin);
@@ -158,7 +158,7 @@ public sealed class BlockingModule(Blocklists blocklists, RosterStore roster, Se
             return;
         }
         // §3.3: someone the user blocks sends to the user: presence is dropped, message and IQ requests are refused.
-        if (addresses.IsLocal(to) && to.Local is not null && to.Bare != from.Bare && await blocklists.BlocksAsync(to.Bare, from, ct).ConfigureAwait(false))
+        if (addresses.IsLocal(to) && to.Local is not null && !to.BareEquals(from) && await blocklists.BlocksAsync(to.Bare, from, ct).ConfigureAwait(false))
         {
             if (stanza.Kind == StanzaKind.Message || stanza.IqType is IqType.Get or IqType.Set)
                 Router.Bounce(stanza, StanzaError.ServiceUnavailable, routing.Origin);

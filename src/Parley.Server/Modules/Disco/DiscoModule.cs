@@ -77,7 +77,7 @@ public sealed class DiscoModule(IStorage storage) : IModule
     {
         if (await storage.Accounts.GetAsync(iq.To, ct).ConfigureAwait(false) is null) return StanzaError.ServiceUnavailable;
         if (iq.Payload.Node is not null) return StanzaError.ItemNotFound();
-        var own = iq.From.Bare == iq.To.Bare;
+        var own = iq.From.BareEquals(iq.To);
         List<DiscoIdentity> identities = [new DiscoIdentity("account", "registered"), .. registry.AccountIdentities];
         return IqReply.Ok(BuildInfo(identities, own ? registry.OwnAccountFeatures : registry.AccountFeatures));
     }

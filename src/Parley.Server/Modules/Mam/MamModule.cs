@@ -57,12 +57,12 @@ public sealed class MamModule(IStorage storage, RosterStore roster, SessionRegis
         var stanza = routing.Stanza;
         if (routing.Dropped || stanza.Kind != StanzaKind.Message || stanza.From is not { } from) return;
         var to = stanza.To ?? from.Bare;
-        var inbound = to.Local is not null && addresses.IsLocal(to) && to.Bare != from.Bare;
+        var inbound = to.Local is not null && addresses.IsLocal(to) && !to.BareEquals(from);
         // XEP-0359 §3.1: a stanza-id claiming to be by the recipient account is not to be trusted.
         if (inbound) RemoveStanzaIds(stanza.Element, to.Bare);
         if (!Archivable(stanza)) return;
         var now = time.GetUtcNow();
-        if (routing.Origin is IClientSession sender && sender.Jid.Bare == from.Bare
+        if (routing.Origin is IClientSession sender && sender.Jid.BareEquals(from)
             && await ShouldArchiveAsync(from.Bare, to, ct).ConfigureAwait(false))
             await storage.Archive.AppendAsync(from.Bare, new ArchivedMessage(NewId(), now, to, stanza.Element.Clone()), ct).ConfigureAwait(false);
         // The account exists if it has a session (no database read on the common path).
