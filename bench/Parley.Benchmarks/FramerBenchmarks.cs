@@ -85,7 +85,7 @@ public class FramerBenchmarks
         return length;
     }
 
-    private static int ReadAll(Element e)
+    internal static int ReadAll(Element e)
     {
         var length = e.LocalName.Length;
         var attributes = e.Attributes;

@@ -206,7 +206,7 @@ public static class ElementWriter
     {
         if (raw.IndexOfAny(QuotesAndGreaterThan) >= 0)
         {
-            WriteAttributeValue(output, Encoding.ASCII.GetString(raw));
+            WriteAttributeValue(output, XmlElementParser.DecodePlainAscii(raw));
             return;
         }
         var span = output.GetSpan(raw.Length + 2);

@@ -47,18 +47,11 @@ internal sealed class RawValues
     /// <see cref="DecodeAttribute"/>.</summary>
     public XAttribute[] Attributes(int first, bool decode)
     {
-        var ints = Ints;
-        var attributes = new XAttribute[ints[first]];
-        var record = ints.Slice(first + 1, 4 * attributes.Length);
+        var attributes = new XAttribute[AttributeCount(first)];
         for (var i = 0; i < attributes.Length; i++)
         {
-            var name = record[4 * i];
-            var ns = record[4 * i + 1];
-            attributes[i] = new XAttribute(
-                name >= 0 ? _names[name] : (string)_refs![~name],
-                record[4 * i + 2] < 0 ? (string)_refs![record[4 * i + 3]]
-                    : decode ? XmlElementParser.DecodePlainAscii(_bytes.AsSpan(record[4 * i + 2], record[4 * i + 3])) : null!,
-                ns == NoNamespace ? "" : ns == XmlNamespace ? Ns.Xml : (string)_refs![ns - FirstNamespaceRef]);
+            Attribute(first, i, out var name, out var ns, out var value, out var raw);
+            attributes[i] = new XAttribute(name, value ?? (decode ? XmlElementParser.DecodePlainAscii(raw) : null!), ns);
         }
         return attributes;
     }
