@@ -29,8 +29,8 @@ public sealed class Element
     private int _rawFirst;
     private object[]? _nodes;          // Element, string or RawText; the first _nodeCount are in use
     private int _nodeCount;
-    private int _textOffset;           // with _nodes null and _textLength > 0: the only node, raw text in _rawValues
-    private int _textLength;
+    private int _textOffset;           // with _nodes null: _textLength > 0, the only node, raw text in _rawValues;
+    private int _textLength;           // _textLength < 0, the nodes still in _rawValues' records, their count at _textOffset
 
     /// <summary>Creates an element with the given expanded name.</summary>
     public Element(QName name) => Name = name;
@@ -82,25 +82,52 @@ public sealed class Element
         _nodeCount = 1;
     }
 
-    // The node array, made on first use for a parsed element whose only node is still raw text. Published with one
-    // compare-exchange, so concurrent readers of a shared element all see the same array.
+    /// <summary>For the parser: the element's nodes are in <paramref name="rawValues"/>' records, their count
+    /// (<paramref name="count"/>) at <paramref name="content"/>; the node array and the child elements are made on
+    /// first use.</summary>
+    internal void SetParsedContent(RawValues rawValues, int content, int count)
+    {
+        _rawValues = rawValues;
+        _textOffset = content;
+        _textLength = -1;
+        _nodeCount = count;
+    }
+
+    // The node array, made on first use for a parsed element whose only node is still raw text or whose nodes are
+    // still records (then with its child elements, each of which makes its own nodes on its first use). Published
+    // with one compare-exchange, so concurrent readers of a shared element all see the same array and children.
     private object[]? NodeArray
     {
         get
         {
             var nodes = _nodes;
             if (nodes is not null || _textLength == 0) return nodes;
-            Interlocked.CompareExchange(ref _nodes, [_rawValues!.DecodeText(_textOffset, _textLength)], null);
-            return _nodes;
+            return MakeNodeArray();
         }
+    }
+
+    private object[] MakeNodeArray()
+    {
+        object[] made = _textLength > 0 ? [_rawValues!.DecodeText(_textOffset, _textLength)] : _rawValues!.MakeNodes(_textOffset);
+        return Interlocked.CompareExchange(ref _nodes, made, null) ?? made;
     }
 
     // The node array when it may hold child elements, with how many nodes are in use: pending raw text is no element.
     private object[]? ElementNodes(out int count)
     {
         var nodes = _nodes;
+        if (nodes is null && _textLength < 0) nodes = MakeNodeArray();
         count = nodes is null ? 0 : _nodeCount;
         return nodes;
+    }
+
+    /// <summary>For the writer: whether the element's nodes are still the parser's records (none made yet), and
+    /// where their count is in <paramref name="rawValues"/> (see <see cref="RawValues"/>).</summary>
+    internal bool WriterContent(out RawValues rawValues, out int content)
+    {
+        rawValues = _rawValues!;
+        content = _textOffset;
+        return _nodes is null && _textLength < 0;
     }
 
     /// <summary>The element's expanded name.</summary>
@@ -181,8 +208,12 @@ public sealed class Element
         var nodes = _nodes;
         if (nodes is null)
         {
-            raw = _rawValues!.Bytes(_textOffset, _textLength); // the only node: raw text (SetParsedText)
-            return null;
+            if (_textLength > 0)
+            {
+                raw = _rawValues!.Bytes(_textOffset, _textLength); // the only node: raw text (SetParsedText)
+                return null;
+            }
+            nodes = MakeNodeArray();
         }
         var node = nodes[index];
         if (node is RawText text)
@@ -375,9 +406,13 @@ public sealed class Element
             for (var i = 0; i < nodes.Length; i++) nodes[i] = source[i] is Element e ? e.Clone() : source[i];
             copy.SetParsedNodes(nodes);
         }
-        else if (_textLength != 0)
+        else if (_textLength > 0)
         {
             copy.SetParsedText(_rawValues!, _textOffset, _textLength);
+        }
+        else if (_textLength < 0)
+        {
+            copy.SetParsedContent(_rawValues!, _textOffset, _nodeCount); // the records are immutable: shared
         }
         return copy;
     }

@@ -85,9 +85,79 @@ public static class ElementWriter
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static void WriteElement(IBufferWriter<byte> output, Element element, string parentDefault, bool streamPrefixDeclared, bool dialbackPrefix = false)
+    private static void WriteElement(IBufferWriter<byte> output, Element element, string parentDefault, bool streamPrefixDeclared, bool dialbackPrefix = false) =>
+        WriteElement(output, new Source(element), parentDefault, streamPrefixDeclared, dialbackPrefix);
+
+    // What is written: an element, or an element below a parsed stanza's root that was never made, written from the
+    // parser's record of it (RawValues) with no object made.
+    private readonly ref struct Source
     {
-        var ns = element.Namespace;
+        private readonly Element? _element;
+        private readonly RawValues? _raw;
+        private readonly ReadOnlySpan<int> _ints;
+        private readonly int _attributes;
+        private readonly int _content;
+
+        public Source(Element element)
+        {
+            _element = element;
+            Name = element.Name;
+            AttributeCount = element.WriterAttributeCount;
+            NodeCount = element.NodeCount;
+            if (element.WriterContent(out var raw, out var content))
+            {
+                _raw = raw;
+                _ints = raw.Ints;
+                _content = content;
+            }
+        }
+
+        private Source(RawValues raw, ReadOnlySpan<int> ints, int record)
+        {
+            _raw = raw;
+            _ints = ints;
+            Name = raw.QName(ints[record]);
+            _attributes = ints[record + 1];
+            AttributeCount = _attributes == 0 ? 0 : ints[_attributes];
+            NodeCount = ints[record + 2];
+            _content = record + 2;
+        }
+
+        public QName? Name { get; }
+
+        public int AttributeCount { get; }
+
+        public int NodeCount { get; }
+
+        public void Attribute(int index, out string name, out string ns, out string? value, out ReadOnlySpan<byte> raw)
+        {
+            if (_element is not null) _element.WriterAttribute(index, out name, out ns, out value, out raw);
+            else _raw!.Attribute(_ints, _attributes, index, out name, out ns, out value, out raw);
+        }
+
+        // Node index: an element (made, or a record: then child is set), a string, or plain text's bytes.
+        public object? Node(int index, out Source child, out ReadOnlySpan<byte> raw)
+        {
+            child = default;
+            if (_raw is null) return _element!.WriterNode(index, out raw);
+            var a = _ints[_content + 1 + 2 * index];
+            var b = _ints[_content + 2 + 2 * index];
+            raw = default;
+            if (a == RawValues.ElementNode)
+            {
+                child = new Source(_raw, _ints, b);
+                return null;
+            }
+            if (a == RawValues.StringNode) return _raw.String(b);
+            raw = _raw.Bytes(a, b);
+            return null;
+        }
+    }
+
+    private static void WriteElement(IBufferWriter<byte> output, Source element, string parentDefault, bool streamPrefixDeclared, bool dialbackPrefix = false)
+    {
+        var ns = element.Name!.Namespace;
+        var localName = element.Name.LocalName;
         var isStream = ns == Ns.Streams;
         string defaultNs;
         output.Write("<"u8);
@@ -95,14 +165,14 @@ public static class ElementWriter
         {
             // COMPAT: ejabberd 23.01 ignores <result xmlns='jabber:server:dialback'/>, the same element unprefixed.
             output.Write("db:"u8);
-            WriteUtf8(output, element.LocalName);
+            WriteUtf8(output, localName);
             defaultNs = parentDefault;
         }
         else if (isStream)
         {
             // RFC 6120 §4.8.5: stream-level elements carry the 'stream' prefix.
             output.Write("stream:"u8);
-            WriteUtf8(output, element.LocalName);
+            WriteUtf8(output, localName);
             if (!streamPrefixDeclared)
             {
                 output.Write(" xmlns:stream='http://etherx.jabber.org/streams'"u8);
@@ -112,7 +182,7 @@ public static class ElementWriter
         }
         else
         {
-            WriteUtf8(output, element.LocalName);
+            WriteUtf8(output, localName);
             if (ns != parentDefault)
             {
                 output.Write(" xmlns="u8);
@@ -123,10 +193,10 @@ public static class ElementWriter
 
         // A parsed element is written from what the parser kept: no attribute array made, no value or text decoded
         // only to be encoded again (WriterAttribute, WriterNode).
-        var count = element.WriterAttributeCount;
+        var count = element.AttributeCount;
         for (var i = 0; i < count; i++)
         {
-            element.WriterAttribute(i, out var name, out var attributeNs, out var value, out var raw);
+            element.Attribute(i, out var name, out var attributeNs, out var value, out var raw);
             if (attributeNs.Length == 0)
             {
                 output.Write(" "u8);
@@ -145,7 +215,7 @@ public static class ElementWriter
                 var first = i;
                 for (var j = 0; j < i; j++)
                 {
-                    element.WriterAttribute(j, out _, out var otherNs, out _, out _);
+                    element.Attribute(j, out _, out var otherNs, out _, out _);
                     if (otherNs != attributeNs) continue;
                     first = j;
                     break;
@@ -167,21 +237,23 @@ public static class ElementWriter
             else WriteRawAttributeValue(output, raw);
         }
 
-        if (element.IsEmpty)
+        var nodes = element.NodeCount;
+        if (nodes == 0)
         {
             output.Write("/>"u8);
             return;
         }
         output.Write(">"u8);
-        for (var i = 0; i < element.NodeCount; i++)
+        for (var i = 0; i < nodes; i++)
         {
-            var node = element.WriterNode(i, out var raw);
-            if (node is Element child) WriteElement(output, child, defaultNs, streamPrefixDeclared);
+            var node = element.Node(i, out var record, out var raw);
+            if (node is Element child) WriteElement(output, new Source(child), defaultNs, streamPrefixDeclared);
             else if (node is string text) WriteEscaped(output, text, TextSpecials);
+            else if (record.Name is not null) WriteElement(output, record, defaultNs, streamPrefixDeclared);
             else output.Write(raw); // plain text as parsed: nothing in it to escape
         }
         output.Write(isStream ? "</stream:"u8 : dialbackPrefix ? "</db:"u8 : "</"u8);
-        WriteUtf8(output, element.LocalName);
+        WriteUtf8(output, localName);
         output.Write(">"u8);
     }
 

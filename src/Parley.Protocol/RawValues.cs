@@ -4,11 +4,12 @@ using System.Text;
 namespace Parley.Protocol;
 
 /// <summary>
-/// The attributes, plain attribute values and plain text of one parsed stanza, kept as bytes and ints in one
-/// exact-size array and made into an element's attribute array and strings only when read. Plain means validated
-/// while parsing and needing no decoding beyond UTF-8: no reference, no white space to normalize, no line end to fold
-/// (and, for attribute values, ASCII only). Routing reads a few attributes of a stanza and forwards the rest, so most
-/// of these arrays and strings are never made.
+/// One parsed stanza below its root element object: its bytes as parsed, then ints that record its elements (name,
+/// attributes, nodes), all in one exact-size array; an element's attribute array, its nodes, its child elements and
+/// the strings of plain values and text are made from them only when read. Plain means validated while parsing and
+/// needing no decoding beyond UTF-8: no reference, no white space to normalize, no line end to fold (and, for
+/// attribute values, ASCII only). Routing reads a few attributes of a stanza and forwards the rest, and the writer
+/// writes unmade elements straight from the records, so most of these objects and strings are never made.
 /// The parser creates it empty, gives it to the stanza's elements, and fills it once the whole stanza has parsed;
 /// from then on it is immutable, so elements and their clones share it safely.
 /// </summary>
@@ -23,24 +24,70 @@ internal sealed class RawValues
     /// <summary>Namespace codes from this one on are this plus an index in the references.</summary>
     public const int FirstNamespaceRef = 2;
 
-    // The values and text, then from _spans on ints: per element with attributes (its "first" index), the count,
-    // then per attribute four ints: its local name (an index in _names, or the complement of an index in _refs), its
-    // namespace code, and its value's offset and length in the bytes (or -1 and an index in _refs when the parser
-    // decoded it).
+    /// <summary>First int of a node that is a child element: the second is the index of its record.</summary>
+    public const int ElementNode = -1;
+
+    /// <summary>First int of a node that is text the parser decoded: the second is an index in the references.</summary>
+    public const int StringNode = -2;
+
+    // The values and text, then from _spans on ints:
+    // - per element with attributes (its "first" index), the count, then per attribute four ints: its local name (an
+    //   index in _names, or the complement of an index in _refs), its namespace code, and its value's offset and
+    //   length in the bytes (or -1 and an index in _refs when the parser decoded it);
+    // - per element below the stanza's root (its record, written at its end tag): its expanded name (an index in
+    //   _qnames, or the complement of an index in _refs), its attributes' first index (0 when it has none), its node
+    //   count, then two ints per node: plain text's offset and length in the bytes, or ElementNode and a child's
+    //   record, or StringNode and an index in _refs;
+    // - for the root, its node count and nodes, likewise.
     private byte[] _bytes = [];
     private int _spans;
     private string[] _names = [];
+    private QName[] _qnames = [];
     private object[]? _refs;
 
-    public void Fill(byte[] bytes, int spans, string[] names, object[]? refs)
+    public void Fill(byte[] bytes, int spans, string[] names, QName[] qnames, object[]? refs)
     {
         _bytes = bytes;
         _spans = spans;
         _names = names;
+        _qnames = qnames;
         _refs = refs;
     }
 
-    private ReadOnlySpan<int> Ints => MemoryMarshal.Cast<byte, int>(_bytes.AsSpan(_spans));
+    /// <summary>The nodes whose count is at <paramref name="content"/> (an element's, see the layout above) as the
+    /// parser builds them: child elements whose own nodes wait in their records, the text of an element whose only
+    /// node it is kept as bytes in the element, other plain text as <see cref="RawText"/>.</summary>
+    public object[] MakeNodes(int content)
+    {
+        var ints = Ints;
+        var nodes = new object[ints[content]];
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            var a = ints[content + 1 + 2 * i];
+            var b = ints[content + 2 + 2 * i];
+            nodes[i] = a >= 0 ? new RawText(this, a, b) : a == StringNode ? _refs![b] : MakeElement(ints, b);
+        }
+        return nodes;
+    }
+
+    private Element MakeElement(ReadOnlySpan<int> ints, int record)
+    {
+        var code = ints[record];
+        var element = new Element(code >= 0 ? _qnames[code] : (QName)_refs![~code], this, ints[record + 1]);
+        var count = ints[record + 2];
+        if (count == 1 && ints[record + 3] >= 0) element.SetParsedText(this, ints[record + 3], ints[record + 4]);
+        else if (count != 0) element.SetParsedContent(this, record + 2, count);
+        return element;
+    }
+
+    /// <summary>For the writer: the ints (see the layout above), to read records with.</summary>
+    public ReadOnlySpan<int> Ints => MemoryMarshal.Cast<byte, int>(_bytes.AsSpan(_spans));
+
+    /// <summary>For the writer: the expanded name of a record's name code.</summary>
+    public QName QName(int code) => code >= 0 ? _qnames[code] : (QName)_refs![~code];
+
+    /// <summary>For the writer: the string of a <see cref="StringNode"/>.</summary>
+    public string String(int index) => (string)_refs![index];
 
     /// <summary>The attribute array of the element whose attributes start at <paramref name="first"/>; a value the
     /// parser did not decode is decoded now when <paramref name="decode"/>, else left null for
@@ -80,9 +127,13 @@ internal sealed class RawValues
     /// <summary>Attribute <paramref name="index"/> of the element whose attributes start at <paramref name="first"/>,
     /// without making the element's array: its name and namespace, and its value when the parser decoded it (else
     /// null, and <paramref name="raw"/> holds its plain ASCII bytes).</summary>
-    public void Attribute(int first, int index, out string name, out string ns, out string? value, out ReadOnlySpan<byte> raw)
+    public void Attribute(int first, int index, out string name, out string ns, out string? value, out ReadOnlySpan<byte> raw) =>
+        Attribute(Ints, first, index, out name, out ns, out value, out raw);
+
+    /// <inheritdoc cref="Attribute(int, int, out string, out string, out string?, out ReadOnlySpan{byte})"/>
+    public void Attribute(ReadOnlySpan<int> ints, int first, int index, out string name, out string ns, out string? value, out ReadOnlySpan<byte> raw)
     {
-        var record = Ints.Slice(first + 1 + 4 * index, 4);
+        var record = ints.Slice(first + 1 + 4 * index, 4);
         name = record[0] >= 0 ? _names[record[0]] : (string)_refs![~record[0]];
         ns = record[1] == NoNamespace ? "" : record[1] == XmlNamespace ? Ns.Xml : (string)_refs![record[1] - FirstNamespaceRef];
         if (record[2] < 0)

@@ -36,20 +36,25 @@ internal sealed class XmlElementParser
     private char[] _chars = [];
     private int _textLength;
 
-    // The nodes of the open elements, each element's after its parent's: an element's exact-size node array is cut
-    // from here at its end tag, so no list grows and no capacity is wasted.
-    private object[] _nodeStack = new object[8];
-    private int _nodeTop;
+    // The nodes of the open elements, each element's after its parent's, two ints a node as RawValues keeps them
+    // (plain text's offset and length in _rawBytes, or RawValues.ElementNode and a child's record, or
+    // RawValues.StringNode and an index in _rawRefs): at its end tag an element's nodes move from here to its record,
+    // so nothing but the root is made while parsing, and no reference is stored (no write barrier).
+    private int[] _nodeInts = new int[8];
+    private int _nodeTop; // in nodes
 
-    // Raw text on the node stack is this marker, with its offset and length in _rawBytes at the same index here: an
-    // element whose only node it is keeps it in two fields, with no node array and no RawText (Element.SetParsedText).
-    private static readonly object RawTextMarker = new();
-    private long[] _nodeText = [];
+    // The expanded names of the elements below a stanza's root, by CachedName.QNameId: shared by every stanza's
+    // RawValues, written once per slot like _nameTable. Bounded: a name whose namespace keeps changing takes a new
+    // slot each time, and once the table is full such names are kept in the stanza's references instead.
+    private QName[] _qnameTable = new QName[4];
+    private int _qnameTableCount;
+    private const int MaxQNameTable = 1024;
 
-    // While parsing an element (not the stream header): plain ASCII attribute values are not decoded but copied here,
-    // and every element's attributes are written as ints to _rawSpans (RawValues says how), with the strings they need
-    // that the parser's name table does not hold in _rawRefs; all are handed to the stanza as RawValues, from which
-    // an element makes its attribute array when first asked. Index 0 of _rawSpans is never an element's.
+    // While parsing an element (not the stream header): plain ASCII attribute values and plain text are not decoded
+    // but copied to _rawBytes, every element's attributes are written as ints to _rawSpans, and so is every element
+    // below the root, at its end tag (RawValues says how), with the strings they need that the parser's tables do not
+    // hold in _rawRefs. Once the element has parsed, all are handed to the stanza as RawValues, from which elements
+    // make their attribute arrays, nodes and children when first asked. Index 0 of _rawSpans is never an element's.
     private bool _deferValues;
     private byte[] _rawBytes = [];
     private int _rawLength;
@@ -98,8 +103,10 @@ internal sealed class XmlElementParser
         // not in the cache, so not the only entry for its name.
         public bool Transient => Id < 0;
 
-        // The expanded name last made from this element name.
+        // The expanded name last made from this element name, and its index in _qnameTable (-1 when it has none).
         public QName? QName;
+        public short QNameId = -1; // a short, so the entry stays 72 bytes
+
 
         // The default namespace this element name last declared: DeclaredNamespace.Once after its first declaration,
         // an object of its own from the second (attribute names and most element names never get that far, and the
@@ -133,11 +140,13 @@ internal sealed class XmlElementParser
 
     private struct Open
     {
-        public Element Element;
+        public Element? Element; // the root's; elements below it are records (QName and Attributes)
         public int NameStart;
         public int NameLength;
         public int NsMark;
         public int NodeStart;
+        public int QName; // a record's name code (see RawValues)
+        public int Attributes; // a record's attributes' first index, 0 when none
     }
 
     public XmlElementParser(int maxAttributes, int maxDepth)
@@ -363,7 +372,7 @@ internal sealed class XmlElementParser
                 var bytes = new byte[_rawLength + spans.Length];
                 _rawBytes.AsSpan(0, _rawLength).CopyTo(bytes);
                 spans.CopyTo(bytes.AsSpan(_rawLength));
-                _rawValues.Fill(bytes, _rawLength, _nameTable, _rawRefCount == 0 ? null : _rawRefs.AsSpan(0, _rawRefCount).ToArray());
+                _rawValues.Fill(bytes, _rawLength, _nameTable, _qnameTable, _rawRefCount == 0 ? null : _rawRefs.AsSpan(0, _rawRefCount).ToArray());
             }
             return element;
         }
@@ -382,10 +391,8 @@ internal sealed class XmlElementParser
         if (_rawBytes.Length > 4096) _rawBytes = [];
         _nsCount = _baseMark;
         TrimChars();
-        // Incomplete or refused: drop the references to the abandoned elements.
-        if (_nodeTop > 0) Array.Clear(_nodeStack, 0, _nodeTop);
         _nodeTop = 0;
-        if (_open[0].Element is not null) Array.Clear(_open);
+        _open[0].Element = null; // the only reference: elements below the root are records
     }
 
     // Returns the length of the element, or -1 when the input ends first.
@@ -417,8 +424,7 @@ internal sealed class XmlElementParser
                     var special = plain ? -1 : run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii);
                     if (special < 0 || (run[special..].IndexOfAny(XmlChars.TextSpecials) < 0 && Utf8.IsValid(run[special..])))
                     {
-                        _rawValues ??= new RawValues();
-                        PushRawText(DeferBytes(s, pos - run.Length, run.Length), run.Length);
+                        PushNode(DeferBytes(s, pos - run.Length, run.Length), run.Length);
                         continue;
                     }
                 }
@@ -442,15 +448,16 @@ internal sealed class XmlElementParser
                 if (s[pos] != '>') XmlThrow.NotWellFormed("Mismatched end tag");
                 pos++;
                 _nsCount = open.NsMark;
-                var closed = open.Element;
-                PopNodes(closed, open.NodeStart);
-                open = default;
-                depth--;
-                if (depth == 0)
+                if (depth == 1)
                 {
-                    root = closed;
+                    root = open.Element!;
+                    SetRootNodes(root, open.NodeStart);
+                    open = default;
                     return pos;
                 }
+                var record = WriteRecord(open.QName, open.Attributes, open.NodeStart);
+                depth--;
+                PushNode(RawValues.ElementNode, record);
                 nodeStart = _open[depth - 1].NodeStart;
                 continue;
             }
@@ -481,95 +488,144 @@ internal sealed class XmlElementParser
             var nsMark = _nsCount;
             pos = ParseStartTag(s, pos, out var nameStart, out var nameLength, out var colon, out var cached, out var empty);
             if (pos < 0) return -1;
-            var element = CreateElement(s, nameStart, nameLength, colon, cached, depth);
-            if (depth > 1) PushNode(element);
-            if (empty)
+            var name = ElementName(s, nameStart, nameLength, colon, ref cached, depth);
+            var attributes = WriteAttributes();
+            if (depth == 1)
             {
-                _nsCount = nsMark;
-                depth--;
-                if (depth == 0)
+                var element = attributes == 0 ? new Element(name, null) : new Element(name, _rawValues!, attributes);
+                if (empty)
                 {
+                    _nsCount = nsMark;
                     root = element;
                     return pos;
                 }
-                continue;
+                _open[0] = new Open { Element = element, NameStart = nameStart, NameLength = nameLength, NsMark = nsMark, NodeStart = _nodeTop };
             }
-            if (depth > _open.Length) Array.Resize(ref _open, _open.Length * 2);
-            _open[depth - 1] = new Open { Element = element, NameStart = nameStart, NameLength = nameLength, NsMark = nsMark, NodeStart = _nodeTop };
+            else
+            {
+                var code = QNameCode(cached, name);
+                if (empty)
+                {
+                    _nsCount = nsMark;
+                    depth--;
+                    PushNode(RawValues.ElementNode, WriteRecord(code, attributes, _nodeTop));
+                    continue;
+                }
+                if (depth > _open.Length) Array.Resize(ref _open, _open.Length * 2);
+                _open[depth - 1] = new Open
+                {
+                    NameStart = nameStart, NameLength = nameLength, NsMark = nsMark, NodeStart = _nodeTop, QName = code, Attributes = attributes,
+                };
+            }
             nodeStart = _nodeTop;
         }
     }
 
-    private void PushNode(object node)
+    private void PushNode(int a, int b)
     {
-        if (_nodeTop == _nodeStack.Length) Array.Resize(ref _nodeStack, _nodeTop * 2);
-        _nodeStack[_nodeTop++] = node;
+        if (2 * _nodeTop == _nodeInts.Length) Array.Resize(ref _nodeInts, _nodeInts.Length * 2);
+        _nodeInts[2 * _nodeTop] = a;
+        _nodeInts[2 * _nodeTop + 1] = b;
+        _nodeTop++;
     }
 
     // As Element.AddText: text right after text (which the parser does not produce) is merged.
     private void PushText(string text, int nodeStart)
     {
-        if (_nodeTop > nodeStart && _nodeStack[_nodeTop - 1] is string last) _nodeStack[_nodeTop - 1] = last + text;
-        else PushNode(text);
-    }
-
-    // At an end tag: the element's nodes leave the stack as its own exact-size array.
-    private void PopNodes(Element element, int nodeStart)
-    {
-        var count = _nodeTop - nodeStart;
-        if (count == 0) return;
-        if (count == 1 && ReferenceEquals(_nodeStack[nodeStart], RawTextMarker))
+        if (_nodeTop > nodeStart && _nodeInts[2 * _nodeTop - 2] == RawValues.StringNode)
         {
-            var text = _nodeText[nodeStart];
-            element.SetParsedText(_rawValues!, (int)(text >> 32), (int)text);
+            ref var last = ref _rawRefs[_nodeInts[2 * _nodeTop - 1]];
+            last = (string)last + text;
         }
         else
         {
-            var nodes = new object[count];
-            for (var i = 0; i < count; i++)
-            {
-                var node = _nodeStack[nodeStart + i];
-                if (ReferenceEquals(node, RawTextMarker))
-                {
-                    var text = _nodeText[nodeStart + i];
-                    node = new RawText(_rawValues!, (int)(text >> 32), (int)text);
-                }
-                nodes[i] = node;
-            }
-            element.SetParsedNodes(nodes);
+            PushNode(RawValues.StringNode, AddRef(text));
         }
-        Array.Clear(_nodeStack, nodeStart, count);
+    }
+
+    // At the end tag of an element below the root: its record (name, attributes, and its nodes, which leave the
+    // stack); returns the record's index.
+    private int WriteRecord(int name, int attributes, int nodeStart)
+    {
+        var count = _nodeTop - nodeStart;
+        var need = _rawSpanCount + 3 + 2 * count;
+        if (need > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(need, _rawSpans.Length * 2));
+        var record = _rawSpanCount;
+        var table = _rawSpans;
+        table[record] = name;
+        table[record + 1] = attributes;
+        table[record + 2] = count;
+        if (count != 0) _nodeInts.AsSpan(2 * nodeStart, 2 * count).CopyTo(table.AsSpan(record + 3));
+        _rawSpanCount = need;
+        _nodeTop = nodeStart;
+        _rawValues ??= new RawValues();
+        return record;
+    }
+
+    // At the root's end tag: its nodes, as an element's only text (no node array, no RawText) or as a count and the
+    // nodes in the records, from which the root makes its node array when first asked.
+    private void SetRootNodes(Element root, int nodeStart)
+    {
+        var count = _nodeTop - nodeStart;
+        if (count == 0) return;
+        var first = _nodeInts[2 * nodeStart];
+        if (count == 1 && first >= 0)
+        {
+            root.SetParsedText(_rawValues ??= new RawValues(), first, _nodeInts[2 * nodeStart + 1]);
+        }
+        else
+        {
+            var need = _rawSpanCount + 1 + 2 * count;
+            if (need > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(need, _rawSpans.Length * 2));
+            var content = _rawSpanCount;
+            _rawSpans[content] = count;
+            _nodeInts.AsSpan(2 * nodeStart, 2 * count).CopyTo(_rawSpans.AsSpan(content + 1));
+            _rawSpanCount = need;
+            root.SetParsedContent(_rawValues ??= new RawValues(), content, count);
+        }
         _nodeTop = nodeStart;
     }
 
-    private void PushRawText(int offset, int length)
-    {
-        PushNode(RawTextMarker);
-        if (_nodeText.Length < _nodeStack.Length) Array.Resize(ref _nodeText, _nodeStack.Length);
-        _nodeText[_nodeTop - 1] = ((long)offset << 32) | (uint)length;
-    }
-
-    private Element CreateElement(ReadOnlySpan<byte> s, int nameStart, int nameLength, int colon, CachedName? cached, int depth)
+    // An element name's expanded name (declarations applied, prefix resolved); cached becomes the name's cache entry
+    // when it was not found in the cache but could be put there.
+    private QName ElementName(ReadOnlySpan<byte> s, int nameStart, int nameLength, int colon, ref CachedName? cached, int depth)
     {
         if (_declarationCount != 0) ApplyDeclarations(depth);
         cached = SplitElementName(s, nameStart, nameLength, colon, cached, out var prefix, out var local);
         var ns = Lookup(prefix);
         if (ns is null) XmlThrow.BadNamespacePrefix("Undeclared prefix '" + prefix + "'");
-        QName name;
-        if (cached is null)
+        if (cached is null) return _qnames.Get(ns, local);
+        // Namespaces are interned, so the expanded name last made from this raw name is usually the one.
+        var name = cached.QName;
+        if (name is null || !ReferenceEquals(name.Namespace, ns))
         {
-            name = _qnames.Get(ns, local);
+            name = cached.QName = _qnames.Get(ns, local);
+            cached.QNameId = -1;
         }
-        else
-        {
-            // Namespaces are interned, so the expanded name last made from this raw name is usually the one.
-            name = cached.QName!;
-            if (name is null || !ReferenceEquals(name.Namespace, ns)) name = cached.QName = _qnames.Get(ns, local);
-        }
+        return name;
+    }
+
+    // A record's name code: the name's index in _qnameTable (given to the cache entry on its first record), or the
+    // complement of an index in the stanza's references.
+    private int QNameCode(CachedName? cached, QName name)
+    {
+        if (cached is null) return ~AddRef(name);
+        var id = cached.QNameId;
+        if (id >= 0) return id;
+        if (_qnameTableCount == MaxQNameTable) return ~AddRef(name);
+        if (_qnameTableCount == _qnameTable.Length) Array.Resize(ref _qnameTable, _qnameTableCount * 2);
+        _qnameTable[_qnameTableCount] = name;
+        cached.QNameId = (short)_qnameTableCount;
+        return _qnameTableCount++;
+    }
+
+    // The attributes of the tag just read (not its declarations), written as ints: no references (so no write
+    // barriers) and no array; the element makes its array when first asked. Returns their first index, 0 when none.
+    private int WriteAttributes()
+    {
         var count = _attrCount - _declarationCount;
-        if (count == 0) return new Element(name, null);
-        // Duplicates were refused while the tag was read (expanded names below). The attributes are written as ints,
-        // no references (so no write barriers) and no array: the element makes its array when first asked.
+        if (count == 0) return 0;
+        // Duplicates were refused while the tag was read (expanded names below).
         var namespaced = false;
         var need = _rawSpanCount + 1 + 4 * count;
         if (need > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(need, _rawSpans.Length * 2));
@@ -607,11 +663,12 @@ internal sealed class XmlElementParser
         }
         if (namespaced) CheckExpandedDuplicates();
         _rawSpanCount = k;
-        return new Element(name, _rawValues ??= new RawValues(), first);
+        _rawValues ??= new RawValues();
+        return first;
     }
 
     // A string an attribute refers to that is not in the name table; returns its index in the stanza's references.
-    private int AddRef(string value)
+    private int AddRef(object value)
     {
         if (_rawRefCount == _rawRefs.Length) Array.Resize(ref _rawRefs, Math.Max(8, _rawRefCount * 2));
         _rawRefs[_rawRefCount] = value;

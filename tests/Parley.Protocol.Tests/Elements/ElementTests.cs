@@ -219,6 +219,114 @@ public sealed class ElementTests
         Assert.Equal(Chat.Replace(" xmlns='jabber:client'", ""), System.Text.Encoding.UTF8.GetString(output.WrittenSpan));
     }
 
+    // Elements below the root, nested, with white space between them, mixed content and a decoded string: all kept as
+    // records by the parser until read.
+    private const string Nested =
+        "<message to='romeo@example.net' from='juliet@example.com/balcony' id='mam-1'>\n" +
+        " <result xmlns='urn:xmpp:mam:2' queryid='q1' id='28482-98726-73623'>" +
+        "<forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2010-07-10T23:08:25Z'/>\n" +
+        "  <message xmlns='jabber:client' to='juliet@capulet.lit/balcony' from='romeo@montague.lit/orchard' type='chat'>" +
+        "<body>Call me but love, and I'll be new baptized &amp; Henceforth I never will be Romeo.</body>" +
+        "<p xmlns='urn:p'>one <b>two</b> three &amp; four<![CDATA[ <five> ]]></p><x:e xmlns:x='urn:x' x:a='1'/></message>" +
+        "</forwarded></result>\n</message>";
+
+    [Fact]
+    public void Child_elements_are_made_once_on_first_read_and_are_the_same_objects_for_every_member_and_reader()
+    {
+        var stanza = ParseStanza(Nested);
+        var seen = new Element?[8];
+        var forwarded = new Element?[8];
+        using var start = new Barrier(seen.Length);
+        var threads = Enumerable.Range(0, seen.Length).Select(i => new Thread(() =>
+        {
+            start.SignalAndWait();
+            seen[i] = i % 2 == 0 ? stanza.Child("result", "urn:xmpp:mam:2") : (Element)stanza.Nodes[1];
+            if (i % 3 == 0)
+            {
+                forwarded[i] = seen[i]!.FirstChild();
+            }
+            else
+            {
+                foreach (var child in seen[i]!.Children)
+                {
+                    forwarded[i] = child;
+                    break;
+                }
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => Assert.True(t.Join(TimeSpan.FromSeconds(30))));
+
+        var result = seen[0]!;
+        Assert.All(seen, e => Assert.Same(result, e));
+        Assert.All(forwarded, e => Assert.Same(forwarded[0], e));
+        Assert.Same(result, stanza.FirstChild());
+        Assert.Equal("28482-98726-73623", result.GetAttribute("id"));
+        var inner = forwarded[0]!.Child("message", Ns.Client)!;
+        Assert.Equal("Call me but love, and I'll be new baptized & Henceforth I never will be Romeo.", inner.ChildText("body", Ns.Client));
+        var p = inner.Child("p", "urn:p")!;
+        Assert.Equal("one  three & four <five> ", p.Text);
+        Assert.Equal("two", p.Child("b", "urn:p")!.Text);
+        Assert.Equal("1", inner.Child("e", "urn:x")!.GetAttribute("a", "urn:x"));
+        Assert.Equal(["\n ", "{urn:xmpp:mam:2}result", "\n"], stanza.Nodes.Select(n => n is Element e ? e.Name.ToString() : (string)n));
+
+        // Identity holds for changes: the child found is the one removed.
+        Assert.True(stanza.Remove(result));
+        Assert.Null(stanza.Child("result", "urn:xmpp:mam:2"));
+        Assert.Equal(2, stanza.NodeCount);
+    }
+
+    [Fact]
+    public void A_stanza_read_in_part_writes_the_same_bytes_as_unread_or_read_in_full()
+    {
+        var unread = Written(ParseStanza(Nested));
+        Assert.Contains("<forwarded xmlns='urn:xmpp:forward:0'><delay xmlns='urn:xmpp:delay' stamp='2010-07-10T23:08:25Z'/>", unread);
+        Assert.Contains("<p xmlns='urn:p'>one <b>two</b> three &amp; four &lt;five&gt; </p>", unread);
+        Assert.Contains("<e xmlns='urn:x' xmlns:ns0='urn:x' ns0:a='1'/>", unread);
+
+        var full = ParseStanza(Nested);
+        ReadEverything(full);
+        Assert.Equal(unread, Written(full));
+
+        // The root's children made, theirs not; then one grandchild made; then a clone of that.
+        var part = ParseStanza(Nested);
+        var result = part.Child("result", "urn:xmpp:mam:2")!;
+        Assert.Equal(unread, Written(part));
+        _ = result.FirstChild()!.Child("message", Ns.Client)!.Attributes;
+        Assert.Equal(unread, Written(part));
+        Assert.Equal(unread, Written(part.Clone()));
+        Assert.Equal(unread, Written(ParseStanza(Nested).Clone()));
+
+        // A change deep inside is written, and the rest as parsed.
+        result.FirstChild()!.Child("message", Ns.Client)!.Child("body", Ns.Client)!.SetText("changed");
+        Assert.Equal(System.Text.RegularExpressions.Regex.Replace(unread, "<body>[^<]*</body>", "<body>changed</body>"), Written(part));
+    }
+
+    [Fact]
+    public void An_element_name_whose_namespace_keeps_changing_reads_right_in_every_stanza()
+    {
+        // Each change gives the name a new slot in the framer's table of expanded names until it is full (1024), then
+        // the stanza keeps the name itself: stanzas from before and after read the same.
+        const int Count = 2500;
+        var xml = new System.Text.StringBuilder(ClientHeader);
+        for (var i = 0; i < Count; i++) xml.Append("<message id='m").Append(i).Append("'><x xmlns='urn:").Append(i % 2 == 0 ? 'a' : 'b').Append("'><y/></x></message>");
+        var framer = new XmlFramer();
+        var buffer = new System.Buffers.ReadOnlySequence<byte>(Utf8(xml.ToString()));
+        var stanzas = new List<Element>();
+        while (framer.TryRead(ref buffer, out var frame))
+            if (frame.Kind == XmlFrameKind.Element) stanzas.Add(frame.Element!);
+        Assert.Equal(Count, stanzas.Count);
+        for (var i = 0; i < Count; i++)
+        {
+            var ns = i % 2 == 0 ? "urn:a" : "urn:b";
+            Assert.Equal($"<message id='m{i}'><x xmlns='{ns}'><y/></x></message>", Written(stanzas[i]));
+            Assert.Equal(1, stanzas[i].ChildCount);
+            var x = stanzas[i].FirstChild()!;
+            Assert.Equal(new QName(ns, "x"), x.Name);
+            Assert.Equal(new QName(ns, "y"), x.FirstChild()!.Name);
+        }
+    }
+
     private static List<string> Describe(IReadOnlyList<XAttribute> attributes) =>
         attributes.Select(a => (a.Namespace.Length == 0 ? "" : "{" + a.Namespace + "}") + a.Name + "=" + a.Value).ToList();
 
