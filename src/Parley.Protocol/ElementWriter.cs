@@ -42,8 +42,9 @@ public static class ElementWriter
 
     /// <summary>Writes the XML declaration and opening stream tag (RFC 6120 §4.7), or an RFC 7395 &lt;open/&gt;
     /// when <see cref="StreamHeader.StreamNamespace"/> is <see cref="Ns.Framing"/>.</summary>
-    public static void WriteStreamHeader(IBufferWriter<byte> output, StreamHeader header)
+    public static void WriteStreamHeader(IBufferWriter<byte> writer, StreamHeader header)
     {
+        var output = new Output(writer);
         var framing = header.StreamNamespace == Ns.Framing;
         if (framing)
         {
@@ -52,23 +53,24 @@ public static class ElementWriter
         else
         {
             output.Write("<?xml version='1.0'?><stream:stream xmlns='"u8);
-            WriteEscaped(output, header.ContentNamespace, AttributeSpecials);
+            WriteEscaped(ref output, header.ContentNamespace, AttributeSpecials);
             output.Write("' xmlns:stream='http://etherx.jabber.org/streams'"u8);
             foreach (var (prefix, uri) in header.Prefixes)
             {
                 if (prefix is "" or "stream" or "xml" or "xmlns") continue;
                 output.Write(" xmlns:"u8);
-                WriteUtf8(output, prefix);
+                WriteUtf8(ref output, prefix);
                 output.Write("="u8);
-                WriteAttributeValue(output, uri);
+                WriteAttributeValue(ref output, uri);
             }
         }
-        WriteHeaderAttribute(output, " id="u8, header.Id);
-        WriteHeaderAttribute(output, " from="u8, header.From);
-        WriteHeaderAttribute(output, " to="u8, header.To);
-        WriteHeaderAttribute(output, " version="u8, header.Version);
-        WriteHeaderAttribute(output, " xml:lang="u8, header.Lang);
+        WriteHeaderAttribute(ref output, " id="u8, header.Id);
+        WriteHeaderAttribute(ref output, " from="u8, header.From);
+        WriteHeaderAttribute(ref output, " to="u8, header.To);
+        WriteHeaderAttribute(ref output, " version="u8, header.Version);
+        WriteHeaderAttribute(ref output, " xml:lang="u8, header.Lang);
         output.Write(framing ? "/>"u8 : ">"u8);
+        output.Flush();
     }
 
     /// <summary>Writes the closing stream tag.</summary>
@@ -85,8 +87,68 @@ public static class ElementWriter
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
-    private static void WriteElement(IBufferWriter<byte> output, Element element, string parentDefault, bool streamPrefixDeclared, bool dialbackPrefix = false) =>
-        WriteElement(output, new Source(element), parentDefault, streamPrefixDeclared, dialbackPrefix);
+    private static void WriteElement(IBufferWriter<byte> writer, Element element, string parentDefault, bool streamPrefixDeclared, bool dialbackPrefix = false)
+    {
+        var output = new Output(writer);
+        WriteElement(ref output, new Source(element), parentDefault, streamPrefixDeclared, dialbackPrefix);
+        output.Flush();
+    }
+
+    // The writer's window on the buffer writer: one GetSpan for many small writes and one Advance for all of them,
+    // where each was two interface calls (a stanza is about a hundred small writes).
+    private ref struct Output(IBufferWriter<byte> writer)
+    {
+        private const int MinWindow = 512;
+        private Span<byte> _span;
+        private int _used;
+
+        public Span<byte> GetSpan(int sizeHint)
+        {
+            if (_span.Length - _used < sizeHint) Renew(sizeHint);
+            return _span[_used..];
+        }
+
+        public void Advance(int count) => _used += count;
+
+        public void Write(scoped ReadOnlySpan<byte> bytes)
+        {
+            if (_span.Length - _used < bytes.Length)
+            {
+                WritePieces(bytes);
+                return;
+            }
+            bytes.CopyTo(_span[_used..]);
+            _used += bytes.Length;
+        }
+
+        // Long text goes out in what the buffer writer offers at a time, as BuffersExtensions.Write does, not in a
+        // window of its size.
+        private void WritePieces(scoped ReadOnlySpan<byte> bytes)
+        {
+            while (true)
+            {
+                var n = Math.Min(_span.Length - _used, bytes.Length);
+                bytes[..n].CopyTo(_span[_used..]);
+                _used += n;
+                bytes = bytes[n..];
+                if (bytes.IsEmpty) return;
+                Renew(Math.Min(bytes.Length, MinWindow));
+            }
+        }
+
+        public void Flush()
+        {
+            if (_used > 0) writer.Advance(_used);
+            _used = 0;
+            _span = default;
+        }
+
+        private void Renew(int sizeHint)
+        {
+            Flush();
+            _span = writer.GetSpan(Math.Max(sizeHint, MinWindow));
+        }
+    }
 
     // What is written: an element, or an element below a parsed stanza's root that was never made, written from the
     // parser's record of it (RawValues) with no object made.
@@ -154,7 +216,7 @@ public static class ElementWriter
         }
     }
 
-    private static void WriteElement(IBufferWriter<byte> output, Source element, string parentDefault, bool streamPrefixDeclared, bool dialbackPrefix = false)
+    private static void WriteElement(ref Output output, Source element, string parentDefault, bool streamPrefixDeclared, bool dialbackPrefix = false)
     {
         var ns = element.Name!.Namespace;
         var localName = element.Name.LocalName;
@@ -165,14 +227,14 @@ public static class ElementWriter
         {
             // COMPAT: ejabberd 23.01 ignores <result xmlns='jabber:server:dialback'/>, the same element unprefixed.
             output.Write("db:"u8);
-            WriteUtf8(output, localName);
+            WriteUtf8(ref output, localName);
             defaultNs = parentDefault;
         }
         else if (isStream)
         {
             // RFC 6120 §4.8.5: stream-level elements carry the 'stream' prefix.
             output.Write("stream:"u8);
-            WriteUtf8(output, localName);
+            WriteUtf8(ref output, localName);
             if (!streamPrefixDeclared)
             {
                 output.Write(" xmlns:stream='http://etherx.jabber.org/streams'"u8);
@@ -182,11 +244,14 @@ public static class ElementWriter
         }
         else
         {
-            WriteUtf8(output, localName);
+            var forms = element.Name.Utf8;
+            if (ReferenceEquals(forms, QName.Utf8Forms.Pending)) forms = element.Name.Utf8 = new(Encoding.UTF8.GetBytes(localName), Declaration(ns));
+            if (forms is not null) output.Write(forms.LocalName);
+            else WriteUtf8(ref output, localName);
             if (ns != parentDefault)
             {
-                output.Write(" xmlns="u8);
-                WriteAttributeValue(output, ns);
+                if (forms is not null) output.Write(forms.Declaration);
+                else WriteDeclaration(ref output, ns);
             }
             defaultNs = ns;
         }
@@ -223,18 +288,18 @@ public static class ElementWriter
                 if (first == i)
                 {
                     output.Write(" xmlns:ns"u8);
-                    WriteNumber(output, i);
+                    WriteNumber(ref output, i);
                     output.Write("="u8);
-                    WriteAttributeValue(output, attributeNs);
+                    WriteAttributeValue(ref output, attributeNs);
                 }
                 output.Write(" ns"u8);
-                WriteNumber(output, first);
+                WriteNumber(ref output, first);
                 output.Write(":"u8);
             }
-            WriteUtf8(output, name);
+            WriteUtf8(ref output, name);
             output.Write("="u8);
-            if (value is not null) WriteAttributeValue(output, value);
-            else WriteRawAttributeValue(output, raw);
+            if (value is not null) WriteAttributeValue(ref output, value);
+            else WriteRawAttributeValue(ref output, raw);
         }
 
         var nodes = element.NodeCount;
@@ -247,40 +312,50 @@ public static class ElementWriter
         for (var i = 0; i < nodes; i++)
         {
             var node = element.Node(i, out var record, out var raw);
-            if (node is Element child) WriteElement(output, new Source(child), defaultNs, streamPrefixDeclared);
-            else if (node is string text) WriteEscaped(output, text, TextSpecials);
-            else if (record.Name is not null) WriteElement(output, record, defaultNs, streamPrefixDeclared);
+            if (node is Element child) WriteElement(ref output, new Source(child), defaultNs, streamPrefixDeclared);
+            else if (node is string text) WriteEscaped(ref output, text, TextSpecials);
+            else if (record.Name is not null) WriteElement(ref output, record, defaultNs, streamPrefixDeclared);
             else output.Write(raw); // plain text as parsed: nothing in it to escape
         }
         output.Write(isStream ? "</stream:"u8 : dialbackPrefix ? "</db:"u8 : "</"u8);
-        WriteUtf8(output, localName);
+        if (element.Name.Utf8 is { } made && !ReferenceEquals(made, QName.Utf8Forms.Pending)) output.Write(made.LocalName);
+        else WriteUtf8(ref output, localName);
         output.Write(">"u8);
     }
 
-    private static void WriteHeaderAttribute(IBufferWriter<byte> output, ReadOnlySpan<byte> nameEquals, string? value)
+    private static void WriteDeclaration(ref Output output, string ns)
+    {
+        output.Write(" xmlns="u8);
+        WriteAttributeValue(ref output, ns);
+    }
+
+    private static byte[] Declaration(string ns)
+    {
+        var buffer = new ArrayBufferWriter<byte>(ns.Length + 16);
+        var output = new Output(buffer);
+        WriteDeclaration(ref output, ns);
+        output.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static void WriteHeaderAttribute(ref Output output, ReadOnlySpan<byte> nameEquals, string? value)
     {
         if (value is null) return;
         output.Write(nameEquals);
-        WriteAttributeValue(output, value);
+        WriteAttributeValue(ref output, value);
     }
 
-    private static void WriteAttributeValue(IBufferWriter<byte> output, string value)
+    private static void WriteAttributeValue(ref Output output, string value)
     {
         output.Write("'"u8);
-        WriteEscaped(output, value, AttributeSpecials);
+        WriteEscaped(ref output, value, AttributeSpecials);
         output.Write("'"u8);
     }
 
-    // A plain ASCII value as parsed (no reference, white space or control character, no '<' or '&'): its bytes,
-    // unless it holds a quote or '>', which WriteAttributeValue escapes (rare: then decoded and written as a string,
-    // so the output is the same either way).
-    private static void WriteRawAttributeValue(IBufferWriter<byte> output, ReadOnlySpan<byte> raw)
+    // A plain ASCII value as parsed (no reference, white space or control character, no '<', '&', quote or '>':
+    // XmlChars.NotPlainAttributeBytes): its bytes, with nothing to escape.
+    private static void WriteRawAttributeValue(ref Output output, ReadOnlySpan<byte> raw)
     {
-        if (raw.IndexOfAny(QuotesAndGreaterThan) >= 0)
-        {
-            WriteAttributeValue(output, XmlElementParser.DecodePlainAscii(raw));
-            return;
-        }
         var span = output.GetSpan(raw.Length + 2);
         span[0] = (byte)'\'';
         raw.CopyTo(span[1..]);
@@ -288,26 +363,24 @@ public static class ElementWriter
         output.Advance(raw.Length + 2);
     }
 
-    private static readonly SearchValues<byte> QuotesAndGreaterThan = SearchValues.Create("'\">"u8);
-
-    private static void WriteNumber(IBufferWriter<byte> output, int value)
+    private static void WriteNumber(ref Output output, int value)
     {
         var span = output.GetSpan(11);
         value.TryFormat(span, out var written);
         output.Advance(written);
     }
 
-    private static void WriteEscaped(IBufferWriter<byte> output, ReadOnlySpan<char> s, SearchValues<char> specials)
+    private static void WriteEscaped(ref Output output, ReadOnlySpan<char> s, SearchValues<char> specials)
     {
         while (true)
         {
             var i = s.IndexOfAny(specials);
             if (i < 0)
             {
-                WriteUtf8(output, s);
+                WriteUtf8(ref output, s);
                 return;
             }
-            WriteUtf8(output, s[..i]);
+            WriteUtf8(ref output, s[..i]);
             output.Write(s[i] switch
             {
                 '&' => "&amp;"u8,
@@ -324,8 +397,21 @@ public static class ElementWriter
         }
     }
 
-    private static void WriteUtf8(IBufferWriter<byte> output, ReadOnlySpan<char> s)
+    private static void WriteUtf8(ref Output output, ReadOnlySpan<char> s)
     {
+        // Names and most values are short ASCII: narrowed in place, without the transcoder's call.
+        if (s.Length <= 16)
+        {
+            var span = output.GetSpan(s.Length);
+            var i = 0;
+            while (i < s.Length && s[i] < 0x80)
+            {
+                span[i] = (byte)s[i];
+                i++;
+            }
+            output.Advance(i);
+            s = s[i..];
+        }
         while (!s.IsEmpty)
         {
             // A destination of at least 4 bytes always takes one more scalar; lone surrogates become U+FFFD.

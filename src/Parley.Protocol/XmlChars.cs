@@ -25,6 +25,10 @@ internal static class XmlChars
     /// <summary><see cref="AttributeSpecials"/> plus every non-ASCII byte.</summary>
     public static readonly SearchValues<byte> AttributeSpecialsOrNonAscii = SearchValues.Create([.. BuildSpecials("&<\t\n\r"u8), .. NonAscii()]);
 
+    /// <summary><see cref="AttributeSpecialsOrNonAscii"/> plus what the writer escapes in a value, both quotes and '&gt;':
+    /// an attribute value without any of them is kept as its bytes and written as they are.</summary>
+    public static readonly SearchValues<byte> NotPlainAttributeBytes = SearchValues.Create([.. BuildSpecials("&<\t\n\r'\">"u8), .. NonAscii()]);
+
     /// <summary>Bytes in a CDATA section that need attention.</summary>
     public static readonly SearchValues<byte> CDataSpecials = SearchValues.Create(BuildSpecials("\r"u8));
 

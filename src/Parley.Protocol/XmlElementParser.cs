@@ -842,7 +842,7 @@ internal sealed class XmlElementParser
             if (_attrCount == _attrs.Length) Array.Resize(ref _attrs, _attrs.Length * 2);
             ref var attr = ref _attrs[_attrCount++];
             attr.Name = attrCached;
-            if (_deferValues && !isDeclaration && !raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.AttributeSpecialsOrNonAscii) < 0))
+            if (_deferValues && !isDeclaration && !raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.NotPlainAttributeBytes) < 0))
             {
                 attr.Value = null;
                 attr.RawOffset = DeferBytes(s, pos - close - 1, close);
@@ -1045,26 +1045,30 @@ internal sealed class XmlElementParser
     }
 
     // After an opening quote at start: the value's length when it closes within 32 bytes and is plain ASCII (no
-    // reference, no white space to normalize, no control character, no '<': nothing AttributeSpecialsOrNonAscii
-    // finds); -1 otherwise (the caller takes the general path, which finds the same end).
+    // reference, no white space to normalize, no control character, no '<', and nothing the writer would escape, no
+    // quote or '>': nothing XmlChars.NotPlainAttributeBytes finds); -1 otherwise (the caller takes the general path,
+    // which finds the same end).
     private static int PlainValueLength(ReadOnlySpan<byte> s, int start, byte quote) =>
-        PlainRunLength(s, start, quote, (byte)'<', tabAndLineFeedArePlain: false);
+        PlainRunLength(s, start, quote, (byte)'<', attribute: true);
 
     // At the start of character data: its length when a '<' ends it within 32 bytes and it is plain ASCII (nothing
     // TextSpecialsOrNonAscii finds: no reference, no CR, no '>', no control character); -1 otherwise.
     private static int PlainTextLength(ReadOnlySpan<byte> s, int start) =>
-        PlainRunLength(s, start, (byte)'<', (byte)'>', tabAndLineFeedArePlain: true);
+        PlainRunLength(s, start, (byte)'<', (byte)'>', attribute: false);
 
     // One 32-byte vector classifies a whole short run: where it ends, and whether anything before that end is a
-    // control character, non-ASCII, '&' or the other special byte.
-    private static int PlainRunLength(ReadOnlySpan<byte> s, int start, byte end, byte other, bool tabAndLineFeedArePlain)
+    // control character (in text, TAB and LF are not), non-ASCII, '&' or the other special byte, or (in an attribute
+    // value) a quote or '>'.
+    private static int PlainRunLength(ReadOnlySpan<byte> s, int start, byte end, byte other, bool attribute)
     {
         if (!Vector256.IsHardwareAccelerated || s.Length - start < 32) return -1;
         var v = Vector256.Create(s.Slice(start, 32));
         var ends = Vector256.Equals(v, Vector256.Create(end)).ExtractMostSignificantBits();
         if (ends == 0) return -1;
         var control = Vector256.LessThan(v, Vector256.Create((byte)0x20));
-        if (tabAndLineFeedArePlain)
+        if (attribute)
+            control |= Vector256.Equals(v, Vector256.Create((byte)'\'')) | Vector256.Equals(v, Vector256.Create((byte)'"')) | Vector256.Equals(v, Vector256.Create((byte)'>'));
+        else
             control &= ~(Vector256.Equals(v, Vector256.Create((byte)'\t')) | Vector256.Equals(v, Vector256.Create((byte)'\n')));
         var specials = (control | Vector256.GreaterThanOrEqual(v, Vector256.Create((byte)0x80))
             | Vector256.Equals(v, Vector256.Create((byte)'&')) | Vector256.Equals(v, Vector256.Create(other))).ExtractMostSignificantBits();

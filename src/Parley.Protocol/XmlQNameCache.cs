@@ -28,6 +28,7 @@ internal sealed class XmlQNameCache
         var name = new QName(ns, localName);
         if (_count < MaxEntries)
         {
+            name.Utf8 = QName.Utf8Forms.Pending;
             if ((_count + 1) * 8 > slots.Length * 7 && slots.Length < MaxSlots)
             {
                 Grow();
