@@ -410,9 +410,7 @@ internal sealed class XmlElementParser
             if (s[pos] != '<')
             {
                 if (depth == 0) XmlThrow.NotWellFormed("Expected an element");
-                var lt = PlainTextLength(s, pos);
-                var plain = lt >= 0;
-                if (!plain) lt = s[pos..].IndexOf((byte)'<');
+                var lt = TextRun(s, pos, out var found);
                 if (lt < 0) return -1;
                 var run = s.Slice(pos, lt);
                 pos += lt;
@@ -421,8 +419,7 @@ internal sealed class XmlElementParser
                 // never needs merging with text before it.
                 if (_textLength == 0 && pos + 1 < s.Length && s[pos + 1] != '!')
                 {
-                    var special = plain ? -1 : run.IndexOfAny(XmlChars.TextSpecialsOrNonAscii);
-                    if (special < 0 || (run[special..].IndexOfAny(XmlChars.TextSpecials) < 0 && Utf8.IsValid(run[special..])))
+                    if (found == 0 || (found == TextNonAscii && Utf8.IsValid(run)))
                     {
                         PushNode(DeferBytes(s, pos - run.Length, run.Length), run.Length);
                         continue;
@@ -1051,10 +1048,42 @@ internal sealed class XmlElementParser
     private static int PlainValueLength(ReadOnlySpan<byte> s, int start, byte quote) =>
         PlainRunLength(s, start, quote, (byte)'<', attribute: true);
 
-    // At the start of character data: its length when a '<' ends it within 32 bytes and it is plain ASCII (nothing
-    // TextSpecialsOrNonAscii finds: no reference, no CR, no '>', no control character); -1 otherwise.
-    private static int PlainTextLength(ReadOnlySpan<byte> s, int start) =>
-        PlainRunLength(s, start, (byte)'<', (byte)'>', attribute: false);
+    // TextRun's findings: non-ASCII bytes; a byte of TextSpecials (a reference, CR, '>', a control character, 0xEF).
+    private const int TextNonAscii = 1;
+    private const int TextSpecial = 2;
+
+    // At the start of character data: its length up to the next '<' (-1 when the input ends first), and in found
+    // what it holds (TextNonAscii, TextSpecial; 0 for plain ASCII). One pass, 32 bytes a step, classifies a run of
+    // any length; the last bytes of the input are searched the scalar way.
+    private static int TextRun(ReadOnlySpan<byte> s, int start, out int found)
+    {
+        found = 0;
+        var i = start;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            while (s.Length - i >= 32)
+            {
+                var v = Vector256.Create(s.Slice(i, 32));
+                var ends = Vector256.Equals(v, Vector256.Create((byte)'<')).ExtractMostSignificantBits();
+                var control = Vector256.LessThan(v, Vector256.Create((byte)0x20))
+                    & ~(Vector256.Equals(v, Vector256.Create((byte)'\t')) | Vector256.Equals(v, Vector256.Create((byte)'\n')));
+                var specials = (control | Vector256.Equals(v, Vector256.Create((byte)'&')) | Vector256.Equals(v, Vector256.Create((byte)'>'))
+                    | Vector256.Equals(v, Vector256.Create((byte)0xEF))).ExtractMostSignificantBits();
+                var before = ends == 0 ? uint.MaxValue : (1u << BitOperations.TrailingZeroCount(ends)) - 1;
+                if ((specials & before) != 0) found |= TextSpecial;
+                if ((v.ExtractMostSignificantBits() & before) != 0) found |= TextNonAscii;
+                if (ends != 0) return i - start + BitOperations.TrailingZeroCount(ends);
+                i += 32;
+            }
+        }
+        var rest = s[i..];
+        var end = rest.IndexOf((byte)'<');
+        if (end < 0) return -1;
+        var tail = rest[..end];
+        var k = tail.IndexOfAny(XmlChars.TextSpecialsOrNonAscii);
+        if (k >= 0) found |= tail[k..].IndexOfAny(XmlChars.TextSpecials) >= 0 ? TextSpecial | TextNonAscii : TextNonAscii;
+        return i - start + end;
+    }
 
     // One 32-byte vector classifies a whole short run: where it ends, and whether anything before that end is a
     // control character (in text, TAB and LF are not), non-ASCII, '&' or the other special byte, or (in an attribute
