@@ -10,7 +10,7 @@ namespace Parley.Protocol;
 /// Storage is two plain arrays rather than lists, so a parsed element costs three objects at most (itself, its
 /// attributes, its nodes): the attribute array always has exactly as many entries as there are attributes (it is
 /// replaced, never resized, when one is added or removed); the node array may have spare room after
-/// <see cref="Add"/>, which <see cref="Nodes"/> trims. The parser builds both at their exact size.
+/// <see cref="Add"/>, which <see cref="Nodes"/> trims. Arrays made from what the parser kept are of exact size.
 /// A parsed element makes its attribute array only when first asked (<see cref="AttributeArray"/>), from the ints the
 /// parser wrote for it in the stanza's <see cref="RawValues"/>, and leaves the <see cref="XAttribute.Value"/> of plain
 /// ASCII attributes null there, to be decoded from the stanza's bytes on first read; every member that reads or
@@ -20,7 +20,11 @@ namespace Parley.Protocol;
 /// through <see cref="NodeAt"/>, which replaces it with its string. A parsed element whose only node is such text
 /// (a body, a status, a roster group) has no node array at all until one is needed: the text's place in the raw bytes
 /// is kept in two fields, and <see cref="NodeArray"/> makes the array; members that look only for child elements
-/// skip it, since there are none.
+/// skip it, since there are none. The parser makes no element below a stanza's root: each is a record of ints in
+/// <see cref="RawValues"/>, and an element whose nodes are still records makes its node array, with its direct
+/// children (whose own nodes stay records), on first use through <see cref="NodeArray"/> or <see cref="ElementNodes"/>,
+/// published with a compare-exchange so that every member and every concurrent reader sees the same child objects.
+/// The writer writes nodes that are still records without making them (<see cref="WriterContent"/>).
 /// </remarks>
 public sealed class Element
 {
