@@ -178,11 +178,9 @@ public static class ElementWriter
         {
             _raw = raw;
             _ints = ints;
-            Name = raw.QName(ints[record]);
-            _attributes = ints[record + 1];
-            AttributeCount = _attributes == 0 ? 0 : ints[_attributes];
-            NodeCount = ints[record + 2];
-            _content = record + 2;
+            Name = raw.Record(ints, record, out _attributes, out var count, out _content);
+            AttributeCount = _attributes == 0 ? 0 : RawValues.AttributeCount(ints, _attributes);
+            NodeCount = count;
         }
 
         public QName? Name { get; }
@@ -202,8 +200,7 @@ public static class ElementWriter
         {
             child = default;
             if (_raw is null) return _element!.WriterNode(index, out raw);
-            var a = _ints[_content + 1 + 2 * index];
-            var b = _ints[_content + 2 + 2 * index];
+            var a = RawValues.Node(_ints, _content, index, out var b);
             raw = default;
             if (a == RawValues.ElementNode)
             {
@@ -220,6 +217,9 @@ public static class ElementWriter
     {
         var ns = element.Name!.Namespace;
         var localName = element.Name.LocalName;
+        // A name from a framer's cache keeps its UTF-8 forms, made on its first write; a name made in code has none.
+        var forms = element.Name.Utf8;
+        if (ReferenceEquals(forms, QName.Utf8Forms.Pending)) forms = element.Name.Utf8 = new(Encoding.UTF8.GetBytes(localName), Declaration(ns));
         var isStream = ns == Ns.Streams;
         string defaultNs;
         output.Write("<"u8);
@@ -244,8 +244,6 @@ public static class ElementWriter
         }
         else
         {
-            var forms = element.Name.Utf8;
-            if (ReferenceEquals(forms, QName.Utf8Forms.Pending)) forms = element.Name.Utf8 = new(Encoding.UTF8.GetBytes(localName), Declaration(ns));
             if (forms is not null) output.Write(forms.LocalName);
             else WriteUtf8(ref output, localName);
             if (ns != parentDefault)
@@ -318,7 +316,7 @@ public static class ElementWriter
             else output.Write(raw); // plain text as parsed: nothing in it to escape
         }
         output.Write(isStream ? "</stream:"u8 : dialbackPrefix ? "</db:"u8 : "</"u8);
-        if (element.Name.Utf8 is { } made && !ReferenceEquals(made, QName.Utf8Forms.Pending)) output.Write(made.LocalName);
+        if (forms is not null) output.Write(forms.LocalName);
         else WriteUtf8(ref output, localName);
         output.Write(">"u8);
     }

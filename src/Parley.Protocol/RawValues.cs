@@ -63,8 +63,7 @@ internal sealed class RawValues
         var nodes = new object[ints[content]];
         for (var i = 0; i < nodes.Length; i++)
         {
-            var a = ints[content + 1 + 2 * i];
-            var b = ints[content + 2 + 2 * i];
+            var a = Node(ints, content, i, out var b);
             nodes[i] = a >= 0 ? new RawText(this, a, b) : a == StringNode ? _refs![b] : MakeElement(ints, b);
         }
         return nodes;
@@ -72,19 +71,36 @@ internal sealed class RawValues
 
     private Element MakeElement(ReadOnlySpan<int> ints, int record)
     {
-        var code = ints[record];
-        var element = new Element(code >= 0 ? _qnames[code] : (QName)_refs![~code], this, ints[record + 1]);
-        var count = ints[record + 2];
-        if (count == 1 && ints[record + 3] >= 0) element.SetParsedText(this, ints[record + 3], ints[record + 4]);
-        else if (count != 0) element.SetParsedContent(this, record + 2, count);
+        var element = new Element(Record(ints, record, out var attributes, out var count, out var content), this, attributes);
+        if (count == 0) return element;
+        var first = Node(ints, content, 0, out var length);
+        if (count == 1 && first >= 0) element.SetParsedText(this, first, length);
+        else element.SetParsedContent(this, content, count);
         return element;
     }
 
-    /// <summary>For the writer: the ints (see the layout above), to read records with.</summary>
+    /// <summary>The ints (see the layout above), to read records with.</summary>
     public ReadOnlySpan<int> Ints => MemoryMarshal.Cast<byte, int>(_bytes.AsSpan(_spans));
 
-    /// <summary>For the writer: the expanded name of a record's name code.</summary>
-    public QName QName(int code) => code >= 0 ? _qnames[code] : (QName)_refs![~code];
+    /// <summary>The element whose record is at <paramref name="record"/>: its expanded name, its attributes' first
+    /// index (0 when none), its node count, and where that count is (for <see cref="Node"/>).</summary>
+    public QName Record(ReadOnlySpan<int> ints, int record, out int attributes, out int count, out int content)
+    {
+        var code = ints[record];
+        attributes = ints[record + 1];
+        content = record + 2;
+        count = ints[content];
+        return code >= 0 ? _qnames[code] : (QName)_refs![~code];
+    }
+
+    /// <summary>Node <paramref name="index"/> of the nodes whose count is at <paramref name="content"/>: plain text's
+    /// offset (then <paramref name="value"/> is its length), or <see cref="ElementNode"/> (a child's record) or
+    /// <see cref="StringNode"/> (an index in the references).</summary>
+    public static int Node(ReadOnlySpan<int> ints, int content, int index, out int value)
+    {
+        value = ints[content + 2 + 2 * index];
+        return ints[content + 1 + 2 * index];
+    }
 
     /// <summary>For the writer: the string of a <see cref="StringNode"/>.</summary>
     public string String(int index) => (string)_refs![index];
@@ -122,7 +138,10 @@ internal sealed class RawValues
     public ReadOnlySpan<byte> Bytes(int offset, int length) => _bytes.AsSpan(offset, length);
 
     /// <summary>How many attributes the element whose attributes start at <paramref name="first"/> has.</summary>
-    public int AttributeCount(int first) => Ints[first];
+    public int AttributeCount(int first) => AttributeCount(Ints, first);
+
+    /// <inheritdoc cref="AttributeCount(int)"/>
+    public static int AttributeCount(ReadOnlySpan<int> ints, int first) => ints[first];
 
     /// <summary>Attribute <paramref name="index"/> of the element whose attributes start at <paramref name="first"/>,
     /// without making the element's array: its name and namespace, and its value when the parser decoded it (else

@@ -544,19 +544,26 @@ internal sealed class XmlElementParser
     // stack); returns the record's index.
     private int WriteRecord(int name, int attributes, int nodeStart)
     {
+        var record = MoveNodes(nodeStart, header: 2);
+        _rawSpans[record] = name;
+        _rawSpans[record + 1] = attributes;
+        return record;
+    }
+
+    // The nodes from nodeStart leave the stack for the records, after header ints left for the caller and their
+    // count; returns where the header begins.
+    private int MoveNodes(int nodeStart, int header)
+    {
         var count = _nodeTop - nodeStart;
-        var need = _rawSpanCount + 3 + 2 * count;
+        var at = _rawSpanCount;
+        var need = at + header + 1 + 2 * count;
         if (need > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(need, _rawSpans.Length * 2));
-        var record = _rawSpanCount;
-        var table = _rawSpans;
-        table[record] = name;
-        table[record + 1] = attributes;
-        table[record + 2] = count;
-        if (count != 0) _nodeInts.AsSpan(2 * nodeStart, 2 * count).CopyTo(table.AsSpan(record + 3));
+        _rawSpans[at + header] = count;
+        if (count != 0) _nodeInts.AsSpan(2 * nodeStart, 2 * count).CopyTo(_rawSpans.AsSpan(at + header + 1));
         _rawSpanCount = need;
         _nodeTop = nodeStart;
         _rawValues ??= new RawValues();
-        return record;
+        return at;
     }
 
     // At the root's end tag: its nodes, as an element's only text (no node array, no RawText) or as a count and the
@@ -569,18 +576,11 @@ internal sealed class XmlElementParser
         if (count == 1 && first >= 0)
         {
             root.SetParsedText(_rawValues ??= new RawValues(), first, _nodeInts[2 * nodeStart + 1]);
+            _nodeTop = nodeStart;
+            return;
         }
-        else
-        {
-            var need = _rawSpanCount + 1 + 2 * count;
-            if (need > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(need, _rawSpans.Length * 2));
-            var content = _rawSpanCount;
-            _rawSpans[content] = count;
-            _nodeInts.AsSpan(2 * nodeStart, 2 * count).CopyTo(_rawSpans.AsSpan(content + 1));
-            _rawSpanCount = need;
-            root.SetParsedContent(_rawValues ??= new RawValues(), content, count);
-        }
-        _nodeTop = nodeStart;
+        var content = MoveNodes(nodeStart, header: 0);
+        root.SetParsedContent(_rawValues!, content, count);
     }
 
     // An element name's expanded name (declarations applied, prefix resolved); cached becomes the name's cache entry
