@@ -17,7 +17,7 @@ public sealed class XmlFramerTextRunTests
         var data = new TheoryData<int, int, string, string>();
         (string raw, string text)[] specials = [("&amp;", "&"), ("\r\n", "\n"), ("\r", "\n"), ("é", "é"), ("\uFF01", "\uFF01"), ("&#x1F600;", "😀"), (">", ">"), ("\t", "\t")];
         foreach (var length in Lengths)
-            foreach (var at in new[] { 0, length / 2, length - 1, length })
+            foreach (var at in new[] { 0, length / 2, length - 1, length }.Distinct()) // for length 1, three are 0
                 foreach (var (raw, text) in specials)
                     data.Add(length, at, raw, text);
         return data;
@@ -44,7 +44,7 @@ public sealed class XmlFramerTextRunTests
     {
         var data = new TheoryData<int, int, string>();
         foreach (var length in Lengths)
-            foreach (var at in new[] { 0, length / 2, length })
+            foreach (var at in new[] { 0, length / 2, length }.Distinct())
                 foreach (var raw in new[] { "\u0001", "]]>", "\uFFFE", "&bogus;" })
                     data.Add(length, at, raw);
         return data;
