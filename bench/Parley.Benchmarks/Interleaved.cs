@@ -51,7 +51,8 @@ public static class Interleaved
             Console.WriteLine(string.Create(c, $"{variants[i].Name,-34} {best[i],11:F3} ms {reader / best[i],12:F2}x {allocated[i] / (double)Corpus.StanzaCount,11:F0} B"));
     }
 
-    private static double Batch(Func<int> run)
+    // Milliseconds a run, over a batch of 10 runs.
+    internal static double Batch(Func<int> run)
     {
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < 10; i++) run();

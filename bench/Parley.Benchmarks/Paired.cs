@@ -43,9 +43,7 @@ public static class Paired
             for (var k = 0; k < runs.Length; k++)
             {
                 var i = (k + round) % runs.Length;
-                var batch = Stopwatch.StartNew();
-                for (var j = 0; j < 10; j++) runs[i]();
-                samples[i].Add(batch.Elapsed.TotalMilliseconds / 10);
+                samples[i].Add(Interleaved.Batch(runs[i]));
             }
         }
 

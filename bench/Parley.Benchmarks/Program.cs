@@ -9,8 +9,14 @@ if (args.Length > 0 && args[0] == "interleaved")
     Interleaved.Run(args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 30);
     return;
 }
-if (args.Length >= 4 && args[0] == "paired")
+if (args.Length > 0 && args[0] == "paired")
 {
+    if (args.Length < 4)
+    {
+        Console.Error.WriteLine("usage: paired <seconds> <FramerBenchmarks method> <build directory>...");
+        Environment.ExitCode = 2;
+        return;
+    }
     Paired.Run(double.Parse(args[1], CultureInfo.InvariantCulture), args[2], args[3..]);
     return;
 }
