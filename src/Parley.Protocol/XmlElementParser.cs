@@ -31,6 +31,13 @@ internal sealed class XmlElementParser
     private Attr[] _attrs = new Attr[8];
     private int _attrCount;
     private int _declarationCount;
+
+    // While parsing an element: where the tag just read wrote its attributes' records in _rawSpans (0 when it has
+    // none; see WriteAttributes), where they end, and whether one has a prefix other than xml: (its namespace is
+    // resolved once the tag's declarations apply).
+    private int _attrFirst;
+    private int _attrEnd;
+    private bool _attrPrefixed;
     private Open[] _open = new Open[4];
 
     private char[] _chars = [];
@@ -99,6 +106,10 @@ internal sealed class XmlElementParser
         public readonly string Local = local;
         public readonly bool IsDeclaration = prefix.Length == 0 ? local == "xmlns" : prefix == "xmlns";
 
+        // An attribute name's namespace when it is known without the scope: none (no prefix), xml: (a prefix no
+        // declaration may rebind), or another prefix, resolved in scope.
+        public readonly byte PrefixKind = prefix.Length == 0 ? NoPrefix : prefix == "xml" ? XmlPrefix : OtherPrefix;
+
         // Made for one attribute whose name could not be cached (too long, a full set, the end of the input near):
         // not in the cache, so not the only entry for its name.
         public bool Transient => Id < 0;
@@ -127,15 +138,17 @@ internal sealed class XmlElementParser
         public string Uri = "";
     }
 
+    private const byte NoPrefix = 0;
+    private const byte XmlPrefix = 1;
+    private const byte OtherPrefix = 2;
+
     private struct Attr
     {
         public CachedName Name; // one reference per attribute to store, where prefix and local name were two
-        public string? Value; // null when deferred: RawOffset and RawLength locate it in _rawBytes
+        public string? Value; // set for declarations and in the stream header; an element's attributes are records
         public readonly string Prefix => Name.Prefix;
         public readonly string Local => Name.Local;
         public readonly bool IsDeclaration => Name.IsDeclaration;
-        public int RawOffset;
-        public int RawLength;
     }
 
     private struct Open
@@ -483,8 +496,16 @@ internal sealed class XmlElementParser
             if (depth > 0) FlushText(nodeStart);
             if (++depth > _maxDepth) XmlThrow.PolicyViolation("Element nesting too deep");
             var nsMark = _nsCount;
+            var rawMark = _rawLength;
+            var refMark = _rawRefCount;
             pos = ParseStartTag(s, pos, out var nameStart, out var nameLength, out var colon, out var cached, out var empty);
-            if (pos < 0) return -1;
+            if (pos < 0)
+            {
+                // The tag is read again from its '<' when more input comes: what it kept so far goes.
+                _rawLength = rawMark;
+                _rawRefCount = refMark;
+                return -1;
+            }
             var name = ElementName(s, nameStart, nameLength, colon, ref cached, depth);
             var attributes = WriteAttributes();
             if (depth == 1)
@@ -616,52 +637,38 @@ internal sealed class XmlElementParser
         return _qnameTableCount++;
     }
 
-    // The attributes of the tag just read (not its declarations), written as ints: no references (so no write
-    // barriers) and no array; the element makes its array when first asked. Returns their first index, 0 when none.
+    // The attributes of the tag just read (not its declarations), which ParseStartTag wrote as ints as it read them:
+    // no references (so no write barriers) and no array; the element makes its array when first asked. Here their
+    // count goes in, and the namespaces of prefixed names (other than xml:) once the tag's declarations apply.
+    // Returns their first index, 0 when none.
     private int WriteAttributes()
     {
-        var count = _attrCount - _declarationCount;
-        if (count == 0) return 0;
-        // Duplicates were refused while the tag was read (expanded names below).
-        var namespaced = false;
-        var need = _rawSpanCount + 1 + 4 * count;
-        if (need > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(need, _rawSpans.Length * 2));
-        var first = _rawSpanCount;
-        var table = _rawSpans;
-        table[first] = count;
+        var first = _attrFirst;
+        if (first == 0) return 0;
+        _rawSpans[first] = _attrCount - _declarationCount;
+        if (_attrPrefixed) ResolveAttributeNamespaces(first);
+        _rawSpanCount = _attrEnd;
+        _rawValues ??= new RawValues();
+        return first;
+    }
+
+    private void ResolveAttributeNamespaces(int first)
+    {
         var k = first + 1;
         for (var i = 0; i < _attrCount; i++)
         {
-            ref var a = ref _attrs[i];
-            var attrName = a.Name;
+            var attrName = _attrs[i].Name;
             if (attrName.IsDeclaration) continue;
-            table[k] = attrName.Id >= 0 ? attrName.Id : ~AddRef(attrName.Local);
-            if (attrName.Prefix.Length == 0)
+            if (attrName.PrefixKind == OtherPrefix)
             {
-                table[k + 1] = RawValues.NoNamespace;
-            }
-            else
-            {
-                namespaced = true;
                 var attrNs = ResolveAttributePrefix(attrName.Prefix);
-                table[k + 1] = ReferenceEquals(attrNs, Ns.Xml) ? RawValues.XmlNamespace : RawValues.FirstNamespaceRef + AddRef(attrNs);
-            }
-            if (a.Value is null)
-            {
-                table[k + 2] = a.RawOffset;
-                table[k + 3] = a.RawLength;
-            }
-            else
-            {
-                table[k + 2] = -1;
-                table[k + 3] = AddRef(a.Value);
+                _rawSpans[k + 1] = ReferenceEquals(attrNs, Ns.Xml) ? RawValues.XmlNamespace : RawValues.FirstNamespaceRef + AddRef(attrNs);
             }
             k += 4;
         }
-        if (namespaced) CheckExpandedDuplicates();
-        _rawSpanCount = k;
-        _rawValues ??= new RawValues();
-        return first;
+        // Duplicates were refused while the tag was read by raw name; two prefixes bound to one namespace are found
+        // here (xml: is bound to its namespace only, so an attribute with no other prefix cannot collide).
+        CheckExpandedDuplicates();
     }
 
     // A string an attribute refers to that is not in the name table; returns its index in the stanza's references.
@@ -782,18 +789,35 @@ internal sealed class XmlElementParser
         pos = nameStart + nameLength;
         _attrCount = 0;
         _declarationCount = 0;
+        // While parsing an element, each attribute's record (see WriteAttributes) is written as soon as it is read,
+        // from _rawSpanCount on: kept only when the tag is complete. seen has bit (Id % 64) of every cached name read
+        // so far, so an attribute is compared with the others only when its bit is taken or a name is transient.
+        var first = 0;
+        var k = 0;
+        var prefixed = false;
+        var seen = 0UL;
+        var transient = false;
         while (true)
         {
             var ws = pos;
             while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
             if (pos >= s.Length) return -1;
             var b = s[pos];
-            if (b == '>') return pos + 1;
+            if (b == '>')
+            {
+                _attrFirst = first;
+                _attrEnd = k;
+                _attrPrefixed = prefixed;
+                return pos + 1;
+            }
             if (b == '/')
             {
                 if (pos + 1 >= s.Length) return -1;
                 if (s[pos + 1] != '>') XmlThrow.NotWellFormed("Expected '>' after '/'");
                 empty = true;
+                _attrFirst = first;
+                _attrEnd = k;
+                _attrPrefixed = prefixed;
                 return pos + 2;
             }
             if (ws == pos) XmlThrow.NotWellFormed("Attributes must be separated by white space");
@@ -827,23 +851,38 @@ internal sealed class XmlElementParser
             }
             var isDeclaration = attrCached.IsDeclaration;
             if (isDeclaration) _declarationCount++;
-            for (var j = 0; j < _attrCount; j++)
-            {
-                // A cached name has one entry per raw name, so two attributes have the same name exactly when they
-                // have the same entry; only a name that could not be cached needs its strings compared.
-                var other = _attrs[j].Name;
-                if (ReferenceEquals(other, attrCached)
-                    || ((other.Transient || attrCached.Transient) && other.Local == attrCached.Local && other.Prefix == attrCached.Prefix))
-                    XmlThrow.NotWellFormed("Duplicate attribute '" + attrCached.Local + "'");
-            }
+            var id = attrCached.Id;
+            var bit = 1UL << id; // C# takes a ulong's shift count mod 64
+            if (id < 0) transient = true;
+            if (transient || (seen & bit) != 0) CheckDuplicate(attrCached);
+            seen |= bit;
             if (_attrCount == _attrs.Length) Array.Resize(ref _attrs, _attrs.Length * 2);
             ref var attr = ref _attrs[_attrCount++];
             attr.Name = attrCached;
-            if (_deferValues && !isDeclaration && !raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.NotPlainAttributeBytes) < 0))
+            if (_deferValues && !isDeclaration)
             {
-                attr.Value = null;
-                attr.RawOffset = DeferBytes(s, pos - close - 1, close);
-                attr.RawLength = raw.Length;
+                if (first == 0)
+                {
+                    first = _rawSpanCount;
+                    k = first + 1;
+                }
+                if (k + 4 > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(k + 4, _rawSpans.Length * 2));
+                var table = _rawSpans;
+                table[k] = id >= 0 ? id : ~AddRef(attrCached.Local);
+                var prefixKind = attrCached.PrefixKind;
+                table[k + 1] = prefixKind == NoPrefix ? RawValues.NoNamespace : prefixKind == XmlPrefix ? RawValues.XmlNamespace : 0;
+                if (prefixKind == OtherPrefix) prefixed = true;
+                if (!raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.NotPlainAttributeBytes) < 0))
+                {
+                    table[k + 2] = DeferBytes(s, pos - close - 1, close);
+                    table[k + 3] = raw.Length;
+                }
+                else
+                {
+                    table[k + 2] = -1;
+                    table[k + 3] = AddRef(plain < 0 ? DecodeAttribute(raw, isDeclaration: false) : DecodePlainAscii(raw));
+                }
+                k += 4;
             }
             else
             {
@@ -851,8 +890,19 @@ internal sealed class XmlElementParser
                     ? attrCached.Prefix.Length == 0 ? DecodeDefaultNamespace(s, pos - close - 1, close, cached) : DecodeNamespace(raw)
                     : plain < 0 ? DecodeAttribute(raw, isDeclaration: false)
                     : DecodePlainAscii(raw);
-                attr.RawOffset = -1;
             }
+        }
+    }
+
+    // A cached name has one entry per raw name, so two attributes have the same name exactly when they have the same
+    // entry; only a name that could not be cached needs its strings compared.
+    private void CheckDuplicate(CachedName name)
+    {
+        for (var j = 0; j < _attrCount; j++)
+        {
+            var other = _attrs[j].Name;
+            if (ReferenceEquals(other, name) || ((other.Transient || name.Transient) && other.Local == name.Local && other.Prefix == name.Prefix))
+                XmlThrow.NotWellFormed("Duplicate attribute '" + name.Local + "'");
         }
     }
 
