@@ -156,7 +156,7 @@ public static class ElementWriter
     {
         private readonly Element? _element;
         private readonly RawValues? _raw;
-        private readonly ReadOnlySpan<int> _ints;
+        private readonly Records _ints;
         private readonly int _attributes;
         private readonly int _content;
 
@@ -174,7 +174,7 @@ public static class ElementWriter
             }
         }
 
-        private Source(RawValues raw, ReadOnlySpan<int> ints, int record)
+        private Source(RawValues raw, Records ints, int record)
         {
             _raw = raw;
             _ints = ints;

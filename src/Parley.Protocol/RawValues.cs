@@ -41,14 +41,16 @@ internal sealed class RawValues
     // - for the root, its node count and nodes, likewise.
     private byte[] _bytes = [];
     private int _spans;
+    private bool _narrow; // the ints are stored as 16-bit ints (every one fits; see Records)
     private string[] _names = [];
     private QName[] _qnames = [];
     private object[]? _refs;
 
-    public void Fill(byte[] bytes, int spans, string[] names, QName[] qnames, object[]? refs)
+    public void Fill(byte[] bytes, int spans, bool narrow, string[] names, QName[] qnames, object[]? refs)
     {
         _bytes = bytes;
         _spans = spans;
+        _narrow = narrow;
         _names = names;
         _qnames = qnames;
         _refs = refs;
@@ -69,7 +71,7 @@ internal sealed class RawValues
         return nodes;
     }
 
-    private Element MakeElement(ReadOnlySpan<int> ints, int record)
+    private Element MakeElement(Records ints, int record)
     {
         var element = new Element(Record(ints, record, out var attributes, out var count, out var content), this, attributes);
         if (count == 0) return element;
@@ -80,11 +82,11 @@ internal sealed class RawValues
     }
 
     /// <summary>The ints (see the layout above), to read records with.</summary>
-    public ReadOnlySpan<int> Ints => MemoryMarshal.Cast<byte, int>(_bytes.AsSpan(_spans));
+    public Records Ints => new(_bytes.AsSpan(_spans), _narrow);
 
     /// <summary>The element whose record is at <paramref name="record"/>: its expanded name, its attributes' first
     /// index (0 when none), its node count, and where that count is (for <see cref="Node"/>).</summary>
-    public QName Record(ReadOnlySpan<int> ints, int record, out int attributes, out int count, out int content)
+    public QName Record(Records ints, int record, out int attributes, out int count, out int content)
     {
         var code = ints[record];
         attributes = ints[record + 1];
@@ -96,7 +98,7 @@ internal sealed class RawValues
     /// <summary>Node <paramref name="index"/> of the nodes whose count is at <paramref name="content"/>: plain text's
     /// offset (then <paramref name="value"/> is its length), or <see cref="ElementNode"/> (a child's record) or
     /// <see cref="StringNode"/> (an index in the references).</summary>
-    public static int Node(ReadOnlySpan<int> ints, int content, int index, out int value)
+    public static int Node(Records ints, int content, int index, out int value)
     {
         value = ints[content + 2 + 2 * index];
         return ints[content + 1 + 2 * index];
@@ -141,7 +143,7 @@ internal sealed class RawValues
     public int AttributeCount(int first) => AttributeCount(Ints, first);
 
     /// <inheritdoc cref="AttributeCount(int)"/>
-    public static int AttributeCount(ReadOnlySpan<int> ints, int first) => ints[first];
+    public static int AttributeCount(Records ints, int first) => ints[first];
 
     /// <summary>Attribute <paramref name="index"/> of the element whose attributes start at <paramref name="first"/>,
     /// without making the element's array: its name and namespace, and its value when the parser decoded it (else
@@ -150,22 +152,38 @@ internal sealed class RawValues
         Attribute(Ints, first, index, out name, out ns, out value, out raw);
 
     /// <inheritdoc cref="Attribute(int, int, out string, out string, out string?, out ReadOnlySpan{byte})"/>
-    public void Attribute(ReadOnlySpan<int> ints, int first, int index, out string name, out string ns, out string? value, out ReadOnlySpan<byte> raw)
+    public void Attribute(Records ints, int first, int index, out string name, out string ns, out string? value, out ReadOnlySpan<byte> raw)
     {
-        var record = ints.Slice(first + 1 + 4 * index, 4);
-        name = record[0] >= 0 ? _names[record[0]] : (string)_refs![~record[0]];
-        ns = record[1] == NoNamespace ? "" : record[1] == XmlNamespace ? Ns.Xml : (string)_refs![record[1] - FirstNamespaceRef];
-        if (record[2] < 0)
+        var k = first + 1 + 4 * index;
+        var nameCode = ints[k];
+        var nsCode = ints[k + 1];
+        var offset = ints[k + 2];
+        name = nameCode >= 0 ? _names[nameCode] : (string)_refs![~nameCode];
+        ns = nsCode == NoNamespace ? "" : nsCode == XmlNamespace ? Ns.Xml : (string)_refs![nsCode - FirstNamespaceRef];
+        if (offset < 0)
         {
-            value = (string)_refs![record[3]];
+            value = (string)_refs![ints[k + 3]];
             raw = default;
         }
         else
         {
             value = null;
-            raw = _bytes.AsSpan(record[2], record[3]);
+            raw = _bytes.AsSpan(offset, ints[k + 3]);
         }
     }
+}
+
+/// <summary>
+/// The ints of a stanza's records (see <see cref="RawValues"/>), as the parser stored them: 32-bit, or 16-bit when
+/// every one of them fits (the stanza's bytes, records and references each below 32,768, which nearly every stanza
+/// is), so that a stanza's records take half the memory. The indices are the same either way.
+/// </summary>
+internal readonly ref struct Records(ReadOnlySpan<byte> data, bool narrow)
+{
+    private readonly ReadOnlySpan<byte> _data = data;
+    private readonly bool _narrow = narrow;
+
+    public int this[int index] => _narrow ? MemoryMarshal.Read<short>(_data.Slice(2 * index)) : MemoryMarshal.Read<int>(_data.Slice(4 * index));
 }
 
 /// <summary>A text node of a parsed element not yet made into a string: <see cref="Element"/> replaces it with its

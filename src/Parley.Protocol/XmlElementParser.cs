@@ -380,12 +380,16 @@ internal sealed class XmlElementParser
             }
             if (_rawValues is not null)
             {
-                // One exact-size array: the bytes, then the spans.
-                var spans = MemoryMarshal.AsBytes(_rawSpans.AsSpan(0, _rawSpanCount));
-                var bytes = new byte[_rawLength + spans.Length];
+                // One exact-size array: the bytes, then the records, as 16-bit ints when every one fits (Records):
+                // offsets and lengths are below the bytes' length, indices below the records' count or the
+                // references' (complemented or offset by at most FirstNamespaceRef), names below the tables' bounds.
+                var narrow = _rawLength <= short.MaxValue && _rawSpanCount <= short.MaxValue
+                    && _rawRefCount <= short.MaxValue - RawValues.FirstNamespaceRef;
+                var bytes = new byte[_rawLength + (narrow ? 2 : 4) * _rawSpanCount];
                 _rawBytes.AsSpan(0, _rawLength).CopyTo(bytes);
-                spans.CopyTo(bytes.AsSpan(_rawLength));
-                _rawValues.Fill(bytes, _rawLength, _nameTable, _qnameTable, _rawRefCount == 0 ? null : _rawRefs.AsSpan(0, _rawRefCount).ToArray());
+                if (narrow) Narrow(_rawSpans.AsSpan(0, _rawSpanCount), MemoryMarshal.Cast<byte, short>(bytes.AsSpan(_rawLength)));
+                else MemoryMarshal.AsBytes(_rawSpans.AsSpan(0, _rawSpanCount)).CopyTo(bytes.AsSpan(_rawLength));
+                _rawValues.Fill(bytes, _rawLength, narrow, _nameTable, _qnameTable, _rawRefCount == 0 ? null : _rawRefs.AsSpan(0, _rawRefCount).ToArray());
             }
             return element;
         }
@@ -393,6 +397,18 @@ internal sealed class XmlElementParser
         {
             if (!IsSuspended) Cleanup();
         }
+    }
+
+    // Every value fits in 16 bits (the caller checked): a truncating copy.
+    private static void Narrow(ReadOnlySpan<int> from, Span<short> to)
+    {
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; from.Length - i >= 16; i += 16)
+                Vector256.Narrow(Vector256.Create(from.Slice(i, 8)), Vector256.Create(from.Slice(i + 8, 8))).CopyTo(to.Slice(i));
+        }
+        for (; i < from.Length; i++) to[i] = (short)from[i];
     }
 
     private void Cleanup()

@@ -335,6 +335,46 @@ public sealed class ElementTests
         }
     }
 
+    [Theory]
+    [InlineData(40_000, 1, 0)] // values and text past 32 KiB: offsets that need 32 bits
+    [InlineData(10, 1, 8_000)] // more than 32 Ki ints of records (few bytes): indices that need 32 bits
+    [InlineData(10, 2_000, 0)] // both
+    [InlineData(10, 3, 3)] // small: records kept as 16-bit ints
+    public void Records_of_small_and_large_stanzas_read_and_write_the_same(int bodyLength, int items, int empties)
+    {
+        // The parser keeps a stanza's records as 16-bit ints when every one fits, else as 32-bit ints.
+        var body = new string('b', bodyLength);
+        var xml = new System.Text.StringBuilder("<iq type='result' id='r1'><query xmlns='jabber:iq:roster' ver='v1'><body>")
+            .Append(body).Append("</body>");
+        for (var i = 0; i < items; i++)
+            xml.Append("<item jid='c").Append(i).Append("@example.org' name='C ").Append(i).Append("'><group>G</group></item>");
+        xml.Append("<y xmlns='urn:y'").Append(empties == 0 ? "/>" : ">");
+        for (var i = 0; i < empties; i++) xml.Append("<e/>");
+        xml.Append(empties == 0 ? "" : "</y>").Append("<x xmlns='urn:x' a='1' b='two'>tail &amp; end</x></query></iq>");
+        var text = xml.ToString();
+
+        var unread = ParseStanza(text);
+        Assert.Equal(text, Written(unread));
+
+        var read = ParseStanza(text);
+        var query = read.Child("query", "jabber:iq:roster")!;
+        Assert.Equal("v1", query.GetAttribute("ver"));
+        Assert.Equal(body, query.Child("body", "jabber:iq:roster")!.Text);
+        var itemList = new List<Element>();
+        foreach (var child in query.Children)
+            if (child.LocalName == "item") itemList.Add(child);
+        Assert.Equal(items, itemList.Count);
+        Assert.Equal($"c{items - 1}@example.org", itemList[^1].GetAttribute("jid"));
+        Assert.Equal($"C {items - 1}", itemList[^1].GetAttribute("name"));
+        Assert.Equal("G", itemList[^1].Child("group", "jabber:iq:roster")!.Text);
+        Assert.Equal(empties, query.Child("y", "urn:y")!.ChildCount);
+        var x = query.Child("x", "urn:x")!;
+        Assert.Equal(["a=1", "b=two"], Describe(x.Attributes));
+        Assert.Equal("tail & end", x.Text);
+        ReadEverything(read);
+        Assert.Equal(text, Written(read));
+    }
+
     private static List<string> Describe(IReadOnlyList<XAttribute> attributes) =>
         attributes.Select(a => (a.Namespace.Length == 0 ? "" : "{" + a.Namespace + "}") + a.Name + "=" + a.Value).ToList();
 
