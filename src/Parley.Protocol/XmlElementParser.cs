@@ -698,16 +698,22 @@ internal sealed class XmlElementParser
     // Copies a plain attribute value or text to the stanza's raw bytes; returns its offset there.
     private int DeferBytes(ReadOnlySpan<byte> s, int start, int length)
     {
-        var room = Math.Max(length, 32);
-        if (_rawLength + room > _rawBytes.Length) Array.Resize(ref _rawBytes, Math.Max(256, (_rawLength + room) * 2));
+        var offset = _rawLength;
+        var buffer = _rawBytes;
+        if (buffer.Length - offset < Math.Max(length, 32)) buffer = GrowRawBytes(length);
         // Most values and text are short: one 32-byte vector copy (the bytes past the end are overwritten later).
         if (length <= 32 && s.Length - start >= 32 && Vector256.IsHardwareAccelerated)
-            Vector256.Create(s.Slice(start, 32)).CopyTo(_rawBytes.AsSpan(_rawLength));
+            Vector256.Create(s.Slice(start, 32)).CopyTo(buffer.AsSpan(offset));
         else
-            s.Slice(start, length).CopyTo(_rawBytes.AsSpan(_rawLength));
-        var offset = _rawLength;
-        _rawLength += length;
+            s.Slice(start, length).CopyTo(buffer.AsSpan(offset));
+        _rawLength = offset + length;
         return offset;
+    }
+
+    private byte[] GrowRawBytes(int length)
+    {
+        Array.Resize(ref _rawBytes, Math.Max(256, (_rawLength + Math.Max(length, 32)) * 2));
+        return _rawBytes;
     }
 
     // The element name split (and validated) when it was not found in the name cache; returns the new cache entry,
@@ -846,13 +852,21 @@ internal sealed class XmlElementParser
                 if (attrLength < 0) return -1;
             }
             pos += attrLength;
-            while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
-            if (pos >= s.Length) return -1;
-            if (s[pos] != '=') XmlThrow.NotWellFormed("Expected '=' after an attribute name");
-            pos++;
-            while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
-            if (pos >= s.Length) return -1;
-            if (s[pos] is not ((byte)'\'' or (byte)'"')) XmlThrow.NotWellFormed("Attribute values must be quoted");
+            // Nearly always '=' and the quote right after the name: two bytes looked at, no white space skipped.
+            if (pos + 1 >= s.Length || s[pos] != '=' || s[pos + 1] is not ((byte)'\'' or (byte)'"'))
+            {
+                while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
+                if (pos >= s.Length) return -1;
+                if (s[pos] != '=') XmlThrow.NotWellFormed("Expected '=' after an attribute name");
+                pos++;
+                while (pos < s.Length && XmlChars.IsWhitespace(s[pos])) pos++;
+                if (pos >= s.Length) return -1;
+                if (s[pos] is not ((byte)'\'' or (byte)'"')) XmlThrow.NotWellFormed("Attribute values must be quoted");
+            }
+            else
+            {
+                pos++;
+            }
             var plain = PlainValueLength(s, pos + 1, s[pos]);
             var close = plain >= 0 ? plain : s[(pos + 1)..].IndexOf(s[pos]);
             if (close < 0) return -1;
@@ -883,21 +897,25 @@ internal sealed class XmlElementParser
                     k = first + 1;
                 }
                 if (k + 4 > _rawSpans.Length) Array.Resize(ref _rawSpans, Math.Max(k + 4, _rawSpans.Length * 2));
-                var table = _rawSpans;
-                table[k] = id >= 0 ? id : ~AddRef(attrCached.Local);
+                var nameCode = id >= 0 ? id : ~AddRef(attrCached.Local);
                 var prefixKind = attrCached.PrefixKind;
-                table[k + 1] = prefixKind == NoPrefix ? RawValues.NoNamespace : prefixKind == XmlPrefix ? RawValues.XmlNamespace : 0;
                 if (prefixKind == OtherPrefix) prefixed = true;
+                int offset, length;
                 if (!raw.IsEmpty && (plain >= 0 || raw.IndexOfAny(XmlChars.NotPlainAttributeBytes) < 0))
                 {
-                    table[k + 2] = DeferBytes(s, pos - close - 1, close);
-                    table[k + 3] = raw.Length;
+                    offset = DeferBytes(s, pos - close - 1, close);
+                    length = raw.Length;
                 }
                 else
                 {
-                    table[k + 2] = -1;
-                    table[k + 3] = AddRef(plain < 0 ? DecodeAttribute(raw, isDeclaration: false) : DecodePlainAscii(raw));
+                    offset = -1;
+                    length = AddRef(plain < 0 ? DecodeAttribute(raw, isDeclaration: false) : DecodePlainAscii(raw));
                 }
+                var record = _rawSpans.AsSpan(k, 4);
+                record[0] = nameCode;
+                record[1] = prefixKind == NoPrefix ? RawValues.NoNamespace : prefixKind == XmlPrefix ? RawValues.XmlNamespace : 0;
+                record[2] = offset;
+                record[3] = length;
                 k += 4;
             }
             else
@@ -1034,7 +1052,8 @@ internal sealed class XmlElementParser
             | Vector128.Equals(v, Vector128.Create((byte)'>')) | Vector128.Equals(v, Vector128.Create((byte)'/'));
         var n = BitOperations.TrailingZeroCount(ends.ExtractMostSignificantBits() | 0x10000);
         if (n is 0 or 16) return null;
-        var slot = NameSlot(v, n, _nameSetShift, out var k0, out var k1);
+        var slot = NameSet(MemoryMarshal.Read<ushort>(s.Slice(start, 2)), n, _nameSetShift);
+        NameKey(v, n, out var k0, out var k1);
         var cache = _nameCache;
         for (var way = 0; way < NameCacheWays; way++)
         {
@@ -1054,9 +1073,10 @@ internal sealed class XmlElementParser
     {
         if (length >= 16 || s.Length - start < 16) return null;
         var v = Vector128.Create(s.Slice(start, 16));
+        NameKey(v, length, out var k0, out var k1);
         while (true)
         {
-            var slot = NameSlot(v, length, _nameSetShift, out var k0, out var k1);
+            var slot = NameSet((ushort)k0, length, _nameSetShift);
             for (var way = 0; way < NameCacheWays; way++)
             {
                 var entry = _nameCache[slot + way];
@@ -1084,7 +1104,8 @@ internal sealed class XmlElementParser
         foreach (var entry in _nameCache)
         {
             if (entry is null) continue;
-            var slot = NameSet(entry.K0, entry.K1, shift);
+            var length = entry.K1 == 0 ? 8 - BitOperations.LeadingZeroCount(entry.K0) / 8 : 16 - BitOperations.LeadingZeroCount(entry.K1) / 8;
+            var slot = NameSet((ushort)entry.K0, length, shift);
             while (larger[slot] is not null) slot++;
             larger[slot] = entry;
         }
@@ -1092,11 +1113,17 @@ internal sealed class XmlElementParser
         _nameSetShift = shift;
     }
 
-    private static int NameSet(ulong k0, ulong k1, int shift) =>
-        (int)(((k0 ^ BitOperations.RotateLeft(k1, 29)) * 0x9E3779B97F4A7C15UL) >> shift) * NameCacheWays;
+    // The first slot of a name's set: from its first two bytes (the first only, for a one-byte name) and its length,
+    // which are at hand before the name is masked into its key, so the probe's loads start sooner; names that share
+    // all three (few in XMPP) share a set of four ways.
+    private static int NameSet(ushort firstTwo, int length, int shift)
+    {
+        var head = (uint)(length == 1 ? firstTwo & 0xFF : firstTwo);
+        return (int)((((ulong)(uint)length << 16 | head) * 0x9E3779B97F4A7C15UL) >> shift) * NameCacheWays;
+    }
 
-    // The name's first 1 to 15 bytes as two words (the rest zeroed), and the first slot of its set in the name cache.
-    private static int NameSlot(Vector128<byte> v, int length, int shift, out ulong k0, out ulong k1)
+    // The name's first 1 to 15 bytes as two words, the rest zeroed: the cache's key.
+    private static void NameKey(Vector128<byte> v, int length, out ulong k0, out ulong k1)
     {
         // Masked with a compare rather than a branch on the length: names shorter and longer than 8 bytes alternate
         // in a tag, so such a branch is often mispredicted. The bytes past the name are zero and no name byte is, so
@@ -1104,7 +1131,6 @@ internal sealed class XmlElementParser
         var words = (v & Vector128.LessThan(Vector128<byte>.Indices, Vector128.Create((byte)length))).AsUInt64();
         k0 = words.ToScalar();
         k1 = words.GetElement(1);
-        return NameSet(k0, k1, shift);
     }
 
     // After an opening quote at start: the value's length when it closes within 32 bytes and is plain ASCII (no
