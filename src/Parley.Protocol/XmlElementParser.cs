@@ -35,6 +35,7 @@ internal sealed class XmlElementParser
     // While parsing an element: where the tag just read wrote its attributes' records in _rawSpans (0 when it has
     // none; see WriteAttributes), where they end, and whether one has a prefix other than xml: (its namespace is
     // resolved once the tag's declarations apply).
+    private string? _defaultDeclaration; // the value of the tag's xmlns='…', if it has one
     private int _attrFirst;
     private int _attrEnd;
     private bool _attrPrefixed;
@@ -758,6 +759,14 @@ internal sealed class XmlElementParser
     private void ApplyDeclarations(int depth)
     {
         if (_declarationCount == 0) return;
+        if (_declarationCount == 1 && _defaultDeclaration is { } defaultUri)
+        {
+            // Most elements that declare anything declare only their default namespace: the checks below for it.
+            if (defaultUri is Ns.Xmlns or Ns.Xml) XmlThrow.NotWellFormed("Reserved namespace binding");
+            if (depth == 1 && _rescopeFrom is not null && defaultUri == _rescopeFrom) defaultUri = Ns.Client;
+            Bind("", defaultUri);
+            return;
+        }
         for (var i = 0; i < _attrCount; i++)
         {
             ref var a = ref _attrs[i];
@@ -811,6 +820,7 @@ internal sealed class XmlElementParser
         pos = nameStart + nameLength;
         _attrCount = 0;
         _declarationCount = 0;
+        _defaultDeclaration = null;
         // While parsing an element, each attribute's record (see WriteAttributes) is written as soon as it is read,
         // from _rawSpanCount on: kept only when the tag is complete. seen has bit (Id % 64) of every cached name read
         // so far, so an attribute is compared with the others only when its bit is taken or a name is transient.
@@ -921,7 +931,7 @@ internal sealed class XmlElementParser
             else
             {
                 attr.Value = isDeclaration
-                    ? attrCached.Prefix.Length == 0 ? DecodeDefaultNamespace(s, pos - close - 1, close, cached) : DecodeNamespace(raw)
+                    ? attrCached.Prefix.Length == 0 ? _defaultDeclaration = DecodeDefaultNamespace(s, pos - close - 1, close, cached) : DecodeNamespace(raw)
                     : plain < 0 ? DecodeAttribute(raw, isDeclaration: false)
                     : DecodePlainAscii(raw);
             }

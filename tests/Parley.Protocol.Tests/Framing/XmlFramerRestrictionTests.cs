@@ -88,6 +88,9 @@ public sealed class XmlFramerRestrictionTests
     [InlineData("<message xmlns:p=''/>")]
     [InlineData("<message xmlns:xml='urn:not-xml'/>")]
     [InlineData("<message xmlns:p='http://www.w3.org/2000/xmlns/'/>")]
+    [InlineData("<message xmlns='http://www.w3.org/2000/xmlns/'/>")] // XML Namespaces §3: neither reserved namespace
+    [InlineData("<message><x xmlns='http://www.w3.org/XML/1998/namespace'/></message>")] // may be the default
+    [InlineData("<message><x xmlns='http://www.w3.org/2000/xmlns/' xmlns:a='urn:a'/></message>")]
     [InlineData("<message><![CDATA[x]]]></message>x")]
     [InlineData("<message><![CDAT[x]]></message>")]
     [InlineData("<message><!-x--></message>")]
