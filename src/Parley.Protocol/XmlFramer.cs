@@ -100,7 +100,7 @@ public sealed class XmlFramer
                         if (element is not null)
                         {
                             _kind = FrameKind.None;
-                            frame = ToFrame(element);
+                            frame = _options.Fragments ? ToFrame(element) : new XmlFrame(XmlFrameKind.Element, element, null);
                             buffer = buffer.Slice(parsed);
                             return true;
                         }
