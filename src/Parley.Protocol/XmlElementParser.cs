@@ -449,7 +449,7 @@ internal sealed class XmlElementParser
                 // never needs merging with text before it.
                 if (_textLength == 0 && pos + 1 < s.Length && s[pos + 1] != '!')
                 {
-                    if (found == 0 || (found == TextNonAscii && Utf8.IsValid(run)))
+                    if (found == 0 || (found == TextNonAscii && Utf8Run.IsValid(s, pos - run.Length, pos)))
                     {
                         PushNode(DeferBytes(s, pos - run.Length, run.Length), run.Length);
                         continue;
