@@ -35,10 +35,10 @@ internal sealed class XmlElementParser
     // While parsing an element: where the tag just read wrote its attributes' records in _rawSpans (0 when it has
     // none; see WriteAttributes), where they end, and whether one has a prefix other than xml: (its namespace is
     // resolved once the tag's declarations apply).
-    private string? _defaultDeclaration; // the value of the tag's xmlns='…', if it has one
     private int _attrFirst;
     private int _attrEnd;
     private bool _attrPrefixed;
+    private string? _defaultDeclaration; // the value of the tag's xmlns='…', if it has one (see ApplyDeclarations)
     private Open[] _open = new Open[4];
 
     private char[] _chars = [];
