@@ -95,7 +95,7 @@ internal sealed class XmlElementParser
     private int _nameRefusals;
 
     // One per name an idle session has met (a few dozen), so every field counts: the name's length is in its key
-    // (see NameSlot), the namespace of its expanded name is the expanded name's.
+    // (see NameKey), the namespace of its expanded name is the expanded name's.
     private sealed class CachedName(ulong k0, ulong k1, string prefix, string local, int id = -1)
     {
         // The local name's index in _nameTable, or -1 for a transient name.
@@ -1114,8 +1114,7 @@ internal sealed class XmlElementParser
         foreach (var entry in _nameCache)
         {
             if (entry is null) continue;
-            var length = entry.K1 == 0 ? 8 - BitOperations.LeadingZeroCount(entry.K0) / 8 : 16 - BitOperations.LeadingZeroCount(entry.K1) / 8;
-            var slot = NameSet((ushort)entry.K0, length, shift);
+            var slot = NameSet((ushort)entry.K0, KeyLength(entry.K0, entry.K1), shift);
             while (larger[slot] is not null) slot++;
             larger[slot] = entry;
         }
@@ -1131,6 +1130,10 @@ internal sealed class XmlElementParser
         var head = (uint)(length == 1 ? firstTwo & 0xFF : firstTwo);
         return (int)((((ulong)(uint)length << 16 | head) * 0x9E3779B97F4A7C15UL) >> shift) * NameCacheWays;
     }
+
+    // A key's name length: its bytes are non-zero and the rest of the two words zero.
+    private static int KeyLength(ulong k0, ulong k1) =>
+        k1 == 0 ? 8 - BitOperations.LeadingZeroCount(k0) / 8 : 16 - BitOperations.LeadingZeroCount(k1) / 8;
 
     // The name's first 1 to 15 bytes as two words, the rest zeroed: the cache's key.
     private static void NameKey(Vector128<byte> v, int length, out ulong k0, out ulong k1)
